@@ -1,0 +1,44 @@
+# The two commands a new user needs: `make demo` and `make test`. Every target installs what is
+# missing first (pinned versions, idempotent, quick when everything is there).
+.PHONY: tools worker simulator up down reset demo test lint bench status
+SHELL := /bin/bash
+
+RUST_SOURCES := $(shell find src actors/src -name '*.rs') Cargo.toml Cargo.lock actors/Cargo.toml
+
+tools:
+	@scripts/install-tools.sh
+
+# The Worker bundle; rebuilt only when a source changed (wrangler's build command calls this too).
+worker: actors/build/index.js
+actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh
+	@scripts/install-tools.sh
+	@scripts/build-worker.sh
+
+simulator: tools
+	@cargo build --quiet --profile fast -p simulator
+
+up: tools worker simulator
+	@scripts/stack.sh up
+
+down:
+	@scripts/stack.sh down
+
+status:
+	@scripts/stack.sh status
+
+# Wipes local Durable Object, D1 and R2 state.
+reset: down
+	@rm -rf .wrangler/state .stack
+	@echo "  local state wiped"
+
+demo: up
+	@status=0; cargo run --quiet --profile fast -p e2e --bin demo -- examples/brief.json || status=$$?; \
+	  scripts/stack.sh down; exit $$status
+
+lint: tools
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+# Native core tests, then end-to-end tests that start their own stack on free loopback ports.
+test: tools worker simulator lint
+	cargo test --workspace

@@ -1,0 +1,29 @@
+//! The Worker: a thin shell around the `studio` core.
+//!
+//! It routes requests, resolves API keys through D1, and hosts the two Durable Object classes
+//! (`RenderJob`, one per render; `MemoryGraph`, one per creator). It is the only place that reads
+//! the clock, touches storage, sends HTTP or arms alarms; every decision is the core's.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod auth;
+mod clock;
+mod error;
+mod health;
+mod memory_graph;
+mod object_sql;
+mod render_job;
+mod routes;
+
+pub use memory_graph::MemoryGraph;
+pub use render_job::RenderJob;
+
+use worker::{Context, Env, Request, Response, Result, event};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    match routes::handle(req, &env).await {
+        Ok(response) => Ok(response),
+        Err(err) => error::respond(&err),
+    }
+}

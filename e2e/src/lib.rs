@@ -1,0 +1,15 @@
+//! The end-to-end harness: starts the real local stack on free loopback ports, gives tests a
+//! client, and always stops what it started.
+//!
+//! A [`Stack`] is wrangler dev (workerd running the Worker with SQLite Durable Objects, local D1
+//! and local R2) plus the provider simulator, each in its own process group. Dropping the stack
+//! stops both; a watchdog process also stops them if the test process itself dies, so a failing
+//! or killed test never leaves a server behind.
+
+pub mod client;
+pub mod shared;
+pub mod stack;
+
+pub use client::Client;
+pub use shared::{shared_stack, shared_stack_with};
+pub use stack::{Stack, StackOptions};

@@ -1,0 +1,337 @@
+//! Starting and stopping the real stack.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Errors starting or driving the stack
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// A command could not be run
+    #[error("running {what}: {source}")]
+    Spawn {
+        /// The command
+        what: String,
+        /// Why
+        source: std::io::Error,
+    },
+    /// A setup command exited with failure
+    #[error("{what} failed: {output}")]
+    Failed {
+        /// The command
+        what: String,
+        /// Its output
+        output: String,
+    },
+    /// A part did not answer its health check in time
+    #[error("{what} did not become healthy within {secs}s; log tail:\n{log}")]
+    Unhealthy {
+        /// The part
+        what: String,
+        /// The wait
+        secs: u64,
+        /// The end of its log
+        log: String,
+    },
+}
+
+/// How to start a stack
+#[derive(Debug, Clone, Default)]
+pub struct StackOptions {
+    /// Where Durable Object, D1 and R2 state lives; a fresh temporary folder when `None`
+    pub persist_dir: Option<PathBuf>,
+    /// Extra environment for the simulator (`SIM_LATENCY_MS`, `SIM_TIME_SCALE`, ...)
+    pub sim_env: Vec<(String, String)>,
+    /// Extra `--var NAME:VALUE` for the Worker
+    pub worker_vars: Vec<(String, String)>,
+}
+
+/// A running stack
+pub struct Stack {
+    /// `http://127.0.0.1:{port}` of the Worker
+    pub worker_url: String,
+    /// `http://127.0.0.1:{port}` of the simulator
+    pub sim_url: String,
+    root: PathBuf,
+    persist_dir: PathBuf,
+    log_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    worker_port: u16,
+    sim_port: u16,
+    options: StackOptions,
+    worker: Option<Child>,
+    sim: Option<Child>,
+}
+
+/// The repository root (the e2e crate lives one level below it)
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn free_port() -> Result<u16, StackError> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|source| StackError::Spawn { what: "binding a free port".into(), source })?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|source| StackError::Spawn { what: "reading a free port".into(), source })
+}
+
+fn run(root: &Path, what: &str, cmd: &mut Command) -> Result<(), StackError> {
+    let output = cmd
+        .current_dir(root)
+        .output()
+        .map_err(|source| StackError::Spawn { what: what.into(), source })?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(StackError::Failed {
+            what: what.into(),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        })
+    }
+}
+
+fn npx(args: &[&str]) -> Command {
+    let mut cmd = Command::new("npx");
+    cmd.args(args).env("WRANGLER_SEND_METRICS", "false").env("CI", "true");
+    cmd
+}
+
+/// Starts a process in its own process group, plus a watchdog that stops the group once this
+/// test process is gone (even if it was SIGKILLed and never ran a destructor).
+fn spawn_group(root: &Path, what: &str, mut cmd: Command, log: &Path) -> Result<Child, StackError> {
+    use std::os::unix::process::CommandExt;
+    let log_file = std::fs::File::create(log)
+        .map_err(|source| StackError::Spawn { what: format!("creating {}", log.display()), source })?;
+    let err_file = log_file
+        .try_clone()
+        .map_err(|source| StackError::Spawn { what: "cloning log handle".into(), source })?;
+    let child = cmd
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(err_file)
+        .process_group(0)
+        .spawn()
+        .map_err(|source| StackError::Spawn { what: what.into(), source })?;
+    let watchdog = format!(
+        "while kill -0 {me} 2>/dev/null && kill -0 {pg} 2>/dev/null; do sleep 0.5; done; \
+         kill -TERM -{pg} 2>/dev/null; sleep 2; kill -KILL -{pg} 2>/dev/null; true",
+        me = std::process::id(),
+        pg = child.id()
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    Ok(child)
+}
+
+fn signal_group(child: &Child, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, "--", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
+}
+
+fn stop_child(child: &mut Option<Child>, signal: &str) {
+    if let Some(mut c) = child.take() {
+        signal_group(&c, signal);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = c.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal_group(&c, "-KILL");
+        let _ = c.wait();
+    }
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn wait_healthy(url: &str, secs: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        let ok = Command::new("curl")
+            .args(["-fsS", "-o", "/dev/null", "--max-time", "2", url])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    false
+}
+
+impl Stack {
+    /// Starts a fresh stack (its own state folder, free ports) and waits until both parts answer
+    pub fn start() -> Result<Self, StackError> {
+        Self::start_with(StackOptions::default())
+    }
+
+    /// Starts a stack with options
+    pub fn start_with(options: StackOptions) -> Result<Self, StackError> {
+        let root = repo_root();
+        let (temp, persist_dir) = match &options.persist_dir {
+            Some(dir) => (None, dir.clone()),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("studio-e2e-")
+                    .tempdir()
+                    .map_err(|source| StackError::Spawn { what: "temp dir".into(), source })?;
+                let p = t.path().to_path_buf();
+                (Some(t), p)
+            }
+        };
+        let log_dir = persist_dir.join("logs");
+        std::fs::create_dir_all(&log_dir)
+            .map_err(|source| StackError::Spawn { what: "log dir".into(), source })?;
+        let worker_port = free_port()?;
+        let sim_port = free_port()?;
+        let mut stack = Self {
+            worker_url: format!("http://127.0.0.1:{worker_port}"),
+            sim_url: format!("http://127.0.0.1:{sim_port}"),
+            root,
+            persist_dir,
+            log_dir,
+            _temp: temp,
+            worker_port,
+            sim_port,
+            options,
+            worker: None,
+            sim: None,
+        };
+        stack.migrate()?;
+        stack.start_sim()?;
+        stack.start_worker()?;
+        Ok(stack)
+    }
+
+    /// The folder holding this stack's state
+    pub fn persist_dir(&self) -> &Path {
+        &self.persist_dir
+    }
+
+    fn migrate(&self) -> Result<(), StackError> {
+        let dir = self.persist_dir.to_string_lossy().to_string();
+        run(
+            &self.root,
+            "wrangler d1 migrations apply",
+            &mut npx(&["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", &dir]),
+        )?;
+        run(
+            &self.root,
+            "seeding dev keys",
+            &mut npx(&[
+                "wrangler", "d1", "execute", "DB", "--local", "--persist-to", &dir, "--file",
+                "scripts/seed-dev.sql",
+            ]),
+        )
+    }
+
+    fn start_sim(&mut self) -> Result<(), StackError> {
+        let bin = std::env::var("SIM_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| self.root.join("target/fast/simulator"));
+        let mut cmd = Command::new(&bin);
+        cmd.args([
+            "--listen",
+            &format!("127.0.0.1:{}", self.sim_port),
+            "--public-url",
+            &self.sim_url,
+            "--sora-webhook-url",
+            &format!("{}/v1/callbacks/sora", self.worker_url),
+        ]);
+        for (k, v) in &self.options.sim_env {
+            cmd.env(k, v);
+        }
+        let log = self.log_dir.join("sim.log");
+        self.sim = Some(spawn_group(&self.root, "simulator", cmd, &log)?);
+        if wait_healthy(&format!("{}/healthz", self.sim_url), 30) {
+            Ok(())
+        } else {
+            Err(StackError::Unhealthy { what: "simulator".into(), secs: 30, log: tail(&log, 30) })
+        }
+    }
+
+    /// Starts (or restarts) the Worker on the same port and state folder
+    pub fn start_worker(&mut self) -> Result<(), StackError> {
+        let inspector = free_port()?;
+        let mut args: Vec<String> = [
+            "wrangler",
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &self.worker_port.to_string(),
+            "--inspector-port",
+            &inspector.to_string(),
+            "--persist-to",
+            &self.persist_dir.to_string_lossy(),
+            "--show-interactive-dev-session=false",
+            "--var",
+            &format!("SIM_BASE_URL:{}", self.sim_url),
+            "--var",
+            &format!("PUBLIC_BASE_URL:{}", self.worker_url),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for (k, v) in &self.options.worker_vars {
+            args.push("--var".into());
+            args.push(format!("{k}:{v}"));
+        }
+        let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let log = self.log_dir.join("worker.log");
+        self.worker = Some(spawn_group(&self.root, "wrangler dev", npx(&arg_refs), &log)?);
+        if wait_healthy(&format!("{}/healthz", self.worker_url), 180) {
+            Ok(())
+        } else {
+            Err(StackError::Unhealthy { what: "worker".into(), secs: 180, log: tail(&log, 60) })
+        }
+    }
+
+    /// Stops the Worker gracefully (SIGTERM), keeping its state
+    pub fn stop_worker(&mut self) {
+        stop_child(&mut self.worker, "-TERM");
+    }
+
+    /// Kills the Worker's runtime at once (SIGKILL to wrangler and workerd), as a crash would
+    pub fn kill_worker(&mut self) {
+        stop_child(&mut self.worker, "-KILL");
+    }
+
+    /// The Worker's log so far, for failure messages
+    pub fn worker_log(&self) -> String {
+        tail(&self.log_dir.join("worker.log"), 80)
+    }
+
+    /// Stops everything
+    pub fn stop(&mut self) {
+        stop_child(&mut self.worker, "-TERM");
+        stop_child(&mut self.sim, "-TERM");
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,10 @@
+//! Request and response types shared by the Worker and the tests, with no worker types.
+//!
+//! [`error`] is the one table from failure to HTTP status and stable code; [`auth`] holds roles
+//! and API-key hashing.
+
+pub mod auth;
+pub mod error;
+
+pub use auth::{Principal, Role};
+pub use error::{ApiError, ErrorBody};

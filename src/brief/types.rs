@@ -1,0 +1,231 @@
+//! Wire types of the Director Brief (see `examples/brief.json`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ProjectId, ShotId};
+
+/// What the creator optimises this video for; outcome data is read against it
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeTarget {
+    /// Average watch time and retention
+    WatchTime,
+    /// Purchases or other conversions
+    Conversions,
+    /// Reach
+    Impressions,
+    /// Sign-ups
+    Signups,
+}
+
+/// Where a variant is published; each platform implies an aspect ratio
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// YouTube, 16:9
+    Youtube,
+    /// YouTube Shorts, 9:16
+    YoutubeShorts,
+    /// TikTok, 9:16
+    Tiktok,
+    /// Instagram Reels, 9:16
+    Reels,
+    /// X, 1:1
+    X,
+    /// LinkedIn, 1:1
+    Linkedin,
+}
+
+/// Frame shape of a rendered clip or variant
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AspectRatio {
+    /// Landscape
+    #[serde(rename = "16:9")]
+    Landscape,
+    /// Portrait
+    #[serde(rename = "9:16")]
+    Portrait,
+    /// Square
+    #[serde(rename = "1:1")]
+    Square,
+}
+
+impl AspectRatio {
+    /// The ratio as providers write it
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Landscape => "16:9",
+            Self::Portrait => "9:16",
+            Self::Square => "1:1",
+        }
+    }
+}
+
+impl Platform {
+    /// The aspect ratio this platform's variant is cut to
+    pub fn aspect(self) -> AspectRatio {
+        match self {
+            Self::Youtube => AspectRatio::Landscape,
+            Self::YoutubeShorts | Self::Tiktok | Self::Reels => AspectRatio::Portrait,
+            Self::X | Self::Linkedin => AspectRatio::Square,
+        }
+    }
+}
+
+/// The kind of a shot: drives minimum durations and model quality priors
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShotKind {
+    /// Wide shot that sets the place
+    Establishing,
+    /// Face or detail
+    CloseUp,
+    /// Cutaway texture
+    BRoll,
+    /// A character speaks on screen
+    Dialogue,
+    /// Fast motion, effects
+    Action,
+    /// Many people
+    Crowd,
+}
+
+impl ShotKind {
+    /// Every shot kind, for tables and statistics
+    pub const ALL: [Self; 6] = [
+        Self::Establishing,
+        Self::CloseUp,
+        Self::BRoll,
+        Self::Dialogue,
+        Self::Action,
+        Self::Crowd,
+    ];
+
+    /// The snake_case name used on the wire
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Establishing => "establishing",
+            Self::CloseUp => "close_up",
+            Self::BRoll => "b_roll",
+            Self::Dialogue => "dialogue",
+            Self::Action => "action",
+            Self::Crowd => "crowd",
+        }
+    }
+}
+
+/// The energy of the edit
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Energy {
+    /// Long holds, slow build
+    SlowBurn,
+    /// Even rhythm
+    Steady,
+    /// Quick cuts
+    Punchy,
+}
+
+/// Pacing targets Ra checks the shot list against
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pacing {
+    /// Intended length of the finished master, seconds
+    pub target_duration_s: f64,
+    /// Edit energy
+    pub energy: Energy,
+}
+
+/// A recurring character
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CastMember {
+    /// Id used by shots and dialogue (`keeper`)
+    pub id: String,
+    /// Display name
+    pub name: String,
+    /// Look description used when the memory graph has no locked look yet
+    pub description: String,
+}
+
+/// A spoken line within a shot
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DialogueLine {
+    /// Cast id of the speaker
+    pub character: String,
+    /// The words
+    pub line: String,
+}
+
+/// One shot of the shot list
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shot {
+    /// Unique within the brief
+    pub id: ShotId,
+    /// Shot kind
+    pub kind: ShotKind,
+    /// What the shot shows
+    pub prompt: String,
+    /// Length in the edit, seconds
+    pub duration_s: f64,
+    /// Hero shots get more of the budget and the best models
+    #[serde(default)]
+    pub hero: bool,
+    /// Cast ids in the shot
+    #[serde(default)]
+    pub cast: Vec<String>,
+    /// Optional line spoken in the shot
+    #[serde(default)]
+    pub dialogue: Option<DialogueLine>,
+}
+
+/// Narration over the whole video
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Voiceover {
+    /// The words
+    pub text: String,
+    /// Voice name, resolved to a provider voice id through the memory graph
+    pub voice: String,
+}
+
+/// Music bed
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Mood prompt
+    pub mood: String,
+    /// Length, seconds
+    pub duration_s: f64,
+}
+
+/// A Director Brief, as the app sends it
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brief {
+    /// The creator's project this render belongs to
+    pub project_id: ProjectId,
+    /// One-line story
+    pub logline: String,
+    /// Format name (`short_doc`, `ad`, ...), matched against the creator's format DNA
+    pub format: String,
+    /// What the video is optimised for
+    pub outcome_target: OutcomeTarget,
+    /// Seconds from creation by which the render should be done
+    pub deadline_s: u64,
+    /// Spend ceiling in US dollars
+    pub budget_usd: f64,
+    /// Where variants are published
+    pub platforms: Vec<Platform>,
+    /// Pacing targets
+    pub pacing: Pacing,
+    /// Characters
+    #[serde(default)]
+    pub cast: Vec<CastMember>,
+    /// The shot list, in edit order
+    pub shots: Vec<Shot>,
+    /// Optional narration
+    #[serde(default)]
+    pub voiceover: Option<Voiceover>,
+    /// Optional music
+    #[serde(default)]
+    pub score: Option<Score>,
+    /// Where status changes are POSTed (signed)
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+}
