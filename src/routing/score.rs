@@ -1,0 +1,123 @@
+//! Eligibility and the five scores of one model for one stage (formulas in the module doc of
+//! `routing`).
+
+use crate::routing::outcome::{self, NEUTRAL, OutcomeEvidence};
+use crate::routing::{FlagVerdict, ModelSpec, RoutingContext, Scores, StageRequest};
+
+/// A model that passed the eligibility checks, with what the decision reports about it
+pub(crate) struct Eligible<'a> {
+    pub spec: &'a ModelSpec,
+    pub cost_usd: f64,
+    pub flag: Option<FlagVerdict>,
+}
+
+/// Why a model of the right capability was left out
+pub(crate) fn check<'a>(
+    spec: &'a ModelSpec,
+    req: &StageRequest,
+    ctx: &RoutingContext,
+    cap_usd: f64,
+) -> Result<Eligible<'a>, String> {
+    if spec.max_duration_s > 0.0 && req.duration_s > spec.max_duration_s {
+        return Err(format!(
+            "cannot make {}s in one call (max {}s)",
+            fmt_num(req.duration_s),
+            fmt_num(spec.max_duration_s)
+        ));
+    }
+    if !spec.aspects.is_empty() && !spec.aspects.contains(&req.aspect) {
+        return Err(format!("does not render {}", req.aspect.as_str()));
+    }
+    let flag = spec.flag.as_ref().map(|f| (f, f.verdict(&ctx.creator)));
+    if let Some((f, verdict)) = &flag
+        && !verdict.admits()
+    {
+        return Err(format!("behind flag {}: {}", f.name, verdict_text(verdict)));
+    }
+    let cost_usd = spec.cost_usd(req.duration_s, req.chars);
+    // `within` is false for a NaN budget, so it excludes everything rather than nothing.
+    let within = cost_usd.partial_cmp(&cap_usd).is_some_and(|o| o.is_le());
+    if !within {
+        return Err(format!(
+            "over budget: ${cost_usd:.2} > ${:.2}",
+            cap_usd.max(0.0)
+        ));
+    }
+    Ok(Eligible {
+        spec,
+        cost_usd,
+        flag: flag.map(|(_, v)| v),
+    })
+}
+
+/// The five scores of an eligible model
+pub(crate) fn scores(
+    e: &Eligible<'_>,
+    req: &StageRequest,
+    ctx: &RoutingContext,
+    share_usd: f64,
+) -> (Scores, Option<OutcomeEvidence>) {
+    let spec = e.spec;
+    let continuity = if !req.needs_continuity || spec.continuity {
+        1.0
+    } else {
+        0.0
+    };
+    let cost = if share_usd > 0.0 {
+        1.0 - e.cost_usd / share_usd
+    } else if e.cost_usd <= 0.0 {
+        1.0
+    } else {
+        0.0
+    };
+    let p50_s = spec.latency_p50_ms as f64 / 1000.0;
+    let latency = if ctx.deadline_s > 0.0 {
+        1.0 - p50_s / ctx.deadline_s
+    } else {
+        0.0
+    };
+    let evidence = req
+        .shot_kind
+        .and_then(|kind| outcome::evidence(&ctx.memory, ctx.outcome_target, &spec.id, kind));
+    let scores = Scores {
+        quality: unit(spec.quality_for(req.shot_kind)),
+        continuity,
+        cost: unit(cost),
+        latency: unit(latency),
+        outcome: evidence.as_ref().map_or(NEUTRAL, |ev| unit(ev.score)),
+    };
+    (scores, evidence)
+}
+
+/// Clamps into 0..=1; NaN becomes 0 so a broken figure never wins
+fn unit(x: f64) -> f64 {
+    if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
+}
+
+/// Why a flag admitted or refused the creator, for reasons
+pub(crate) fn verdict_text(v: &FlagVerdict) -> String {
+    match v {
+        FlagVerdict::Allowlisted => "creator allowlisted".into(),
+        FlagVerdict::InRollout {
+            bucket,
+            rollout_percent,
+        } => {
+            format!("creator in rollout (bucket {bucket} < {rollout_percent}%)")
+        }
+        FlagVerdict::NotInRollout {
+            bucket,
+            rollout_percent,
+        } => {
+            format!("creator not in rollout (bucket {bucket} >= {rollout_percent}%)")
+        }
+    }
+}
+
+/// `6` for 6.0, `6.5` for 6.5
+pub(crate) fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
