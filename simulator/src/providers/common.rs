@@ -1,0 +1,377 @@
+//! The submission pipeline every provider shares: submit faults, idempotency, identity and
+//! counters, task creation, poll and download lookups, and JSON field helpers.
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+
+use super::{Failure, Provider, reject};
+use crate::faults::{CallbackFaults, FaultKind, SubmitFault};
+use crate::http::{self, SimRequest};
+use crate::media::MediaKind;
+use crate::state::{Outcome, Sim, Task, Unavailable, bump};
+use crate::util;
+
+/// What a provider module hands to [`admit`]
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The model named in the request
+    pub model: String,
+    /// The prompt or text
+    pub prompt: String,
+    /// The request body (the basis of the identity when nothing better is present)
+    pub input: Value,
+    /// The per-request callback URL
+    pub callback_url: Option<String>,
+    /// BFL's webhook secret
+    pub webhook_secret: Option<String>,
+    /// An idempotency key the provider itself defines (Kling `external_task_id`); always honored
+    pub provider_key: Option<String>,
+    /// What the output is
+    pub media: MediaKind,
+    /// Output duration in seconds (videos, audio)
+    pub seconds: f64,
+    /// Provider-specific detail stored on the task
+    pub aux: String,
+    /// Output URL lifetime after completion, in milliseconds before scaling
+    pub ttl_ms: u64,
+    /// Forces the outcome (late validation failure, failed challenge)
+    pub outcome: Option<Outcome>,
+}
+
+impl Submission {
+    /// A submission with the common defaults (video, no callback, 24 h URLs)
+    pub fn new(model: &str, prompt: &str, input: Value) -> Self {
+        Self {
+            model: model.to_string(),
+            prompt: prompt.to_string(),
+            input,
+            callback_url: None,
+            webhook_secret: None,
+            provider_key: None,
+            media: MediaKind::Video,
+            seconds: 5.0,
+            aux: String::new(),
+            ttl_ms: 24 * 3600 * 1000,
+            outcome: None,
+        }
+    }
+}
+
+/// The result of a submission that was not refused
+#[derive(Debug, Clone)]
+pub enum Admission {
+    /// A new task
+    New(Task),
+    /// The existing task of a repeated idempotency key
+    Replay(Task),
+}
+
+impl Admission {
+    /// The task, new or replayed
+    pub fn task(&self) -> &Task {
+        match self {
+            Self::New(t) | Self::Replay(t) => t,
+        }
+    }
+}
+
+/// A submission that passed the fault and idempotency checks
+#[derive(Debug, Clone)]
+pub struct Cleared {
+    identity: String,
+    honored_key: Option<String>,
+}
+
+/// Applies submit faults and idempotency; `Ok(Err(task))` is a replay of an existing task
+pub async fn preflight(
+    sim: &Sim,
+    p: Provider,
+    req: &SimRequest,
+    sub: &Submission,
+) -> Result<Result<Cleared, Task>, Response> {
+    let header_key = req
+        .header("idempotency-key")
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
+    let honor_header = sim.with(|s| s.config.honor_idempotency_key.contains(&p));
+    let honored_key = sub
+        .provider_key
+        .clone()
+        .or_else(|| header_key.clone().filter(|_| honor_header));
+    let identity = identity(p, sub, header_key.as_deref());
+    let cleared = Cleared {
+        identity,
+        honored_key,
+    };
+
+    match sim.with(|s| s.submit_fault(p, &cleared.identity)) {
+        None => {}
+        Some(SubmitFault::ServerError) => return Err(reject(sim, p, &Failure::ServerError)),
+        Some(SubmitFault::RateLimited { .. }) => return Err(reject(sim, p, &Failure::RateLimited)),
+        Some(SubmitFault::Malformed) => return Err(http::malformed()),
+        Some(SubmitFault::Timeout { hold, accept }) => {
+            if accept {
+                create(sim, p, &cleared, sub);
+            }
+            sim.sleep(hold).await;
+            return Err(reject(sim, p, &Failure::Timeout));
+        }
+    }
+
+    if let Some(key) = &cleared.honored_key {
+        let existing = sim.with(|s| {
+            let id = s.idempotency.get(&(p, key.clone()))?.clone();
+            let task = s.tasks.get(&(p, id))?.clone();
+            bump(&mut s.stats.submissions, p.as_str());
+            bump(&mut s.stats.submissions_by_task, &cleared.identity);
+            s.stats.idempotent_replays += 1;
+            Some(task)
+        });
+        if let Some(task) = existing {
+            return Ok(Err(task));
+        }
+    }
+    Ok(Ok(cleared))
+}
+
+/// Creates the task of a cleared submission, counts it and schedules its callbacks
+pub fn create(sim: &Sim, p: Provider, cleared: &Cleared, sub: &Submission) -> Task {
+    let (a, b) = (sim.next_u64(), sim.next_u64());
+    let id = p.mint_id(a, b);
+    let task = sim.with(|s| {
+        let identity = cleared.identity.as_str();
+        let spec = s.config.faults(p);
+        let moderated = s.fault(p, FaultKind::Moderation, identity);
+        let expired = s.fault(p, FaultKind::ExpiredOutput, identity);
+        let has_target = !p.callback_phases().is_empty()
+            && match p {
+                Provider::Sora => s.config.sora_webhook_url.is_some(),
+                _ => sub.callback_url.is_some(),
+            };
+        let mut callbacks = CallbackFaults::default();
+        if has_target {
+            callbacks.duplicate = s.fault(p, FaultKind::CallbackDuplicate, identity);
+            callbacks.out_of_order = s.fault(p, FaultKind::CallbackOutOfOrder, identity);
+            if let Some(ms) = spec.callback_late_ms.filter(|ms| *ms > 0) {
+                callbacks.late = s.config.scaled(ms);
+                s.count_fault(p, FaultKind::CallbackLate);
+            }
+        }
+        let outcome = match (&sub.outcome, moderated) {
+            (Some(o), _) => o.clone(),
+            (None, true) => Outcome::Moderated,
+            (None, false) => Outcome::Succeeded,
+        };
+        let task = Task {
+            provider: p,
+            id: id.clone(),
+            identity: identity.to_string(),
+            created: Instant::now(),
+            created_unix_ms: util::now_unix_ms(),
+            latency: s.config.latency(p),
+            outcome,
+            model: sub.model.clone(),
+            prompt: sub.prompt.clone(),
+            input: sub.input.clone(),
+            callback_url: sub.callback_url.clone(),
+            webhook_secret: sub.webhook_secret.clone(),
+            media: sub.media,
+            seconds: sub.seconds,
+            aux: sub.aux.clone(),
+            ttl: if expired {
+                Duration::ZERO
+            } else {
+                s.config.scaled(sub.ttl_ms)
+            },
+            callbacks,
+            cancelled: false,
+            epoch: s.epoch,
+        };
+        bump(&mut s.stats.submissions, p.as_str());
+        let n = s
+            .stats
+            .submissions_by_task
+            .entry(identity.to_string())
+            .or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            s.stats.duplicate_submissions += 1;
+        }
+        if let Some(key) = &cleared.honored_key {
+            s.idempotency.insert((p, key.clone()), id.clone());
+        }
+        s.tasks.insert((p, id.clone()), task.clone());
+        task
+    });
+    crate::delivery::spawn_lifecycle(sim.clone(), task.clone());
+    task
+}
+
+/// [`preflight`] then [`create`]
+pub async fn admit(
+    sim: &Sim,
+    p: Provider,
+    req: &SimRequest,
+    sub: Submission,
+) -> Result<Admission, Response> {
+    match preflight(sim, p, req, &sub).await? {
+        Err(task) => Ok(Admission::Replay(task)),
+        Ok(cleared) => Ok(Admission::New(create(sim, p, &cleared, &sub))),
+    }
+}
+
+/// Query keys that carry no identity (tokens, signatures, timestamps)
+const VOLATILE_QUERY_KEYS: [&str; 10] = [
+    "token",
+    "sig",
+    "signature",
+    "hmac",
+    "mac",
+    "t",
+    "ts",
+    "timestamp",
+    "exp",
+    "expires",
+];
+
+/// The identity of a submission: `provider:cb:<callback path>`, `provider:key:<key>` or
+/// `provider:body:<hash>`
+fn identity(p: Provider, sub: &Submission, header_key: Option<&str>) -> String {
+    if let Some(cb) = &sub.callback_url {
+        return format!("{}:cb:{}", p.as_str(), callback_identity(cb));
+    }
+    if let Some(k) = sub.provider_key.as_deref().or(header_key) {
+        return format!("{}:key:{k}", p.as_str());
+    }
+    let canonical = format!("{}\n{}", sub.model, sub.input);
+    let hash = util::sha256_hex(canonical.as_bytes());
+    format!("{}:body:{}", p.as_str(), &hash[..16])
+}
+
+/// The part of a callback URL that names job, stage and attempt: the path after
+/// `/v1/callbacks/` (or the whole path) plus the query without volatile keys
+pub fn callback_identity(url: &str) -> String {
+    let Ok(u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let path = u.path();
+    let path = path
+        .find("/v1/callbacks/")
+        .map_or(path, |i| &path[i + "/v1/callbacks/".len()..]);
+    let mut pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| !VOLATILE_QUERY_KEYS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    if pairs.is_empty() {
+        return path.to_string();
+    }
+    let q: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{path}?{}", q.join("&"))
+}
+
+/// Looks a task up for a poll: counts the poll and decides the `malformed` fault
+pub fn poll(sim: &Sim, p: Provider, id: &str) -> Result<Task, Option<Response>> {
+    let (task, malformed) = sim.with(|s| {
+        let malformed = s.poll(p, id);
+        (s.tasks.get(&(p, id.to_string())).cloned(), malformed)
+    });
+    match (task, malformed) {
+        (None, _) => Err(None),
+        (Some(_), true) => Err(Some(http::malformed())),
+        (Some(t), false) => Ok(t),
+    }
+}
+
+/// Looks a task up for a download; counts expired attempts
+pub fn output(sim: &Sim, p: Provider, id: &str) -> Result<Task, Option<Unavailable>> {
+    let task = sim.task(p, id).ok_or(None)?;
+    match task.output_available(Instant::now()) {
+        Ok(()) => Ok(task),
+        Err(Unavailable::Expired) => {
+            sim.with(|s| bump(&mut s.stats.expired_downloads, p.as_str()));
+            Err(Some(Unavailable::Expired))
+        }
+        Err(e) => Err(Some(e)),
+    }
+}
+
+/// Serves output bytes and counts the download
+pub fn serve(sim: &Sim, p: Provider, kind: MediaKind, tag: &str, seconds: f64) -> Response {
+    sim.with(|s| bump(&mut s.stats.downloads, p.as_str()));
+    http::raw(
+        StatusCode::OK,
+        kind.content_type(),
+        kind.render(tag, seconds),
+    )
+}
+
+/// Marks a task cancelled; returns its copy
+pub fn cancel(sim: &Sim, p: Provider, id: &str) -> Option<Task> {
+    sim.with(|s| {
+        let t = s.tasks.get_mut(&(p, id.to_string()))?;
+        t.cancelled = true;
+        Some(t.clone())
+    })
+}
+
+/// A string field of a JSON object
+pub fn str_field<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a str> {
+    m.get(key).and_then(Value::as_str)
+}
+
+/// A field that must be absent or a string, else a failure naming it
+pub fn opt_str<'a>(
+    m: &'a serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<&'a str>, Failure> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(Failure::invalid(key, format!("{key} must be a string"))),
+    }
+}
+
+/// A field that must be absent or one of `allowed`
+pub fn opt_enum<'a>(
+    m: &'a serde_json::Map<String, Value>,
+    key: &str,
+    allowed: &[&str],
+) -> Result<Option<&'a str>, Failure> {
+    match opt_str(m, key)? {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v)),
+        Some(v) => Err(Failure::invalid(
+            key,
+            format!("{key} must be one of {}, got {v:?}", allowed.join(", ")),
+        )),
+    }
+}
+
+/// An absolute http(s) URL, else a failure naming the field
+pub fn url_field(value: Option<&str>, field: &str) -> Result<Option<String>, Failure> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(u) => match url::Url::parse(u) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(Some(u.to_string())),
+            _ => Err(Failure::invalid(
+                field,
+                format!("{field} must be an http(s) URL"),
+            )),
+        },
+    }
+}
+
+/// A number that may come as a JSON number or a numeric string
+pub fn loose_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().trim_end_matches('s').parse().ok(),
+        _ => None,
+    }
+}

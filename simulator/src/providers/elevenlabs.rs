@@ -1,0 +1,142 @@
+//! ElevenLabs text to speech: synchronous; the response body is the audio.
+//!
+//! - `POST /elevenlabs/v1/text-to-speech/{voice_id}` (and `/stream`) with `xi-api-key`
+//!   -> `audio/mpeg` after the provider's latency (`output_format` `mp3_*`, or `pcm_*` raw)
+
+use std::time::Instant;
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::{Admission, Failure, Provider, Submission, admit, reject};
+use crate::http::{self, SimRequest};
+use crate::media::MediaKind;
+use crate::state::{Outcome, Sim, bump};
+
+const P: Provider = Provider::Elevenlabs;
+const DEV_KEY: &str = "sim-elevenlabs-key";
+
+/// Renders a failure as ElevenLabs' `{"detail": {status, message}}`
+pub fn error(f: &Failure) -> (StatusCode, Value) {
+    let (status, code, message) = match f {
+        Failure::MissingAuth => (
+            StatusCode::UNAUTHORIZED,
+            "needs_authorization",
+            "Neither authorization header nor xi-api-key received, please provide one.".to_string(),
+        ),
+        Failure::BadAuth(_) => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            "Invalid API key".to_string(),
+        ),
+        Failure::Invalid { field, message } if field.is_some() => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"detail": [{"loc": ["body", field], "msg": message, "type": "value_error"}]}),
+            );
+        }
+        Failure::Invalid { message, .. } => {
+            (StatusCode::BAD_REQUEST, "invalid_request", message.clone())
+        }
+        Failure::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
+        Failure::RateLimited => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_concurrent_requests",
+            "Too many concurrent requests. Your plan's concurrency limit has been reached."
+                .to_string(),
+        ),
+        Failure::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            f.message(),
+        ),
+        Failure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout", f.message()),
+    };
+    (
+        status,
+        json!({"detail": {"status": code, "message": message}}),
+    )
+}
+
+/// Routes `/elevenlabs/...`
+pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
+    match req.header("xi-api-key") {
+        None | Some("") => return reject(sim, P, &Failure::MissingAuth),
+        Some(DEV_KEY) => {}
+        Some(_) => return reject(sim, P, &Failure::BadAuth("invalid key".to_string())),
+    }
+    let segs = req.segs();
+    match (&req.method, segs.as_slice()) {
+        (&Method::POST, ["v1", "text-to-speech", voice])
+        | (&Method::POST, ["v1", "text-to-speech", voice, "stream"]) => tts(sim, &req, voice).await,
+        _ => reject(sim, P, &Failure::NotFound("Not Found".to_string())),
+    }
+}
+
+async fn tts(sim: &Sim, req: &SimRequest, voice: &str) -> Response {
+    let mut m = match req.json_object() {
+        Ok(m) => m,
+        Err(e) => return reject(sim, P, &Failure::body(e)),
+    };
+    let text = match super::opt_str(&m, "text") {
+        Ok(Some(t)) if !t.trim().is_empty() => t.to_string(),
+        Ok(_) => return reject(sim, P, &Failure::invalid("text", "field required")),
+        Err(f) => return reject(sim, P, &f),
+    };
+    let format = req
+        .query("output_format")
+        .unwrap_or("mp3_44100_128")
+        .to_string();
+    let pcm_rate = match format.split_once('_') {
+        Some(("mp3", _)) => None,
+        Some(("pcm", rate)) if rate.parse::<u32>().is_ok() => rate.parse::<u32>().ok(),
+        _ => {
+            return reject(
+                sim,
+                P,
+                &Failure::body(format!("output_format {format} is not supported")),
+            );
+        }
+    };
+    let model = super::str_field(&m, "model_id")
+        .unwrap_or("eleven_multilingual_v2")
+        .to_string();
+    m.insert("voice_id".to_string(), json!(voice));
+    let mut sub = Submission::new(&model, &text, Value::Object(m));
+    sub.media = MediaKind::Mp3;
+    sub.seconds = (text.chars().count() as f64 / 15.0).clamp(0.5, 3.0);
+    let task = match admit(sim, P, req, sub).await {
+        Ok(Admission::New(t) | Admission::Replay(t)) => t,
+        Err(r) => return r,
+    };
+    let remaining = task.ready_at().saturating_duration_since(Instant::now());
+    if !sim.sleep(remaining).await {
+        return reject(sim, P, &Failure::ServerError);
+    }
+    if task.outcome != Outcome::Succeeded {
+        return http::json(
+            StatusCode::BAD_REQUEST,
+            &json!({"detail": {
+                "status": "content_against_policy",
+                "message": "The text was flagged by our content moderation and cannot be converted."
+            }}),
+        );
+    }
+    sim.with(|s| bump(&mut s.stats.downloads, P.as_str()));
+    let (content_type, bytes) = match pcm_rate {
+        None => ("audio/mpeg", MediaKind::Mp3.render(&task.id, task.seconds)),
+        Some(rate) => (
+            "application/octet-stream",
+            vec![0u8; (f64::from(rate) * 2.0 * task.seconds) as usize],
+        ),
+    };
+    let r = http::raw(StatusCode::OK, content_type, bytes);
+    let r = http::with_header(r, "request-id", &task.id);
+    let r = http::with_header(r, "history-item-id", &task.id);
+    http::with_header(
+        r,
+        "character-cost",
+        &task.prompt.chars().count().to_string(),
+    )
+}
