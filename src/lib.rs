@@ -17,6 +17,7 @@ pub mod api;
 pub mod brief;
 pub mod ids;
 pub mod job;
+pub mod journal;
 pub mod memory;
 pub mod plan;
 pub mod providers;

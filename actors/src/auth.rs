@@ -18,8 +18,9 @@ struct KeyRow {
 /// The caller, or 401 when the key is missing, unknown or revoked
 pub(crate) async fn authenticate(req: &Request, env: &Env) -> Result<Principal, ApiError> {
     let header = req.headers().get("authorization").ok().flatten();
-    let key = bearer_token(header.as_deref())
-        .ok_or_else(|| ApiError::Unauthenticated("missing `Authorization: Bearer <key>` header".into()))?;
+    let key = bearer_token(header.as_deref()).ok_or_else(|| {
+        ApiError::Unauthenticated("missing `Authorization: Bearer <key>` header".into())
+    })?;
     let hash = key_hash(key);
     let db = env.d1("DB").or_internal("D1 binding")?;
     let row: Option<KeyRow> = db
@@ -34,9 +35,14 @@ pub(crate) async fn authenticate(req: &Request, env: &Env) -> Result<Principal, 
     let row = row
         .filter(|r| constant_time_eq(r.key_hash.as_bytes(), hash.as_bytes()))
         .ok_or_else(|| ApiError::Unauthenticated("unknown or revoked API key".into()))?;
-    let role = Role::parse(&row.role)
-        .ok_or_else(|| ApiError::Internal(format!("api_keys row has unknown role {:?}", row.role)))?;
-    Ok(Principal { key_prefix: key_prefix(key), role, creator: row.creator_id.map(CreatorId) })
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        ApiError::Internal(format!("api_keys row has unknown role {:?}", row.role))
+    })?;
+    Ok(Principal {
+        key_prefix: key_prefix(key),
+        role,
+        creator: row.creator_id.map(CreatorId),
+    })
 }
 
 /// 403 unless the caller is an app key; returns its creator
@@ -44,14 +50,5 @@ pub(crate) fn require_app(principal: &Principal) -> Result<CreatorId, ApiError> 
     match (principal.role, &principal.creator) {
         (Role::App, Some(creator)) => Ok(creator.clone()),
         _ => Err(ApiError::Forbidden("this route needs an app key".into())),
-    }
-}
-
-/// 403 unless the caller is support staff
-pub(crate) fn require_support(principal: &Principal) -> Result<(), ApiError> {
-    if principal.role.is_support() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("this route needs a support key".into()))
     }
 }

@@ -11,7 +11,9 @@ pub(crate) fn respond(err: &ApiError) -> Result<Response> {
     let mut response = Response::from_json(&err.body())?.with_status(err.status());
     if let ApiError::RateLimited { retry_after } = err {
         let seconds = retry_after.0.div_ceil(1000).max(1);
-        response.headers_mut().set("retry-after", &seconds.to_string())?;
+        response
+            .headers_mut()
+            .set("retry-after", &seconds.to_string())?;
     }
     Ok(response)
 }

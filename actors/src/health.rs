@@ -12,7 +12,10 @@ const PROBE_OBJECT: &str = "__healthz";
 
 async fn probe_object(env: &Env, binding: &str) -> Value {
     let result = async {
-        let stub = env.durable_object(binding)?.id_from_name(PROBE_OBJECT)?.get_stub()?;
+        let stub = env
+            .durable_object(binding)?
+            .id_from_name(PROBE_OBJECT)?
+            .get_stub()?;
         let mut resp = stub.fetch_with_str("https://do/__health").await?;
         resp.json::<Value>().await
     }
@@ -24,7 +27,13 @@ async fn probe_object(env: &Env, binding: &str) -> Value {
 }
 
 async fn probe_d1(env: &Env) -> Value {
-    let result = async { env.d1("DB")?.prepare("SELECT COUNT(*) AS n FROM api_keys").first::<Value>(None).await }.await;
+    let result = async {
+        env.d1("DB")?
+            .prepare("SELECT COUNT(*) AS n FROM api_keys")
+            .first::<Value>(None)
+            .await
+    }
+    .await;
     match result {
         Ok(Some(row)) => json!({ "ok": true, "api_keys": row["n"] }),
         Ok(None) => json!({ "ok": false, "error": "no row" }),
@@ -48,9 +57,13 @@ pub(crate) async fn check(env: &Env) -> Result<Response, ApiError> {
         "DB": probe_d1(env).await,
         "MEDIA": probe_r2(env).await,
     });
-    let ok = bindings.as_object().is_some_and(|m| m.values().all(|v| v["ok"] == true));
+    let ok = bindings
+        .as_object()
+        .is_some_and(|m| m.values().all(|v| v["ok"] == true));
     let status = if ok { 200 } else { 503 };
-    Ok(Response::from_json(&json!({ "ok": ok, "bindings": bindings }))
-        .or_internal("encoding health")?
-        .with_status(status))
+    Ok(
+        Response::from_json(&json!({ "ok": ok, "bindings": bindings }))
+            .or_internal("encoding health")?
+            .with_status(status),
+    )
 }

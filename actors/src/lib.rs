@@ -4,16 +4,24 @@
 //! (`RenderJob`, one per render; `MemoryGraph`, one per creator). It is the only place that reads
 //! the clock, touches storage, sends HTTP or arms alarms; every decision is the core's.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod auth;
 mod clock;
+mod config;
 mod error;
 mod health;
+mod media_links;
+mod memory_client;
 mod memory_graph;
 mod object_sql;
+mod outbound;
 mod render_job;
 mod routes;
+mod side_effects;
 
 pub use memory_graph::MemoryGraph;
 pub use render_job::RenderJob;

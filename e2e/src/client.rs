@@ -34,12 +34,20 @@ impl Reply {
 impl Client {
     /// A client for `base` (e.g. `http://127.0.0.1:8787`) using `key` as Bearer
     pub fn new(base: &str, key: Option<&str>) -> Self {
-        Self { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_owned(), key: key.map(str::to_owned) }
+        Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            key: key.map(str::to_owned),
+        }
     }
 
     /// The same client with another key
     pub fn with_key(&self, key: Option<&str>) -> Self {
-        Self { http: self.http.clone(), base: self.base.clone(), key: key.map(str::to_owned) }
+        Self {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            key: key.map(str::to_owned),
+        }
     }
 
     /// The base URL
@@ -70,7 +78,12 @@ impl Client {
         let headers = resp.headers().clone();
         let text = resp.text().await?;
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Reply { status, headers, json, text })
+        Ok(Reply {
+            status,
+            headers,
+            json,
+            text,
+        })
     }
 
     /// GET
@@ -84,8 +97,17 @@ impl Client {
     }
 
     /// POST raw bytes with a content type
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>, content_type: &str) -> Result<Reply, reqwest::Error> {
-        let mut req = self.http.post(format!("{}{}", self.base, path)).header("content-type", content_type).body(body);
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Reply, reqwest::Error> {
+        let mut req = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", content_type)
+            .body(body);
         if let Some(key) = &self.key {
             req = req.bearer_auth(key);
         }
@@ -94,6 +116,11 @@ impl Client {
         let headers = resp.headers().clone();
         let text = resp.text().await?;
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Reply { status, headers, json, text })
+        Ok(Reply {
+            status,
+            headers,
+            json,
+            text,
+        })
     }
 }

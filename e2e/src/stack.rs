@@ -66,23 +66,34 @@ pub struct Stack {
 
 /// The repository root (the e2e crate lives one level below it)
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn free_port() -> Result<u16, StackError> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|source| StackError::Spawn { what: "binding a free port".into(), source })?;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|source| StackError::Spawn {
+        what: "binding a free port".into(),
+        source,
+    })?;
     listener
         .local_addr()
         .map(|a| a.port())
-        .map_err(|source| StackError::Spawn { what: "reading a free port".into(), source })
+        .map_err(|source| StackError::Spawn {
+            what: "reading a free port".into(),
+            source,
+        })
 }
 
 fn run(root: &Path, what: &str, cmd: &mut Command) -> Result<(), StackError> {
     let output = cmd
         .current_dir(root)
         .output()
-        .map_err(|source| StackError::Spawn { what: what.into(), source })?;
+        .map_err(|source| StackError::Spawn {
+            what: what.into(),
+            source,
+        })?;
     if output.status.success() {
         Ok(())
     } else {
@@ -99,7 +110,9 @@ fn run(root: &Path, what: &str, cmd: &mut Command) -> Result<(), StackError> {
 
 fn npx(args: &[&str]) -> Command {
     let mut cmd = Command::new("npx");
-    cmd.args(args).env("WRANGLER_SEND_METRICS", "false").env("CI", "true");
+    cmd.args(args)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "true");
     cmd
 }
 
@@ -107,11 +120,14 @@ fn npx(args: &[&str]) -> Command {
 /// test process is gone (even if it was SIGKILLed and never ran a destructor).
 fn spawn_group(root: &Path, what: &str, mut cmd: Command, log: &Path) -> Result<Child, StackError> {
     use std::os::unix::process::CommandExt;
-    let log_file = std::fs::File::create(log)
-        .map_err(|source| StackError::Spawn { what: format!("creating {}", log.display()), source })?;
-    let err_file = log_file
-        .try_clone()
-        .map_err(|source| StackError::Spawn { what: "cloning log handle".into(), source })?;
+    let log_file = std::fs::File::create(log).map_err(|source| StackError::Spawn {
+        what: format!("creating {}", log.display()),
+        source,
+    })?;
+    let err_file = log_file.try_clone().map_err(|source| StackError::Spawn {
+        what: "cloning log handle".into(),
+        source,
+    })?;
     let child = cmd
         .current_dir(root)
         .stdin(Stdio::null())
@@ -119,7 +135,10 @@ fn spawn_group(root: &Path, what: &str, mut cmd: Command, log: &Path) -> Result<
         .stderr(err_file)
         .process_group(0)
         .spawn()
-        .map_err(|source| StackError::Spawn { what: what.into(), source })?;
+        .map_err(|source| StackError::Spawn {
+            what: what.into(),
+            source,
+        })?;
     let watchdog = format!(
         "while kill -0 {me} 2>/dev/null && kill -0 {pg} 2>/dev/null; do sleep 0.5; done; \
          kill -TERM -{pg} 2>/dev/null; sleep 2; kill -KILL -{pg} 2>/dev/null; true",
@@ -195,14 +214,19 @@ impl Stack {
                 let t = tempfile::Builder::new()
                     .prefix("studio-e2e-")
                     .tempdir()
-                    .map_err(|source| StackError::Spawn { what: "temp dir".into(), source })?;
+                    .map_err(|source| StackError::Spawn {
+                        what: "temp dir".into(),
+                        source,
+                    })?;
                 let p = t.path().to_path_buf();
                 (Some(t), p)
             }
         };
         let log_dir = persist_dir.join("logs");
-        std::fs::create_dir_all(&log_dir)
-            .map_err(|source| StackError::Spawn { what: "log dir".into(), source })?;
+        std::fs::create_dir_all(&log_dir).map_err(|source| StackError::Spawn {
+            what: "log dir".into(),
+            source,
+        })?;
         let worker_port = free_port()?;
         let sim_port = free_port()?;
         let mut stack = Self {
@@ -234,13 +258,29 @@ impl Stack {
         run(
             &self.root,
             "wrangler d1 migrations apply",
-            &mut npx(&["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", &dir]),
+            &mut npx(&[
+                "wrangler",
+                "d1",
+                "migrations",
+                "apply",
+                "DB",
+                "--local",
+                "--persist-to",
+                &dir,
+            ]),
         )?;
         run(
             &self.root,
             "seeding dev keys",
             &mut npx(&[
-                "wrangler", "d1", "execute", "DB", "--local", "--persist-to", &dir, "--file",
+                "wrangler",
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--persist-to",
+                &dir,
+                "--file",
                 "scripts/seed-dev.sql",
             ]),
         )
@@ -267,7 +307,11 @@ impl Stack {
         if wait_healthy(&format!("{}/healthz", self.sim_url), 30) {
             Ok(())
         } else {
-            Err(StackError::Unhealthy { what: "simulator".into(), secs: 30, log: tail(&log, 30) })
+            Err(StackError::Unhealthy {
+                what: "simulator".into(),
+                secs: 30,
+                log: tail(&log, 30),
+            })
         }
     }
 
@@ -300,11 +344,20 @@ impl Stack {
         }
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let log = self.log_dir.join("worker.log");
-        self.worker = Some(spawn_group(&self.root, "wrangler dev", npx(&arg_refs), &log)?);
+        self.worker = Some(spawn_group(
+            &self.root,
+            "wrangler dev",
+            npx(&arg_refs),
+            &log,
+        )?);
         if wait_healthy(&format!("{}/healthz", self.worker_url), 180) {
             Ok(())
         } else {
-            Err(StackError::Unhealthy { what: "worker".into(), secs: 180, log: tail(&log, 60) })
+            Err(StackError::Unhealthy {
+                what: "worker".into(),
+                secs: 180,
+                log: tail(&log, 60),
+            })
         }
     }
 

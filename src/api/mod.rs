@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod media;
 
 pub use auth::{Principal, Role};
 pub use error::{ApiError, ErrorBody};

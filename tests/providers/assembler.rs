@@ -38,7 +38,10 @@ fn assembler_submit_posts_the_timeline_with_callback_url() {
     assert_eq!(header(&http, "authorization"), "Bearer test-key");
     assert_eq!(header(&http, "idempotency-key"), "rnd_01jx:s04.motion:2");
     let body = body(&http);
-    assert_eq!(body["timeline"]["clips"][1]["key"], "renders/rnd_01jx/s02.motion/0.mp4");
+    assert_eq!(
+        body["timeline"]["clips"][1]["key"],
+        "renders/rnd_01jx/s02.motion/0.mp4"
+    );
     assert_eq!(body["timeline"]["badge"], true);
     assert_eq!(body["timeline"]["variants"], json!(["9:16", "1:1"]));
     assert_eq!(body["callback_url"], our_callback_url(K).as_str());

@@ -1,4 +1,148 @@
-//! `make demo`: submits the sample brief to the running stack and shows the render.
-fn main() {
-    eprintln!("the demo client arrives with the render job actor");
+//! `make demo`: submits a brief to the running stack, shows live progress, then the result.
+//!
+//! Usage: `demo [BRIEF_JSON]` (default `examples/brief.json`); `STUDIO_URL` (default
+//! `http://127.0.0.1:8787`) and `STUDIO_KEY` (default the dev key `sk_test_demo`).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use e2e::Client;
+use serde_json::Value;
+
+/// A render that has not finished by then is reported as stuck
+const GIVE_UP_AFTER: Duration = Duration::from_secs(900);
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+fn progress_line(view: &Value, started: Instant) -> String {
+    let p = &view["progress"];
+    let total = p["total"].as_u64().unwrap_or(0).max(1);
+    let done = p["done"].as_u64().unwrap_or(0);
+    let width = 30;
+    let filled = (done * width / total) as usize;
+    format!(
+        "\r  [{}{}] {:>3}/{:<3} stages  running {:>2}  failed {:>2}  {:<10} ${:>6.2}  {:>5.1}s ",
+        "#".repeat(filled),
+        ".".repeat(width as usize - filled),
+        done,
+        total,
+        p["running"].as_u64().unwrap_or(0),
+        p["failed"].as_u64().unwrap_or(0),
+        s(&view["status"]),
+        view["cost_usd"].as_f64().unwrap_or(0.0),
+        started.elapsed().as_secs_f64()
+    )
+}
+
+fn print_result(view: &Value) {
+    println!("\n\nRender {}: {}", s(&view["job_id"]), s(&view["status"]));
+    if let Some(reason) = view["failure"].as_str() {
+        println!("  failure: {reason}");
+    }
+    for w in view["warnings"].as_array().into_iter().flatten() {
+        println!("  Director: {}", s(&w["message"]));
+    }
+    println!(
+        "\n  {:<14} {:<24} {:>7} {:>7}  why",
+        "stage", "model", "cost", "secs"
+    );
+    for stage in view["stages"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<14} {:<24} {:>7} {:>7}  {}",
+            s(&stage["id"]),
+            s(&stage["model"]),
+            format!("${:.2}", stage["cost_usd"].as_f64().unwrap_or(0.0)),
+            stage["seconds"]
+                .as_f64()
+                .map_or("-".into(), |x| format!("{x:.1}")),
+            s(&stage["decision"]["reason"]),
+        );
+    }
+    println!("\n  cost by shot:");
+    for c in view["cost_by_shot"].as_array().into_iter().flatten() {
+        println!(
+            "    {:<6} ${:.2}",
+            s(&c["shot"]),
+            c["usd"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "  total ${:.2} of ${:.2} budget",
+        view["cost_usd"].as_f64().unwrap_or(0.0),
+        view["budget_usd"].as_f64().unwrap_or(0.0)
+    );
+    println!("\n  artifacts (R2 keys):");
+    for stage in view["stages"].as_array().into_iter().flatten() {
+        for a in stage["artifacts"].as_array().into_iter().flatten() {
+            println!(
+                "    {:<60} {:>9} B  {}",
+                s(&a["key"]),
+                s(&a["bytes"]),
+                s(&a["content_type"])
+            );
+        }
+    }
+    println!("\n  master:   {}", s(&view["master_key"]));
+    for v in view["variants"].as_array().into_iter().flatten() {
+        println!("  variant:  {:<5} {}", s(&v["aspect"]), s(&v["key"]));
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "examples/brief.json".into());
+    let base = std::env::var("STUDIO_URL").unwrap_or_else(|_| "http://127.0.0.1:8787".into());
+    let key = std::env::var("STUDIO_KEY").unwrap_or_else(|_| "sk_test_demo".into());
+    let brief = match std::fs::read_to_string(&path).map(|t| serde_json::from_str::<Value>(&t)) {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return fail(&format!("{path} is not JSON: {e}")),
+        Err(e) => return fail(&format!("reading {path}: {e}")),
+    };
+    let client = Client::new(&base, Some(&key));
+    println!("Submitting {path} to {base} as {key}");
+    let created = match client.post("/v1/renders", &brief).await {
+        Ok(r) if r.status.as_u16() == 202 => r,
+        Ok(r) => return fail(&format!("create answered {}: {}", r.status, r.text)),
+        Err(e) => return fail(&format!("create: {e}")),
+    };
+    let id = s(&created.json["job_id"]);
+    println!(
+        "Render {id} accepted ({})",
+        created.header("location").unwrap_or("-")
+    );
+    let started = Instant::now();
+    let mut view = created.json;
+    while started.elapsed() < GIVE_UP_AFTER {
+        print!("{}", progress_line(&view, started));
+        let _ = std::io::stdout().flush();
+        if matches!(
+            view["status"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        match client.get(&format!("/v1/renders/{id}")).await {
+            Ok(r) if r.status.is_success() => view = r.json,
+            Ok(r) => return fail(&format!("poll answered {}: {}", r.status, r.text)),
+            Err(e) => return fail(&format!("poll: {e}")),
+        }
+    }
+    print_result(&view);
+    if view["status"] != "succeeded" {
+        std::process::exit(1);
+    }
+}
+
+fn fail(message: &str) {
+    eprintln!("demo: {message}");
+    std::process::exit(1);
 }

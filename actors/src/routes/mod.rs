@@ -1,5 +1,10 @@
 //! The Worker's routing table: method and path to handler.
 
+mod callbacks;
+mod media;
+mod renders;
+mod util;
+
 use serde_json::json;
 use studio::api::ApiError;
 use worker::{Env, Method, Request, Response};
@@ -16,7 +21,8 @@ pub(crate) async fn handle(req: Request, env: &Env) -> Result<Response, ApiError
         .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
     let path: Vec<&str> = segments.iter().map(String::as_str).collect();
-    match (req.method(), path.as_slice()) {
+    let method = req.method();
+    match (method.clone(), path.as_slice()) {
         (Method::Get, ["healthz"]) => health::check(env).await,
         (Method::Get, ["v1", "whoami"]) => {
             let principal = authenticate(&req, env).await?;
@@ -27,7 +33,23 @@ pub(crate) async fn handle(req: Request, env: &Env) -> Result<Response, ApiError
             }))
             .or_internal("encoding whoami")
         }
-        (_, ["healthz"] | ["v1", "whoami"]) => Err(ApiError::MethodNotAllowed),
+        (Method::Post, ["v1", "renders"]) => renders::create(req, env).await,
+        (Method::Get, ["v1", "renders"]) => renders::list(req, env).await,
+        (Method::Get, ["v1", "renders", id]) => renders::get(&req, env, id).await,
+        (Method::Post, ["v1", "renders", id, "cancel"]) => renders::cancel(&req, env, id).await,
+        (Method::Post, ["v1", "callbacks", provider, rest @ ..]) => {
+            callbacks::receive(req, env, provider, rest).await
+        }
+        (Method::Get, ["v1", "media", key @ ..]) => media::serve(&req, env, &key.join("/")).await,
+        (
+            _,
+            ["healthz"]
+            | ["v1", "whoami"]
+            | ["v1", "renders"]
+            | ["v1", "renders", _]
+            | ["v1", "renders", _, "cancel"],
+        ) => Err(ApiError::MethodNotAllowed),
+        (_, ["v1", "callbacks", ..] | ["v1", "media", ..]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound(format!("no route for {}", url.path()))),
     }
 }

@@ -1,0 +1,39 @@
+//! Reading Worker vars and secrets through the core's lookup-closure interface.
+
+use studio::providers::{CallbackConfig, ConfigError, ProviderConfig, ProviderKind};
+use worker::Env;
+
+/// A var or secret by name; `None` when unset or empty
+pub(crate) fn lookup(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|s| s.to_string()))
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// One provider's configuration (dev simulator or real endpoint)
+pub(crate) fn provider(env: &Env, kind: ProviderKind) -> Result<ProviderConfig, ConfigError> {
+    ProviderConfig::from_lookup(kind, &|name: &str| lookup(env, name))
+}
+
+/// Where callbacks reach us, and their token key
+pub(crate) fn callbacks(env: &Env) -> Result<CallbackConfig, ConfigError> {
+    CallbackConfig::from_lookup(&|name: &str| lookup(env, name))
+}
+
+/// The key of signed media URLs: `MEDIA_URL_SECRET`, else (dev only) the callback secret
+pub(crate) fn media_secret(env: &Env) -> Vec<u8> {
+    lookup(env, "MEDIA_URL_SECRET")
+        .or_else(|| callbacks(env).ok().map(|c| c.secret.expose().to_owned()))
+        .unwrap_or_default()
+        .into_bytes()
+}
+
+/// `PUBLIC_BASE_URL` without a trailing slash
+pub(crate) fn public_base(env: &Env) -> String {
+    lookup(env, "PUBLIC_BASE_URL")
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_owned()
+}

@@ -1,0 +1,40 @@
+//! Signed download links for artifact keys inside JSON (views for the app, timelines for the
+//! assembler), so R2 never has to be public.
+
+use serde_json::Value;
+use studio::api::media;
+use studio::time::{Millis, Timestamp};
+use worker::Env;
+
+use crate::config;
+
+/// Adds a signed `url` next to every `key` (and `master_key`) that names an artifact
+pub(crate) fn sign_keys(env: &Env, value: &mut Value, now: Timestamp, lifetime: Millis) {
+    let base = config::public_base(env);
+    let secret = config::media_secret(env);
+    sign(&base, &secret, value, now.plus(lifetime));
+}
+
+fn sign(base: &str, secret: &[u8], value: &mut Value, expires: Timestamp) {
+    match value {
+        Value::Object(map) => {
+            for (field, url_field) in [("key", "url"), ("master_key", "master_url")] {
+                if let Some(Value::String(key)) = map.get(field).cloned()
+                    && media::servable_key(&key)
+                {
+                    map.insert(
+                        url_field.into(),
+                        Value::String(media::signed_url(base, secret, &key, expires)),
+                    );
+                }
+            }
+            for v in map.values_mut() {
+                sign(base, secret, v, expires);
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| sign(base, secret, v, expires)),
+        _ => {}
+    }
+}

@@ -1,0 +1,599 @@
+//! Performs the job's effects and turns their outcomes into inputs.
+//!
+//! Nothing here decides anything: each effect is carried out as the core described it, and
+//! whatever happens (success, provider error, timeout) goes back to the job as an input.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use base64::Engine;
+use studio::api::media;
+use studio::ids::{Attempt, JobId, ModelId, ProviderRef, StageId};
+use studio::job::{Effect, Input, Job, StageInputs, artifact_key};
+use studio::plan::StageKind;
+use studio::providers::signature::token::callback_url;
+use studio::providers::{
+    Delivery, InlineImage, Output, PollOutcome, ProviderError, ProviderKind, ProviderStatus,
+    SubmitRequest, Submitted, adapter,
+};
+use studio::time::{Millis, Timestamp};
+
+use super::Inner;
+use crate::clock;
+use crate::{config, media_links, memory_client, outbound, side_effects};
+
+/// How long callback URLs and provider-facing media URLs stay valid
+const URL_LIFETIME: Millis = Millis::from_secs(24 * 3600);
+/// Downloads of outputs may be large: allow longer than a control call
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+/// Used when the memory graph has no voice for a speaker (ElevenLabs' premade "Rachel")
+const DEFAULT_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
+
+fn provider_of(job: &Job, stage: &StageId, attempt: Attempt) -> Option<(ModelId, ProviderKind)> {
+    let row = job.stage(stage)?;
+    let record = row.attempts.iter().find(|a| a.attempt == attempt)?;
+    let spec = job.spec().registry.get(&record.model)?;
+    Some((record.model.clone(), spec.provider))
+}
+
+fn media_url(inner: &Inner, key: &str, now: Timestamp) -> String {
+    media::signed_url(
+        &config::public_base(&inner.env),
+        &config::media_secret(&inner.env),
+        key,
+        now.plus(URL_LIFETIME),
+    )
+}
+
+async fn inline_image(inner: &Inner, key: &str) -> Result<InlineImage, ProviderError> {
+    let transient = |reason: String| ProviderError::Transient { reason };
+    let bucket = inner
+        .env
+        .bucket("MEDIA")
+        .map_err(|e| transient(format!("R2 binding: {e}")))?;
+    let object = bucket
+        .get(key)
+        .execute()
+        .await
+        .map_err(|e| transient(format!("reading {key}: {e}")))?;
+    let object = object.ok_or_else(|| transient(format!("keyframe {key} is not in R2")))?;
+    let mime_type = object
+        .http_metadata()
+        .content_type
+        .unwrap_or_else(|| "image/png".into());
+    let body = object
+        .body()
+        .ok_or_else(|| transient(format!("{key} has no body")))?;
+    let bytes = body
+        .bytes()
+        .await
+        .map_err(|e| transient(format!("reading {key}: {e}")))?;
+    Ok(InlineImage {
+        mime_type,
+        data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn submit_request(
+    inner: &Inner,
+    job: &JobId,
+    stage: &StageId,
+    attempt: Attempt,
+    kind: StageKind,
+    provider: ProviderKind,
+    provider_model: String,
+    idempotency_key: String,
+    inputs: StageInputs,
+    now: Timestamp,
+) -> Result<SubmitRequest, ProviderError> {
+    let adapter = adapter(provider);
+    let callbacks = config::callbacks(&inner.env).map_err(|e| ProviderError::Rejected {
+        reason: e.to_string(),
+    })?;
+    let callback = match adapter.delivery() {
+        Delivery::Callback => Some(callback_url(
+            &callbacks.public_base,
+            provider,
+            job,
+            stage,
+            attempt,
+            now.plus(URL_LIFETIME),
+            &callbacks.secret,
+        )),
+        Delivery::Poll | Delivery::Sync => None,
+    };
+    let mut req = SubmitRequest {
+        job: job.clone(),
+        stage: stage.clone(),
+        attempt,
+        provider_model,
+        kind,
+        prompt: String::new(),
+        duration_s: 0.0,
+        aspect: None,
+        image_url: None,
+        image_inline: None,
+        reference_images: Vec::new(),
+        voice_id: None,
+        text: None,
+        callback_url: callback,
+        idempotency_key,
+        timeline: None,
+    };
+    match inputs {
+        StageInputs::Image {
+            prompt,
+            aspect,
+            reference_images,
+        } => {
+            req.prompt = prompt;
+            req.aspect = Some(aspect);
+            req.reference_images = reference_images
+                .iter()
+                .map(|k| media_url(inner, k, now))
+                .collect();
+        }
+        StageInputs::Video {
+            prompt,
+            duration_s,
+            aspect,
+            image_key,
+        } => {
+            req.prompt = prompt;
+            req.duration_s = duration_s;
+            req.aspect = Some(aspect);
+            if adapter.needs_inline_image() {
+                req.image_inline = Some(inline_image(inner, &image_key).await?);
+            } else {
+                req.image_url = Some(media_url(inner, &image_key, now));
+            }
+        }
+        StageInputs::Speech {
+            text,
+            voice,
+            voice_id,
+        } => {
+            req.prompt = text.clone();
+            req.text = Some(text);
+            req.voice_id = Some(voice_id.unwrap_or_else(|| {
+                worker::console_log!("no voice id for {voice}: using the default voice");
+                DEFAULT_VOICE_ID.to_owned()
+            }));
+        }
+        StageInputs::Music { mood, duration_s } => {
+            req.prompt = mood;
+            req.duration_s = duration_s;
+        }
+        StageInputs::Assembly { timeline } => {
+            let mut value =
+                serde_json::to_value(&timeline).map_err(|e| ProviderError::Rejected {
+                    reason: e.to_string(),
+                })?;
+            media_links::sign_keys(&inner.env, &mut value, now, URL_LIFETIME);
+            req.duration_s = timeline.duration_s;
+            req.aspect = Some(timeline.master);
+            req.timeline = Some(value);
+        }
+    }
+    Ok(req)
+}
+
+/// Stores a response body (a synchronous provider's output) in R2
+async fn put_bytes(
+    inner: &Inner,
+    key: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> Result<u64, String> {
+    let size = bytes.len() as u64;
+    let bucket = inner
+        .env
+        .bucket("MEDIA")
+        .map_err(|e| format!("R2 binding: {e}"))?;
+    bucket
+        .put(key, bytes)
+        .http_metadata(worker::HttpMetadata {
+            content_type: Some(content_type.to_owned()),
+            ..Default::default()
+        })
+        .execute()
+        .await
+        .map_err(|e| format!("writing {key}: {e}"))?;
+    Ok(size)
+}
+
+fn extension(content_type: &str) -> &'static str {
+    match content_type.split(';').next().unwrap_or("").trim() {
+        "video/mp4" => "mp4",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "audio/mpeg" => "mp3",
+        "audio/wav" | "audio/x-wav" => "wav",
+        _ => "bin",
+    }
+}
+
+async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
+    let SubmitEffect {
+        stage,
+        attempt,
+        provider,
+        provider_model,
+        idempotency_key,
+        inputs,
+    } = effect;
+    let now = clock::now();
+    let Some((job_id, kind)) = inner.with_job(|j| {
+        (
+            j.spec().job_id.clone(),
+            j.stage(&stage).map(|r| r.spec.kind),
+        )
+    }) else {
+        return Vec::new();
+    };
+    let failed = |error: ProviderError| {
+        vec![Input::SubmitFailed {
+            stage: stage.clone(),
+            attempt,
+            error,
+        }]
+    };
+    let Some(kind) = kind else { return Vec::new() };
+    let cfg = match config::provider(&inner.env, provider) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            return failed(ProviderError::Rejected {
+                reason: e.to_string(),
+            });
+        }
+    };
+    let adapter = adapter(provider);
+    let req = match submit_request(
+        inner,
+        &job_id,
+        &stage,
+        attempt,
+        kind,
+        provider,
+        provider_model,
+        idempotency_key.clone(),
+        inputs,
+        now,
+    )
+    .await
+    {
+        Ok(req) => req,
+        Err(e) => return failed(e),
+    };
+    let http = match adapter.build_submit(&req, &cfg, now) {
+        Ok(http) => http,
+        Err(e) => return failed(e),
+    };
+    let resp = match outbound::send(&http, outbound::CALL_TIMEOUT).await {
+        Ok(resp) => resp,
+        Err(e) => return failed(e),
+    };
+    match adapter.parse_submit(&req, &resp, &cfg, clock::now()) {
+        Ok(Submitted::Accepted { provider_ref }) => {
+            side_effects::index_task(
+                &inner.env,
+                provider,
+                &provider_ref,
+                &job_id,
+                &stage,
+                attempt,
+            )
+            .await;
+            vec![Input::SubmitAccepted {
+                stage,
+                attempt,
+                provider_ref,
+            }]
+        }
+        Ok(Submitted::Finished {
+            provider_ref,
+            status,
+        }) => vec![
+            Input::SubmitAccepted {
+                stage: stage.clone(),
+                attempt,
+                provider_ref,
+            },
+            Input::ProviderUpdate {
+                stage,
+                attempt,
+                status,
+                delivery_id: None,
+            },
+        ],
+        Ok(Submitted::Body {
+            provider_ref,
+            content_type,
+        }) => {
+            let key = artifact_key(
+                &job_id,
+                &stage,
+                attempt,
+                &format!("output.{}", extension(&content_type)),
+            );
+            let accepted = Input::SubmitAccepted {
+                stage: stage.clone(),
+                attempt,
+                provider_ref,
+            };
+            match put_bytes(inner, &key, resp.body, &content_type).await {
+                Ok(bytes) => vec![
+                    accepted,
+                    Input::ProviderUpdate {
+                        stage,
+                        attempt,
+                        status: ProviderStatus::Succeeded {
+                            outputs: vec![Output::Stored {
+                                key,
+                                content_type,
+                                bytes,
+                            }],
+                        },
+                        delivery_id: None,
+                    },
+                ],
+                Err(reason) => vec![Input::SubmitFailed {
+                    stage,
+                    attempt,
+                    error: ProviderError::Transient { reason },
+                }],
+            }
+        }
+        Err(e) => failed(e),
+    }
+}
+
+async fn perform_poll(
+    inner: &Rc<Inner>,
+    stage: StageId,
+    attempt: Attempt,
+    provider: ProviderKind,
+    provider_ref: ProviderRef,
+) -> Vec<Input> {
+    let failed = |error: ProviderError| {
+        vec![Input::PollFailed {
+            stage: stage.clone(),
+            attempt,
+            error,
+        }]
+    };
+    let cfg = match config::provider(&inner.env, provider) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            return failed(ProviderError::Rejected {
+                reason: e.to_string(),
+            });
+        }
+    };
+    let adapter = adapter(provider);
+    let now = clock::now();
+    let http = match adapter.build_poll(&provider_ref, &cfg, now) {
+        Ok(http) => http,
+        Err(e) => return failed(e),
+    };
+    let resp = match outbound::send(&http, outbound::CALL_TIMEOUT).await {
+        Ok(resp) => resp,
+        Err(e) => return failed(e),
+    };
+    let status = match adapter.parse_poll(&resp, &cfg, clock::now()) {
+        Ok(PollOutcome::Status { status }) => status,
+        Ok(PollOutcome::FollowUp { request }) => {
+            let follow = match outbound::send(&request, outbound::CALL_TIMEOUT).await {
+                Ok(resp) => resp,
+                Err(e) => return failed(e),
+            };
+            match adapter.parse_follow_up(&follow, clock::now()) {
+                Ok(status) => status,
+                Err(e) => return failed(e),
+            }
+        }
+        Err(e) => return failed(e),
+    };
+    vec![Input::ProviderUpdate {
+        stage,
+        attempt,
+        status,
+        delivery_id: None,
+    }]
+}
+
+async fn perform_store(
+    inner: &Rc<Inner>,
+    stage: StageId,
+    attempt: Attempt,
+    output: Output,
+    key: String,
+) -> Vec<Input> {
+    let failed = |reason: String| {
+        vec![Input::ArtifactFailed {
+            stage: stage.clone(),
+            attempt,
+            key: key.clone(),
+            reason,
+        }]
+    };
+    match &output {
+        Output::Stored {
+            key: stored,
+            content_type,
+            bytes,
+        } => {
+            return vec![Input::ArtifactStored {
+                stage: stage.clone(),
+                attempt,
+                key: stored.clone(),
+                content_type: content_type.clone(),
+                bytes: *bytes,
+            }];
+        }
+        Output::Url { .. } => {}
+    }
+    let provider = inner
+        .with_job(|j| provider_of(j, &stage, attempt))
+        .flatten()
+        .map(|(_, p)| p);
+    let Some(provider) = provider else {
+        return failed("no attempt record for this output".into());
+    };
+    let cfg = match config::provider(&inner.env, provider) {
+        Ok(cfg) => cfg,
+        Err(e) => return failed(e.to_string()),
+    };
+    let Some(request) = adapter(provider).build_output_fetch(&output, &cfg) else {
+        return failed("output has nothing to download".into());
+    };
+    let resp = match outbound::send(&request, DOWNLOAD_TIMEOUT).await {
+        Ok(resp) => resp,
+        Err(e) => return failed(e.to_string()),
+    };
+    if !resp.is_success() {
+        return failed(format!("download answered {}", resp.status));
+    }
+    let content_type = resp
+        .header("content-type")
+        .map(str::to_owned)
+        .or_else(|| match &output {
+            Output::Url { content_type, .. } => content_type.clone(),
+            Output::Stored { .. } => None,
+        })
+        .unwrap_or_else(|| "application/octet-stream".into());
+    match put_bytes(inner, &key, resp.body, &content_type).await {
+        Ok(bytes) => vec![Input::ArtifactStored {
+            stage,
+            attempt,
+            key,
+            content_type,
+            bytes,
+        }],
+        Err(reason) => failed(reason),
+    }
+}
+
+/// A `Submit` effect's fields
+struct SubmitEffect {
+    stage: StageId,
+    attempt: Attempt,
+    provider: ProviderKind,
+    provider_model: String,
+    idempotency_key: String,
+    inputs: StageInputs,
+}
+
+/// Performs one effect; returns the inputs its outcome produced
+pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
+    match effect {
+        Effect::FetchMemoryContext { job: _, creator } => {
+            let brief = inner.with_job(|j| j.spec().brief.clone());
+            let Some(brief) = brief else {
+                return Vec::new();
+            };
+            match memory_client::context(&inner.env, &creator, &brief).await {
+                Ok(context) => vec![Input::MemoryContext { context }],
+                // The job asks again on its deadline, then plans without.
+                Err(e) => {
+                    worker::console_error!("memory context for {creator}: {e}");
+                    Vec::new()
+                }
+            }
+        }
+        Effect::Submit {
+            stage,
+            attempt,
+            model: _,
+            provider,
+            provider_model,
+            idempotency_key,
+            seed: _,
+            inputs,
+        } => {
+            perform_submit(
+                &inner,
+                SubmitEffect {
+                    stage,
+                    attempt,
+                    provider,
+                    provider_model,
+                    idempotency_key: idempotency_key.0,
+                    inputs,
+                },
+            )
+            .await
+        }
+        Effect::Poll {
+            stage,
+            attempt,
+            model: _,
+            provider,
+            provider_ref,
+        } => perform_poll(&inner, stage, attempt, provider, provider_ref).await,
+        Effect::CancelTask {
+            provider,
+            provider_ref,
+            ..
+        } => {
+            // Best effort: the job no longer waits for this task; nothing comes back.
+            if let Ok(cfg) = config::provider(&inner.env, provider)
+                && let Some(req) = adapter(provider).build_cancel(&provider_ref, &cfg, clock::now())
+                && let Err(e) = outbound::send(&req, outbound::CALL_TIMEOUT).await
+            {
+                worker::console_log!("cancelling {provider_ref} at {provider}: {e}");
+            }
+            Vec::new()
+        }
+        Effect::StoreArtifact {
+            stage,
+            attempt,
+            output,
+            key,
+        } => perform_store(&inner, stage, attempt, output, key).await,
+        Effect::RecordCost {
+            stage,
+            attempt,
+            model,
+            usd,
+        } => {
+            side_effects::record_cost(&inner, &stage, attempt, &model, usd).await;
+            Vec::new()
+        }
+        Effect::StatusChanged {
+            from: _,
+            to,
+            reason: _,
+        } => {
+            side_effects::index_status(&inner, to).await;
+            Vec::new()
+        }
+        Effect::EnrichMemory { summary } => {
+            memory_client::enrich(&inner.env, &summary).await;
+            Vec::new()
+        }
+    }
+}
+
+impl Inner {
+    /// A poll the shell itself asks for (a callback that carries only "something changed")
+    pub(crate) fn poll_now(
+        &self,
+        stage: &StageId,
+        attempt: Attempt,
+        provider_ref: ProviderRef,
+    ) -> Vec<Effect> {
+        match self.with_job(|j| provider_of(j, stage, attempt)).flatten() {
+            Some((model, provider)) => vec![Effect::Poll {
+                stage: stage.clone(),
+                attempt,
+                model,
+                provider,
+                provider_ref,
+            }],
+            None => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The `RenderJob` Durable Object: one per render, driving `studio::job::Job`.
+//!
+//! Every input (an API call, a callback, an effect's result, the alarm) goes through one
+//! synchronous step: `job.handle(now, input)`, then the journal entry and the changed rows are
+//! written with no `await` in between, so they commit together. Then the alarm is armed at the
+//! job's next deadline and the effects are performed; their results are inputs again. Anything
+//! in flight has a deadline, so a job whose isolate dies mid-call resumes from its alarm.
+
+mod effects;
+mod internal;
+pub(crate) mod store;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use studio::job::{Effect, Input, Job, JobError};
+use studio::time::Timestamp;
+use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
+
+use crate::clock;
+use crate::object_sql;
+use store::StoreError;
+use studio::journal::Actor;
+
+/// Effects rounds one request or alarm performs before leaving the rest to the alarm; bounds
+/// the work of a single invocation (a chain of synchronous providers could otherwise run long).
+const MAX_EFFECT_ROUNDS: usize = 64;
+
+/// Why a step did not happen
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StepError {
+    /// The object holds no job
+    #[error("no job in this object")]
+    NoJob,
+    /// The machine refused the input
+    #[error(transparent)]
+    Job(#[from] JobError),
+    /// Storage failed
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the object keeps in memory between requests
+pub(crate) struct Inner {
+    pub(crate) state: State,
+    pub(crate) env: Env,
+    schema: std::result::Result<(), String>,
+    job: RefCell<Option<Job>>,
+    loaded: Cell<bool>,
+    armed: Cell<Option<u64>>,
+    resumed: Cell<bool>,
+}
+
+/// One render job
+#[durable_object]
+pub struct RenderJob {
+    inner: Rc<Inner>,
+}
+
+impl Inner {
+    fn sql(&self) -> worker::SqlStorage {
+        self.state.storage().sql()
+    }
+
+    /// Loads the job from SQLite on first use after the object (re)starts
+    pub(crate) fn ensure_loaded(&self) -> std::result::Result<(), StoreError> {
+        if !self.loaded.get() {
+            let job = store::load(&self.sql())?;
+            *self.job.borrow_mut() = job;
+            self.loaded.set(true);
+        }
+        Ok(())
+    }
+
+    /// After the object (re)starts, a deadline that passed while nothing ran (the isolate died,
+    /// the runtime was down) is handled at once instead of waiting for the alarm to be replayed
+    pub(crate) fn resume_if_overdue(self: &Rc<Self>) {
+        if self.resumed.replace(true) {
+            return;
+        }
+        let now = clock::now();
+        let overdue = self
+            .with_job(|j| j.next_deadline().is_some_and(|t| t <= now))
+            .unwrap_or(false);
+        if overdue {
+            match self.step(now, &Actor::Alarm, Input::Tick) {
+                Ok(effects) => self.spawn(effects),
+                Err(e) => worker::console_error!("resume tick: {e}"),
+            }
+        }
+    }
+
+    /// Runs `f` on the job, if there is one
+    pub(crate) fn with_job<T>(&self, f: impl FnOnce(&Job) -> T) -> Option<T> {
+        self.job.borrow().as_ref().map(f)
+    }
+
+    /// Creates the job: the first step
+    pub(crate) fn create(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        created: studio::job::Created,
+    ) -> std::result::Result<Vec<Effect>, StepError> {
+        let input = Input::Created(created.clone());
+        let (mut job, effects) = Job::new(now, created)?;
+        store::commit(&self.sql(), &mut job, now, actor, &input)?;
+        *self.job.borrow_mut() = Some(job);
+        self.loaded.set(true);
+        Ok(effects)
+    }
+
+    /// One atomic step: handle, then journal and changed rows, with no `await` in between
+    pub(crate) fn step(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        input: Input,
+    ) -> std::result::Result<Vec<Effect>, StepError> {
+        self.ensure_loaded()?;
+        let mut slot = self.job.borrow_mut();
+        let job = slot.as_mut().ok_or(StepError::NoJob)?;
+        let effects = job.handle(now, input.clone())?;
+        store::commit(&self.sql(), job, now, actor, &input)?;
+        Ok(effects)
+    }
+
+    /// Arms the one alarm at the job's earliest deadline (or clears it)
+    pub(crate) async fn sync_alarm(&self) {
+        let next = self.with_job(Job::next_deadline).flatten().map(|t| t.0);
+        if next == self.armed.get() {
+            return;
+        }
+        let storage = self.state.storage();
+        let result = match next {
+            Some(at) => {
+                let date = worker::js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+                storage.set_alarm(worker::ScheduledTime::new(date)).await
+            }
+            None => storage.delete_alarm().await,
+        };
+        match result {
+            Ok(()) => self.armed.set(next),
+            Err(e) => worker::console_error!("arming alarm: {e}"),
+        }
+    }
+
+    /// Performs effects, feeding their results back as inputs, until none are left or the round
+    /// limit is hit (the alarm picks up whatever remains: every waiting state has a deadline)
+    pub(crate) async fn run(self: Rc<Self>, effects: Vec<Effect>) {
+        let mut pending = effects;
+        for _ in 0..MAX_EFFECT_ROUNDS {
+            self.sync_alarm().await;
+            if pending.is_empty() {
+                return;
+            }
+            let batch = std::mem::take(&mut pending);
+            let results = futures::future::join_all(
+                batch.into_iter().map(|e| effects::perform(self.clone(), e)),
+            )
+            .await;
+            for input in results.into_iter().flatten() {
+                match self.step(clock::now(), &Actor::System, input) {
+                    Ok(more) => pending.extend(more),
+                    Err(e) => worker::console_error!("feeding an effect result back: {e}"),
+                }
+            }
+        }
+        self.sync_alarm().await;
+    }
+
+    /// Performs effects in the background and returns at once; the object stays alive while
+    /// they run, and the alarm covers an isolate that dies meanwhile
+    pub(crate) fn spawn(self: &Rc<Self>, effects: Vec<Effect>) {
+        let inner = self.clone();
+        self.state
+            .wait_until(async move { inner.run(effects).await });
+    }
+}
+
+impl DurableObject for RenderJob {
+    fn new(state: State, env: Env) -> Self {
+        let schema = object_sql::migrate(&state.storage().sql(), store::SCHEMA);
+        Self {
+            inner: Rc::new(Inner {
+                state,
+                env,
+                schema,
+                job: RefCell::new(None),
+                loaded: Cell::new(false),
+                armed: Cell::new(None),
+                resumed: Cell::new(false),
+            }),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        if let Err(e) = &self.inner.schema {
+            return Response::error(format!("job storage unavailable: {e}"), 500);
+        }
+        internal::handle(&self.inner, req).await
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        // Alarms fire at least once, sometimes late or twice: a tick with nothing due is a no-op.
+        let effects = match self.inner.step(clock::now(), &Actor::Alarm, Input::Tick) {
+            Ok(effects) => effects,
+            Err(StepError::NoJob) => return Response::ok("no job"),
+            Err(e) => {
+                worker::console_error!("alarm step: {e}");
+                Vec::new()
+            }
+        };
+        self.inner.armed.set(None);
+        self.inner.clone().run(effects).await;
+        Response::ok("ticked")
+    }
+}

@@ -1,0 +1,79 @@
+//! Helpers for tests that drive renders end to end.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::Client;
+
+/// The sample brief the project ships
+pub fn sample_brief() -> Value {
+    let text = include_str!("../../examples/brief.json");
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// Creates a render and returns its id, or the reply text on failure
+pub async fn create(client: &Client, brief: &Value) -> Result<String, String> {
+    let reply = client
+        .post("/v1/renders", brief)
+        .await
+        .map_err(|e| e.to_string())?;
+    if reply.status.as_u16() != 202 {
+        return Err(format!("create answered {}: {}", reply.status, reply.text));
+    }
+    reply.json["job_id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no job_id in {}", reply.text))
+}
+
+/// Polls a render until `done(view)` or the timeout; returns the last view
+pub async fn wait_for(
+    client: &Client,
+    id: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Result<Value, String> {
+    let started = Instant::now();
+    let mut last = Value::Null;
+    while started.elapsed() < timeout {
+        match client.get(&format!("/v1/renders/{id}")).await {
+            Ok(r) if r.status.is_success() => {
+                last = r.json;
+                if done(&last) {
+                    return Ok(last);
+                }
+            }
+            // A restarting worker refuses connections for a moment: keep polling.
+            Ok(_) | Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Err(format!("timed out after {timeout:?}; last view: {last}"))
+}
+
+/// Whether a view is in a terminal status
+pub fn is_terminal(view: &Value) -> bool {
+    matches!(
+        view["status"].as_str(),
+        Some("succeeded" | "failed" | "cancelled")
+    )
+}
+
+/// The simulator's counters
+pub async fn sim_stats(sim_url: &str) -> Value {
+    let client = Client::new(sim_url, None);
+    client
+        .get("/__sim/stats")
+        .await
+        .map(|r| r.json)
+        .unwrap_or(Value::Null)
+}
+
+/// Total submissions the simulator has counted across providers
+pub fn total_submissions(stats: &Value) -> u64 {
+    stats["submissions"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0)
+}

@@ -1,0 +1,287 @@
+//! Brief validation: raw JSON in, a checked [`ValidatedBrief`] or a [`BriefError`] naming the
+//! offending field out.
+//!
+//! Two layers, both reporting the first problem in document order with a field path such as
+//! `shots[3].duration_s`:
+//!
+//! 1. shape: serde errors (wrong JSON type, unknown enum value, missing field) are located by
+//!    `diagnose`, which walks the JSON value along the brief's schema, because serde_json's own
+//!    errors only carry a line and column;
+//! 2. meaning: [`validate_brief`] checks what types cannot say (unique shot ids, known cast ids,
+//!    positive finite durations, a budget, at most [`MAX_SHOTS`] shots, http(s) webhooks).
+//!
+//! Ra's pacing push-back ([`PacingWarning`]) comes from [`pacing`] and never blocks a render.
+
+mod diagnose;
+pub mod pacing;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::types::Brief;
+
+pub use pacing::{PacingWarning, pacing_warnings};
+
+/// The most shots one brief may have
+pub const MAX_SHOTS: usize = 1000;
+/// The longest a single shot may be, seconds (no model renders more in one call; this only
+/// rejects absurd values, routing decides what a model can do)
+pub const MAX_SHOT_DURATION_S: f64 = 300.0;
+/// The longest deadline a brief may ask for, seconds (7 days)
+pub const MAX_DEADLINE_S: u64 = 7 * 24 * 3600;
+/// The longest id (shot or cast) accepted; ids end up in stage ids and R2 keys
+pub const MAX_ID_LEN: usize = 64;
+
+/// Why a brief was refused; every variant but `Syntax` names the field (`shots[3].duration_s`)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum BriefError {
+    /// The body is not JSON at all
+    #[error("body is not valid JSON: {message}")]
+    Syntax {
+        /// serde_json's words, with line and column
+        message: String,
+    },
+    /// A required field is absent
+    #[error("{field}: missing required field")]
+    Missing {
+        /// Path of the missing field
+        field: String,
+    },
+    /// A field has the wrong JSON type or a value outside its enumeration
+    #[error("{field}: {message}")]
+    Type {
+        /// Path of the field
+        field: String,
+        /// What was expected
+        message: String,
+    },
+    /// A field is well-formed but not acceptable
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Path of the field
+        field: String,
+        /// What is wrong, for a person
+        message: String,
+    },
+}
+
+impl BriefError {
+    /// The path of the offending field, when there is one
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Syntax { .. } => None,
+            Self::Missing { field } | Self::Type { field, .. } | Self::Invalid { field, .. } => {
+                Some(field)
+            }
+        }
+    }
+
+    /// A stable machine-readable code for the API's error body
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Syntax { .. } => "brief_syntax",
+            Self::Missing { .. } => "brief_missing_field",
+            Self::Type { .. } => "brief_type",
+            Self::Invalid { .. } => "brief_invalid",
+        }
+    }
+
+    fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A brief that passed validation, with Ra's pacing notes
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidatedBrief {
+    /// The brief, unchanged
+    pub brief: Brief,
+    /// Pacing push-back for the creator; never blocks the render
+    pub warnings: Vec<PacingWarning>,
+}
+
+/// Parses and validates a Director Brief from a request body
+pub fn parse_brief(json: &[u8]) -> Result<ValidatedBrief, BriefError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| BriefError::Syntax {
+            message: e.to_string(),
+        })?;
+    let brief = match serde_json::from_value::<Brief>(value.clone()) {
+        Ok(brief) => brief,
+        Err(e) => {
+            return Err(diagnose::diagnose(&value).unwrap_or(BriefError::Type {
+                field: String::new(),
+                message: e.to_string(),
+            }));
+        }
+    };
+    validate_brief(brief)
+}
+
+/// Checks a typed brief's meaning and collects pacing warnings
+pub fn validate_brief(brief: Brief) -> Result<ValidatedBrief, BriefError> {
+    check(&brief)?;
+    let warnings = pacing_warnings(&brief);
+    Ok(ValidatedBrief { brief, warnings })
+}
+
+fn non_blank(field: &str, s: &str) -> Result<(), BriefError> {
+    if s.trim().is_empty() {
+        return Err(BriefError::invalid(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+fn positive_finite(field: &str, v: f64) -> Result<(), BriefError> {
+    if !v.is_finite() {
+        return Err(BriefError::invalid(field, "must be a finite number"));
+    }
+    if v <= 0.0 {
+        return Err(BriefError::invalid(
+            field,
+            format!("must be greater than 0, got {v}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Ids travel into stage ids (`s04.motion`) and R2 keys, so they stay URL- and key-safe
+fn safe_id(field: &str, id: &str) -> Result<(), BriefError> {
+    non_blank(field, id)?;
+    if id.len() > MAX_ID_LEN {
+        return Err(BriefError::invalid(
+            field,
+            format!("must be at most {MAX_ID_LEN} characters"),
+        ));
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(BriefError::invalid(
+            field,
+            format!("`{id}` may only contain letters, digits, `_` and `-`"),
+        ));
+    }
+    Ok(())
+}
+
+fn check(b: &Brief) -> Result<(), BriefError> {
+    non_blank("project_id", b.project_id.as_str())?;
+    non_blank("logline", &b.logline)?;
+    non_blank("format", &b.format)?;
+    if b.deadline_s == 0 {
+        return Err(BriefError::invalid(
+            "deadline_s",
+            "must be greater than 0 seconds",
+        ));
+    }
+    if b.deadline_s > MAX_DEADLINE_S {
+        return Err(BriefError::invalid(
+            "deadline_s",
+            format!("must be at most {MAX_DEADLINE_S} seconds (7 days)"),
+        ));
+    }
+    positive_finite("budget_usd", b.budget_usd)?;
+    if b.platforms.is_empty() {
+        return Err(BriefError::invalid(
+            "platforms",
+            "name at least one platform",
+        ));
+    }
+    positive_finite("pacing.target_duration_s", b.pacing.target_duration_s)?;
+
+    let mut cast_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, member) in b.cast.iter().enumerate() {
+        safe_id(&format!("cast[{i}].id"), &member.id)?;
+        if let Some(first) = cast_ids.insert(member.id.as_str(), i) {
+            return Err(BriefError::invalid(
+                format!("cast[{i}].id"),
+                format!("duplicate cast id `{}` (first at cast[{first}])", member.id),
+            ));
+        }
+        non_blank(&format!("cast[{i}].name"), &member.name)?;
+    }
+
+    if b.shots.is_empty() {
+        return Err(BriefError::invalid(
+            "shots",
+            "a brief needs at least one shot",
+        ));
+    }
+    if b.shots.len() > MAX_SHOTS {
+        return Err(BriefError::invalid(
+            "shots",
+            format!("at most {MAX_SHOTS} shots per brief, got {}", b.shots.len()),
+        ));
+    }
+    let mut shot_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, shot) in b.shots.iter().enumerate() {
+        let at = |f: &str| format!("shots[{i}].{f}");
+        safe_id(&at("id"), shot.id.as_str())?;
+        if let Some(first) = shot_ids.insert(shot.id.as_str(), i) {
+            return Err(BriefError::invalid(
+                at("id"),
+                format!("duplicate shot id `{}` (first at shots[{first}])", shot.id),
+            ));
+        }
+        non_blank(&at("prompt"), &shot.prompt)?;
+        positive_finite(&at("duration_s"), shot.duration_s)?;
+        if shot.duration_s > MAX_SHOT_DURATION_S {
+            return Err(BriefError::invalid(
+                at("duration_s"),
+                format!(
+                    "a shot may be at most {MAX_SHOT_DURATION_S} s, got {}",
+                    shot.duration_s
+                ),
+            ));
+        }
+        for (j, member) in shot.cast.iter().enumerate() {
+            if !cast_ids.contains_key(member.as_str()) {
+                return Err(BriefError::invalid(
+                    format!("shots[{i}].cast[{j}]"),
+                    format!("`{member}` is not in the brief's cast"),
+                ));
+            }
+        }
+        if let Some(d) = &shot.dialogue {
+            if !cast_ids.contains_key(d.character.as_str()) {
+                return Err(BriefError::invalid(
+                    at("dialogue.character"),
+                    format!("`{}` is not in the brief's cast", d.character),
+                ));
+            }
+            non_blank(&at("dialogue.line"), &d.line)?;
+        }
+    }
+
+    if let Some(vo) = &b.voiceover {
+        non_blank("voiceover.text", &vo.text)?;
+        non_blank("voiceover.voice", &vo.voice)?;
+    }
+    if let Some(score) = &b.score {
+        non_blank("score.mood", &score.mood)?;
+        positive_finite("score.duration_s", score.duration_s)?;
+    }
+    if let Some(url) = &b.webhook_url {
+        check_webhook_url(url)?;
+    }
+    Ok(())
+}
+
+fn check_webhook_url(url: &str) -> Result<(), BriefError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| BriefError::invalid("webhook_url", "must be an http:// or https:// URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(BriefError::invalid("webhook_url", "must name a host"));
+    }
+    Ok(())
+}

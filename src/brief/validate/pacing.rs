@@ -1,0 +1,161 @@
+//! Ra's pacing push-back: notes from the "Director" to the creator, never errors.
+//!
+//! The thresholds are editing rules of thumb, not physics: an establishing shot needs about three
+//! seconds for a viewer to read the place, a line of dialogue needs its words at a natural
+//! speaking rate (about 2.5 words per second), and a cut that lands far from the intended length
+//! usually means a shot list that was not timed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::brief::types::{Brief, Energy, Shot, ShotKind};
+use crate::ids::ShotId;
+
+/// Who the warnings are written as
+pub const AUTHOR: &str = "Director";
+/// Natural speaking rate used to time dialogue and narration, words per second
+pub const WORDS_PER_SECOND: f64 = 2.5;
+/// How far the shot list's total may drift from the pacing target before Ra says so
+pub const TOTAL_TOLERANCE: f64 = 0.20;
+
+/// A note from Ra about the pacing of the shot list
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PacingWarning {
+    /// Always [`AUTHOR`]: the creator reads these as the director's notes
+    pub from: String,
+    /// The field the note is about (`shots[0].duration_s`, `pacing.target_duration_s`)
+    pub field: String,
+    /// The shot, when the note is about one
+    pub shot: Option<ShotId>,
+    /// The note, in the director's voice
+    pub message: String,
+}
+
+fn note(field: String, shot: Option<&ShotId>, message: String) -> PacingWarning {
+    PacingWarning {
+        from: AUTHOR.to_owned(),
+        field,
+        shot: shot.cloned(),
+        message,
+    }
+}
+
+/// The shortest a shot of this kind reads on screen, seconds
+pub fn min_duration_s(kind: ShotKind) -> f64 {
+    match kind {
+        ShotKind::Establishing => 3.0,
+        ShotKind::Crowd => 2.5,
+        ShotKind::Dialogue => 2.0,
+        ShotKind::CloseUp | ShotKind::Action => 1.5,
+        ShotKind::BRoll => 1.0,
+    }
+}
+
+/// How long a line takes to say at [`WORDS_PER_SECOND`]
+pub fn speaking_time_s(text: &str) -> f64 {
+    text.split_whitespace().count() as f64 / WORDS_PER_SECOND
+}
+
+fn shot_notes(i: usize, shot: &Shot, out: &mut Vec<PacingWarning>) {
+    let field = format!("shots[{i}].duration_s");
+    let min = min_duration_s(shot.kind);
+    if shot.duration_s < min {
+        out.push(note(
+            field.clone(),
+            Some(&shot.id),
+            format!(
+                "{} is a {} shot of {:.1} s; it needs at least {min:.1} s to read on screen. \
+                 I'd give it {:.0} s or more.",
+                shot.id,
+                shot.kind.as_str().replace('_', " "),
+                shot.duration_s,
+                min.ceil()
+            ),
+        ));
+    }
+    if let Some(d) = &shot.dialogue {
+        let needed = speaking_time_s(&d.line);
+        if shot.duration_s < needed {
+            out.push(note(
+                field,
+                Some(&shot.id),
+                format!(
+                    "{}'s line takes about {needed:.1} s to say, but the shot is {:.1} s. \
+                     Lengthen the shot or trim the line, or the words will be rushed or cut.",
+                    shot.id, shot.duration_s
+                ),
+            ));
+        }
+    }
+}
+
+/// Every pacing note for a brief, in document order
+pub fn pacing_warnings(b: &Brief) -> Vec<PacingWarning> {
+    let mut out = Vec::new();
+    for (i, shot) in b.shots.iter().enumerate() {
+        shot_notes(i, shot, &mut out);
+    }
+    let total: f64 = b.shots.iter().map(|s| s.duration_s).sum();
+    let target = b.pacing.target_duration_s;
+    if target > 0.0 && ((total - target) / target).abs() > TOTAL_TOLERANCE {
+        let direction = if total > target { "over" } else { "under" };
+        out.push(note(
+            "pacing.target_duration_s".into(),
+            None,
+            format!(
+                "The shots add up to {total:.1} s against a target of {target:.1} s, \
+                 {:.0}% {direction}. Re-time the shot list or change the target.",
+                ((total - target) / target).abs() * 100.0
+            ),
+        ));
+    }
+    if let Some(n) = u32::try_from(b.shots.len()).ok().filter(|n| *n > 0) {
+        let average = total / f64::from(n);
+        match b.pacing.energy {
+            Energy::Punchy if average > 6.0 => out.push(note(
+                "pacing.energy".into(),
+                None,
+                format!(
+                    "You asked for a punchy edit, but shots average {average:.1} s. \
+                     Punchy cuts usually land every 2-4 s."
+                ),
+            )),
+            Energy::SlowBurn if average < 2.0 => out.push(note(
+                "pacing.energy".into(),
+                None,
+                format!(
+                    "You asked for a slow burn, but shots average {average:.1} s. \
+                     Hold some shots longer to let it breathe."
+                ),
+            )),
+            Energy::Punchy | Energy::SlowBurn | Energy::Steady => {}
+        }
+    }
+    if let Some(vo) = &b.voiceover {
+        let needed = speaking_time_s(&vo.text);
+        if needed > total {
+            out.push(note(
+                "voiceover.text".into(),
+                None,
+                format!(
+                    "The narration takes about {needed:.1} s to read, longer than the \
+                     {total:.1} s cut. Trim it or it will run over the ending."
+                ),
+            ));
+        }
+    }
+    if let Some(score) = &b.score
+        && score.duration_s + 0.5 < total
+    {
+        out.push(note(
+            "score.duration_s".into(),
+            None,
+            format!(
+                "The score is {:.1} s but the cut runs {total:.1} s; the last {:.1} s \
+                 would be without music.",
+                score.duration_s,
+                total - score.duration_s
+            ),
+        ));
+    }
+    out
+}

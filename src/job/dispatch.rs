@@ -1,0 +1,294 @@
+//! Ready queues, concurrency slots, the budget check and the `Submit` effect.
+//!
+//! A ready stage waits in its model's queue (plan order). `pump` fills every free slot of every
+//! model with a queue (per-model `concurrency` per job), so every stage whose inputs are ready is
+//! submitted at once, in parallel, as far as the limits allow. Its cost is O(models), not
+//! O(stages).
+
+use super::Job;
+use super::budget::{self, Micros};
+use super::deadlines::SUBMIT_ACK_TIMEOUT;
+use super::effect::{Effect, IdempotencyKey, StageInputs};
+use super::retry::{hash_str, mix};
+use super::state::{AttemptOutcome, AttemptRecord, JobStatus, StageRow, StageState};
+use crate::ids::{Attempt, ModelId, StageId};
+use crate::plan::{StageKind, StageWork, Timeline};
+use crate::time::Timestamp;
+
+/// A candidate the budget allows
+struct Pick {
+    index: u32,
+    model: ModelId,
+    cost: Micros,
+}
+
+impl Job {
+    /// Puts a stage in the queue of its current candidate (or fails it when none is left)
+    pub(super) fn make_ready(&mut self, now: Timestamp, i: u32, fx: &mut Vec<Effect>) {
+        if self.header.status.is_terminal() {
+            return;
+        }
+        let Some(row) = self.row(i) else {
+            return;
+        };
+        let kind = row.spec.kind;
+        let model = usize::try_from(row.cursor)
+            .ok()
+            .and_then(|i| row.decision.candidates.get(i))
+            .map(|c| c.model.clone());
+        match model {
+            Some(model) => {
+                self.set_state(i, StageState::Ready { model, since: now });
+                if kind == StageKind::Assembly {
+                    self.set_status(now, JobStatus::Assembling, None, fx);
+                }
+            }
+            None => {
+                let reason = self.exhausted_reason(i);
+                self.set_state(
+                    i,
+                    StageState::Failed {
+                        reason: reason.clone(),
+                    },
+                );
+                self.fail_job(now, reason, fx);
+            }
+        }
+    }
+
+    /// Submits ready stages into free slots; called at the end of every step
+    pub(super) fn pump(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
+        if self.header.status.is_terminal() {
+            return;
+        }
+        loop {
+            let mut progressed = false;
+            let models: Vec<ModelId> = self.idx.queues.keys().cloned().collect();
+            for model in models {
+                let limit = self.model(&model).map_or(1, |m| m.concurrency.max(1));
+                while self.idx.slots_used(&model) < limit {
+                    let Some(i) = self.idx.queues.get(&model).and_then(|q| q.first()).copied()
+                    else {
+                        break;
+                    };
+                    self.dispatch(now, i, &model, fx);
+                    progressed = true;
+                    if self.header.status.is_terminal() {
+                        return;
+                    }
+                }
+            }
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    /// Takes one stage off `queued_on`'s queue: submits it, moves it to a cheaper model's queue,
+    /// or fails it when the budget covers none of its candidates
+    fn dispatch(&mut self, now: Timestamp, i: u32, queued_on: &ModelId, fx: &mut Vec<Effect>) {
+        let Some(row) = self.row(i) else {
+            return;
+        };
+        match self.pick_affordable(row) {
+            Some(pick) if &pick.model == queued_on => self.submit(now, i, pick, fx),
+            Some(pick) => self.set_state(
+                i,
+                StageState::Ready {
+                    model: pick.model,
+                    since: now,
+                },
+            ),
+            None => {
+                let reason = self.budget_reason(row);
+                self.set_state(
+                    i,
+                    StageState::Failed {
+                        reason: reason.clone(),
+                    },
+                );
+                self.fail_job(now, reason, fx);
+            }
+        }
+    }
+
+    fn cost_on(&self, row: &StageRow, model: &ModelId) -> Option<Micros> {
+        let spec = self.model(model)?;
+        Some(Micros::from_usd(
+            spec.cost_usd(row.spec.duration_s, row.spec.chars()),
+        ))
+    }
+
+    /// The first candidate from the cursor on whose projected cost fits the budget
+    fn pick_affordable(&self, row: &StageRow) -> Option<Pick> {
+        let h = &self.header;
+        let start = usize::try_from(row.cursor).unwrap_or(usize::MAX);
+        row.decision
+            .candidates
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find_map(|(i, c)| {
+                let cost = self.cost_on(row, &c.model)?;
+                budget::fits(h.budget, h.committed, h.outstanding_floor, row.floor, cost).then(
+                    || Pick {
+                        index: u32::try_from(i).unwrap_or(u32::MAX),
+                        model: c.model.clone(),
+                        cost,
+                    },
+                )
+            })
+    }
+
+    fn budget_reason(&self, row: &StageRow) -> String {
+        let h = &self.header;
+        let start = usize::try_from(row.cursor).unwrap_or(usize::MAX);
+        let cheapest = row
+            .decision
+            .candidates
+            .iter()
+            .skip(start)
+            .filter_map(|c| self.cost_on(row, &c.model))
+            .min();
+        let left = budget::available(h.budget, h.committed, h.outstanding_floor, row.floor);
+        match cheapest {
+            Some(c) => format!(
+                "{}: over budget. Its cheapest remaining model costs {c}, but only {left} of the {} budget is left for it",
+                row.spec.id, h.budget
+            ),
+            None => format!(
+                "{}: no priced model left within the {} budget",
+                row.spec.id, h.budget
+            ),
+        }
+    }
+
+    fn submit(&mut self, now: Timestamp, i: u32, pick: Pick, fx: &mut Vec<Effect>) {
+        let Some(row) = self.row(i) else {
+            return;
+        };
+        let attempt = row.attempt.next();
+        let note = (pick.index != row.cursor).then(|| {
+            let preferred = usize::try_from(row.cursor)
+                .ok()
+                .and_then(|i| row.decision.candidates.get(i))
+                .map_or_else(String::new, |c| c.model.to_string());
+            format!(
+                "routed to {} (candidate {}): the budget left does not cover {preferred}",
+                pick.model,
+                pick.index + 1
+            )
+        });
+        let effect = match self.submit_effect(i, attempt, &pick.model) {
+            Ok(e) => e,
+            Err(reason) => {
+                self.set_state(
+                    i,
+                    StageState::Failed {
+                        reason: reason.clone(),
+                    },
+                );
+                return self.fail_job(now, reason, fx);
+            }
+        };
+        fx.push(effect);
+        if let Some(row) = self.row_mut(i) {
+            row.attempt = attempt;
+            row.started_at.get_or_insert(now);
+            row.attempts.push(AttemptRecord {
+                attempt,
+                model: pick.model.clone(),
+                provider_ref: None,
+                started_at: now,
+                ended_at: None,
+                reserved: pick.cost,
+                outcome: AttemptOutcome::InFlight,
+                note,
+            });
+        }
+        self.commit(i, pick.cost, false);
+        let submitting = StageState::Submitting {
+            attempt,
+            model: pick.model,
+            reserved: pick.cost,
+            since: now,
+            deadline: now.plus(SUBMIT_ACK_TIMEOUT),
+            reissues: 0,
+        };
+        self.set_state(i, submitting);
+    }
+
+    /// The `Submit` effect of one attempt; the same on every re-issue
+    pub(super) fn submit_effect(
+        &self,
+        i: u32,
+        attempt: Attempt,
+        model: &ModelId,
+    ) -> Result<Effect, String> {
+        let row = self
+            .row(i)
+            .ok_or_else(|| format!("stage #{i} is not in the plan"))?;
+        let id = &row.spec.id;
+        let spec = self.model(model).ok_or_else(|| {
+            format!(
+                "{id}: model {model} is not in registry v{}",
+                self.spec.registry.version
+            )
+        })?;
+        let key_of = |s: &StageId| {
+            self.stage(s)
+                .and_then(|r| r.primary_key())
+                .map(str::to_owned)
+        };
+        let s = &row.spec;
+        let inputs = match &s.work {
+            StageWork::Keyframe {
+                prompt,
+                reference_images,
+            } => StageInputs::Image {
+                prompt: prompt.clone(),
+                aspect: s.aspect,
+                reference_images: reference_images.clone(),
+            },
+            StageWork::Motion { prompt, keyframe } => StageInputs::Video {
+                prompt: prompt.clone(),
+                duration_s: s.duration_s,
+                aspect: s.aspect,
+                image_key: key_of(keyframe)
+                    .ok_or_else(|| format!("{id}: keyframe {keyframe} has no artifact"))?,
+            },
+            StageWork::Speech {
+                text,
+                voice,
+                voice_id,
+            } => StageInputs::Speech {
+                text: text.clone(),
+                voice: voice.clone(),
+                voice_id: voice_id.clone(),
+            },
+            StageWork::Score { mood } => StageInputs::Music {
+                mood: mood.clone(),
+                duration_s: s.duration_s,
+            },
+            StageWork::Assembly(a) => StageInputs::Assembly {
+                timeline: Timeline::build(a, key_of)
+                    .map_err(|missing| format!("{id}: {missing} has no artifact"))?,
+            },
+        };
+        Ok(Effect::Submit {
+            stage: id.clone(),
+            attempt,
+            model: model.clone(),
+            provider: spec.provider,
+            provider_model: spec.provider_model.clone(),
+            idempotency_key: IdempotencyKey::for_attempt(&self.spec.job_id, id, attempt),
+            seed: stage_seed(self.spec.seed, id),
+            inputs,
+        })
+    }
+}
+
+/// A provider seed per stage: stable across attempts, so a retry renders the same take
+fn stage_seed(seed: u64, id: &StageId) -> u32 {
+    (mix(seed ^ hash_str(id.as_str())) >> 32) as u32
+}

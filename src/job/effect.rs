@@ -1,0 +1,204 @@
+//! What the job asks the shell to do, as data, performed after the step is persisted.
+//!
+//! Every effect's result comes back as an [`Input`](super::Input). Effects may be lost (the
+//! isolate dies between persisting and performing): each waiting state has a deadline, and on
+//! it the same effect is issued again with the same idempotency key or R2 key.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::state::JobStatus;
+use super::summary::RenderSummary;
+use crate::brief::AspectRatio;
+use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, StageId};
+use crate::plan::Timeline;
+use crate::providers::{Output, ProviderKind};
+
+/// The key that makes a submit idempotent at the provider and in the shell: the same for every
+/// re-issue of one attempt, different for every attempt
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(pub String);
+
+impl IdempotencyKey {
+    /// `{job}:{stage}:{attempt}`
+    pub fn for_attempt(job: &JobId, stage: &StageId, attempt: Attempt) -> Self {
+        Self(format!("{job}:{stage}:{attempt}"))
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The R2 key of one output of one attempt: `renders/{job}/{stage}/{attempt}/{name}`
+pub fn artifact_key(job: &JobId, stage: &StageId, attempt: Attempt, name: &str) -> String {
+    format!("renders/{job}/{stage}/{attempt}/{name}")
+}
+
+/// What a provider needs to run a stage, by kind; the shell's adapter turns it into the
+/// provider's request
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StageInputs {
+    /// A keyframe
+    Image {
+        /// Prompt with the cast's looks
+        prompt: String,
+        /// Frame shape
+        aspect: AspectRatio,
+        /// R2 keys of reference images
+        reference_images: Vec<String>,
+    },
+    /// A moving shot from its keyframe
+    Video {
+        /// Prompt
+        prompt: String,
+        /// Length, seconds
+        duration_s: f64,
+        /// Frame shape
+        aspect: AspectRatio,
+        /// R2 key of the keyframe (first frame)
+        image_key: String,
+    },
+    /// Dialogue or narration
+    Speech {
+        /// The words
+        text: String,
+        /// Cast id or voice name
+        voice: String,
+        /// Locked provider voice id, when the memory graph has one
+        voice_id: Option<String>,
+    },
+    /// The music bed
+    Music {
+        /// Mood prompt
+        mood: String,
+        /// Length, seconds
+        duration_s: f64,
+    },
+    /// The cut: outputs are the master first, then one variant per `timeline.variants`, in order
+    Assembly {
+        /// Every artifact on the timeline
+        timeline: Timeline,
+    },
+}
+
+/// One thing for the shell to do
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Effect {
+    /// Ask the creator's MemoryGraph for the brief's context; answer with `Input::MemoryContext`
+    /// (on failure do nothing: the job asks again on its deadline, then plans without)
+    FetchMemoryContext {
+        /// The job (the brief is in `Job::spec()`)
+        job: JobId,
+        /// Whose graph
+        creator: CreatorId,
+    },
+    /// Submit a stage to a provider; answer with `SubmitAccepted` or `SubmitFailed`. For a
+    /// synchronous provider (the body is the result), store the body under
+    /// [`artifact_key`]`(job, stage, attempt, "output")`, then answer `SubmitAccepted` followed by
+    /// a `ProviderUpdate` whose output is `Output::Stored` (no copy is asked for)
+    Submit {
+        /// The stage
+        stage: StageId,
+        /// Fences callbacks: put it (with stage and job) in the callback URL's token
+        attempt: Attempt,
+        /// Our model id
+        model: ModelId,
+        /// Which adapter
+        provider: ProviderKind,
+        /// The provider's model name
+        provider_model: String,
+        /// Same on every re-issue of this attempt
+        idempotency_key: IdempotencyKey,
+        /// Generation seed for providers that take one (derived from the job's seed)
+        seed: u32,
+        /// What to make
+        inputs: StageInputs,
+    },
+    /// Ask a provider for a task's status; answer with `ProviderUpdate` or `PollFailed`
+    Poll {
+        /// The stage
+        stage: StageId,
+        /// The attempt
+        attempt: Attempt,
+        /// Our model id
+        model: ModelId,
+        /// Which adapter
+        provider: ProviderKind,
+        /// The provider's task id
+        provider_ref: ProviderRef,
+    },
+    /// Best effort: tell a provider we no longer want a task (timed out, or the job ended);
+    /// nothing comes back
+    CancelTask {
+        /// The stage
+        stage: StageId,
+        /// The attempt
+        attempt: Attempt,
+        /// Our model id
+        model: ModelId,
+        /// Which adapter
+        provider: ProviderKind,
+        /// The provider's task id
+        provider_ref: ProviderRef,
+    },
+    /// Copy an output into R2 under `key` (idempotent: same key on re-issue); answer with
+    /// `ArtifactStored` or `ArtifactFailed`
+    StoreArtifact {
+        /// The stage
+        stage: StageId,
+        /// The attempt
+        attempt: Attempt,
+        /// Where the bytes are
+        output: Output,
+        /// Where they go
+        key: String,
+    },
+    /// Write a line to the cost ledger (D1): a stage finished and its price is spent
+    RecordCost {
+        /// The stage
+        stage: StageId,
+        /// The attempt that produced the artifact
+        attempt: Attempt,
+        /// The model
+        model: ModelId,
+        /// Dollars
+        usd: f64,
+    },
+    /// The job's status changed: update the D1 index, send the signed webhook
+    StatusChanged {
+        /// Old status
+        from: JobStatus,
+        /// New status
+        to: JobStatus,
+        /// Why, for failures
+        reason: Option<String>,
+    },
+    /// Write what happened into the creator's memory graph (idempotent by job id)
+    EnrichMemory {
+        /// The render's summary
+        summary: RenderSummary,
+    },
+}
+
+impl Effect {
+    /// The variant's name, for logs
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::FetchMemoryContext { .. } => "fetch_memory_context",
+            Self::Submit { .. } => "submit",
+            Self::Poll { .. } => "poll",
+            Self::CancelTask { .. } => "cancel_task",
+            Self::StoreArtifact { .. } => "store_artifact",
+            Self::RecordCost { .. } => "record_cost",
+            Self::StatusChanged { .. } => "status_changed",
+            Self::EnrichMemory { .. } => "enrich_memory",
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The one error type of the job machine: real misuse only.
+//!
+//! Stale, duplicate, late and out-of-order inputs are not errors: they return `Ok(vec![])` and
+//! change nothing, because providers and alarms deliver at least once and in any order.
+
+use crate::brief::BriefError;
+use crate::ids::{JobId, StageId};
+
+/// Misuse of the job machine by its shell
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JobError {
+    /// The brief of `Created` does not validate (the API should have refused it with a 400)
+    #[error("invalid brief: {0}")]
+    InvalidBrief(#[from] BriefError),
+    /// A `Created` for another job reached this one
+    #[error("job {existing} cannot be created again as {requested}")]
+    AlreadyCreated {
+        /// This job
+        existing: JobId,
+        /// The job the input names
+        requested: JobId,
+    },
+    /// An input names a stage this job does not have (misrouted or forged callback)
+    #[error("job {job} has no stage {stage}")]
+    UnknownStage {
+        /// This job
+        job: JobId,
+        /// The stage the input names
+        stage: StageId,
+    },
+    /// A journal to replay has no entries
+    #[error("journal is empty")]
+    EmptyJournal,
+    /// A journal does not start with the job's creation
+    #[error("journal entry {seq} should create the job, found {input}")]
+    NotCreatedFirst {
+        /// Sequence number of the first entry
+        seq: u64,
+        /// The input it holds
+        input: &'static str,
+    },
+    /// An entry of a journal was refused on replay
+    #[error("journal entry {seq} does not replay: {source}")]
+    Replay {
+        /// Sequence number of the entry
+        seq: u64,
+        /// Why it was refused
+        #[source]
+        source: Box<JobError>,
+    },
+    /// Stored parts of a job do not fit together
+    #[error("stored job parts are inconsistent: {reason}")]
+    Corrupt {
+        /// What does not fit
+        reason: String,
+    },
+}

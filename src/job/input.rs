@@ -1,0 +1,146 @@
+//! What the shell feeds the job: API calls, provider answers, results of its own effects, alarms.
+//!
+//! Every input is journaled by the shell (with the time and who caused it) once `handle` has
+//! accepted it, so `Job::replay` can rebuild the job from the journal alone.
+
+use serde::{Deserialize, Serialize};
+
+use crate::brief::Brief;
+use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ProviderRef, StageId};
+use crate::memory::MemoryContext;
+use crate::providers::{ProviderError, ProviderStatus};
+use crate::routing::Registry;
+
+/// The creation of a job: everything it is pinned to for its whole life
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Created {
+    /// The job (also its Durable Object's name)
+    pub job_id: JobId,
+    /// Whose render
+    pub creator: CreatorId,
+    /// The brief, as validated by the API (validated again here: the journal is the truth)
+    pub brief: Brief,
+    /// Seeds retry jitter and provider seeds, so a replay makes the same choices
+    pub seed: u64,
+    /// The model registry the job is pinned to (its `version` is recorded)
+    pub registry: Registry,
+    /// Paid tier renders carry the "Made with CreatorStudio" badge
+    pub paid_tier: bool,
+    /// The API key or person that submitted it
+    pub submitted_by: String,
+}
+
+/// One input to [`Job::handle`](super::Job::handle)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Input {
+    /// The job was created (the first journal entry; `Job::new` takes it, `handle` ignores a repeat)
+    Created(Created),
+    /// The creator's memory graph answered `FetchMemoryContext`
+    MemoryContext {
+        /// The context for this brief
+        context: MemoryContext,
+    },
+    /// The provider accepted a submit
+    SubmitAccepted {
+        /// The stage
+        stage: StageId,
+        /// The attempt the submit was for
+        attempt: Attempt,
+        /// The provider's id for the task
+        provider_ref: ProviderRef,
+    },
+    /// A submit did not produce a task
+    SubmitFailed {
+        /// The stage
+        stage: StageId,
+        /// The attempt the submit was for
+        attempt: Attempt,
+        /// Why, normalised
+        error: ProviderError,
+    },
+    /// A status from a callback or a poll
+    ProviderUpdate {
+        /// The stage (from the callback URL's token or the poll effect)
+        stage: StageId,
+        /// The attempt (same)
+        attempt: Attempt,
+        /// The status, normalised
+        status: ProviderStatus,
+        /// The provider's delivery id (`webhook-id`, ...), to drop replays
+        delivery_id: Option<DeliveryId>,
+    },
+    /// A poll did not produce a status
+    PollFailed {
+        /// The stage
+        stage: StageId,
+        /// The attempt polled
+        attempt: Attempt,
+        /// Why, normalised
+        error: ProviderError,
+    },
+    /// An output is in R2
+    ArtifactStored {
+        /// The stage
+        stage: StageId,
+        /// The attempt whose output it is
+        attempt: Attempt,
+        /// The R2 key it was stored under (the one `StoreArtifact` named)
+        key: String,
+        /// Its MIME type
+        content_type: String,
+        /// Its size
+        bytes: u64,
+    },
+    /// An output could not be copied (expired URL, 404): the stage is retried
+    ArtifactFailed {
+        /// The stage
+        stage: StageId,
+        /// The attempt whose output it is
+        attempt: Attempt,
+        /// The R2 key `StoreArtifact` named
+        key: String,
+        /// What happened
+        reason: String,
+    },
+    /// The alarm fired (maybe late, maybe twice)
+    Tick,
+    /// The app or support cancelled the job
+    Cancel {
+        /// Who
+        by: String,
+    },
+}
+
+impl Input {
+    /// The variant's name, for journals and errors
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Created(_) => "created",
+            Self::MemoryContext { .. } => "memory_context",
+            Self::SubmitAccepted { .. } => "submit_accepted",
+            Self::SubmitFailed { .. } => "submit_failed",
+            Self::ProviderUpdate { .. } => "provider_update",
+            Self::PollFailed { .. } => "poll_failed",
+            Self::ArtifactStored { .. } => "artifact_stored",
+            Self::ArtifactFailed { .. } => "artifact_failed",
+            Self::Tick => "tick",
+            Self::Cancel { .. } => "cancel",
+        }
+    }
+
+    /// The stage the input is about, if any
+    pub fn stage(&self) -> Option<&StageId> {
+        match self {
+            Self::SubmitAccepted { stage, .. }
+            | Self::SubmitFailed { stage, .. }
+            | Self::ProviderUpdate { stage, .. }
+            | Self::PollFailed { stage, .. }
+            | Self::ArtifactStored { stage, .. }
+            | Self::ArtifactFailed { stage, .. } => Some(stage),
+            Self::Created(_) | Self::MemoryContext { .. } | Self::Tick | Self::Cancel { .. } => {
+                None
+            }
+        }
+    }
+}

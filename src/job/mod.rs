@@ -1,0 +1,568 @@
+//! The render job machine: `handle(now, input) -> effects`, `next_deadline()`, `view()`.
+//!
+//! Sans-IO and deterministic: the same inputs at the same times give the same state and effects
+//! (time is an argument, jitter comes from the job's seed, every map is ordered), which is what
+//! lets [`Job::replay`] rebuild a job from its journal.
+//!
+//! # Job status
+//!
+//! ```text
+//! queued --new--> planning --memory context (or 3 unanswered fetches)--> rendering
+//! rendering --assembly's inputs all done--> assembling --assembly stored--> succeeded
+//! planning | rendering | assembling --routing/budget impossible, or a stage out of models--> failed
+//! planning | rendering | assembling --Cancel--> cancelled
+//! succeeded | failed | cancelled --anything--> (unchanged; inputs are acknowledged and ignored)
+//! ```
+//! (`paused` would sit beside rendering/assembling; see [`JobStatus`].)
+//!
+//! # Stage transitions (the table is `transition::transition`; `*` = the attempt in flight,
+//! anything for another attempt is ignored)
+//!
+//! ```text
+//! blocked     --last dependency done-------------------------> ready(model = candidate[cursor])
+//! ready       --slot free, budget fits candidate i >= cursor--> submitting*          [Submit]
+//! ready       --budget only fits a cheaper candidate----------> ready(cheaper model)
+//! ready       --no candidate fits the budget------------------> failed => job failed
+//! submitting  --SubmitAccepted--------------------------------> running              (poll + timeout deadlines)
+//! submitting  --ack deadline, < 3 re-issues-------------------> submitting           [Submit, same key]
+//! submitting  --Succeeded (result beat the ack)---------------> storing              [StoreArtifact...]
+//! running     --ProviderUpdate Running------------------------> running (progress)
+//! running     --poll deadline---------------------------------> running              [Poll]
+//! running     --PollFailed 429 + Retry-After------------------> running (next poll then)
+//! running     --Succeeded---------------------------------------> storing              [StoreArtifact...]
+//! storing     --ArtifactStored (last pending)-----------------> done                 [RecordCost], dependents may turn ready
+//! storing     --copy deadline, < 3 re-issues------------------> storing              [StoreArtifact, same keys]
+//! submitting | running | storing --failure--------------------> backing_off (same model, backoff or Retry-After)
+//!                                                             | ready (next candidate: moderation, refusal, 3rd failure)
+//!                                                             | failed (no candidate left) => job failed
+//! running     --attempt timeout (p95 x 1.5 + 30 s after ack)--> as a failure         [CancelTask]
+//! backing_off --until-----------------------------------------> ready
+//! any active  --job cancelled or failed-----------------------> cancelled            [CancelTask if running]
+//! ```
+//!
+//! # Persistence
+//!
+//! The job is stored as a spec row (written once, and once more when the memory context
+//! arrives), a small header row, and one row per stage; see [`Changes`] for what the shell must
+//! write after each step. Handling one callback touches only its stage's row and the header:
+//! counters, queues and deadlines are kept incrementally (see `index`), never by scanning stages.
+
+mod budget;
+mod changes;
+mod deadlines;
+mod dispatch;
+mod effect;
+mod error;
+mod index;
+mod input;
+mod lifecycle;
+mod planning;
+mod retry;
+mod stage_flow;
+mod state;
+mod summary;
+mod transition;
+mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use budget::Micros;
+pub use changes::Changes;
+pub use deadlines::{
+    Delivery, MAX_MEMORY_FETCHES, MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES, MEMORY_TIMEOUT,
+    STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, delivery, poll_interval,
+};
+pub use effect::{Effect, IdempotencyKey, StageInputs, artifact_key};
+pub use error::JobError;
+pub use input::{Created, Input};
+pub use retry::{BACKOFF_BASE, BACKOFF_MAX, Failure, MAX_FAILURES_PER_MODEL, backoff};
+pub use state::{
+    Artifact, AttemptOutcome, AttemptRecord, Counts, JobHeader, JobSpec, JobStatus, MemoryWait,
+    PendingOutput, Progress, StageRow, StageState, StatusEntry,
+};
+pub use summary::{RenderSummary, StageSummary};
+pub use view::{JobView, ProgressView, ShotCost, StageView, VariantView};
+
+use self::deadlines::DeadlineKey;
+use self::index::{Index, Positions};
+use self::state::Phase;
+use self::transition::{Outcome, StageEvent, transition};
+use crate::brief::validate_brief;
+use crate::ids::{DeliveryId, ModelId, StageId};
+use crate::routing::ModelSpec;
+use crate::time::Timestamp;
+
+/// One render job: its persisted parts plus derived indexes
+///
+/// Stages live in plan order (`rows[i].spec.order == i`) and are addressed internally by that
+/// position; ids are resolved once per input through a hash map.
+#[derive(Debug, Clone)]
+pub struct Job {
+    spec: JobSpec,
+    header: JobHeader,
+    rows: Vec<StageRow>,
+    positions: Positions,
+    idx: Index,
+    spec_dirty: bool,
+    header_dirty: bool,
+    dirty: BTreeSet<u32>,
+}
+
+/// Equality of the state (persisted parts and derived indexes), not of pending changes
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+            && self.header == other.header
+            && self.rows == other.rows
+            && self.idx == other.idx
+    }
+}
+
+/// What can change in a header, cheap to take and compare on every step: `history` and `notes`
+/// only grow, `failure` and `cancelled_by` are set once
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HeaderMark {
+    status: JobStatus,
+    history: usize,
+    counts: Counts,
+    money: [Micros; 3],
+    memory_wait: Option<MemoryWait>,
+    notes: usize,
+    failure: bool,
+    cancelled_by: bool,
+}
+
+impl JobHeader {
+    fn mark(&self) -> HeaderMark {
+        HeaderMark {
+            status: self.status,
+            history: self.history.len(),
+            counts: self.counts,
+            money: [self.committed, self.spent, self.outstanding_floor],
+            memory_wait: self.memory_wait,
+            notes: self.notes.len(),
+            failure: self.failure.is_some(),
+            cancelled_by: self.cancelled_by.is_some(),
+        }
+    }
+}
+
+fn pos(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+impl Job {
+    /// Creates a job from its `Created` input; returns it with its first effects
+    /// (`StatusChanged` queued -> planning, `FetchMemoryContext`). Everything is marked changed.
+    pub fn new(now: Timestamp, created: Created) -> Result<(Self, Vec<Effect>), JobError> {
+        let validated = validate_brief(created.brief)?;
+        let brief = validated.brief;
+        let budget = Micros::from_usd(brief.budget_usd);
+        let spec = JobSpec {
+            job_id: created.job_id,
+            creator: created.creator,
+            submitted_by: created.submitted_by,
+            brief,
+            warnings: validated.warnings,
+            seed: created.seed,
+            registry: created.registry,
+            paid_tier: created.paid_tier,
+            created_at: now,
+            memory: None,
+        };
+        let header = JobHeader {
+            status: JobStatus::Queued,
+            history: vec![StatusEntry {
+                status: JobStatus::Queued,
+                at: now,
+            }],
+            counts: Counts::default(),
+            budget,
+            committed: Micros::ZERO,
+            spent: Micros::ZERO,
+            outstanding_floor: Micros::ZERO,
+            memory_wait: None,
+            notes: Vec::new(),
+            failure: None,
+            cancelled_by: None,
+        };
+        let mut job = Self {
+            spec,
+            header,
+            rows: Vec::new(),
+            positions: Positions::default(),
+            idx: Index::default(),
+            spec_dirty: true,
+            header_dirty: true,
+            dirty: BTreeSet::new(),
+        };
+        let mut fx = Vec::new();
+        job.set_status(now, JobStatus::Planning, None, &mut fx);
+        job.fetch_memory(now, 1, &mut fx);
+        Ok((job, fx))
+    }
+
+    /// Rebuilds a job from its stored rows (in any order); counters and money in the header are
+    /// recomputed from the stage rows (the rows are the truth), indexes are derived
+    pub fn from_parts(
+        spec: JobSpec,
+        mut header: JobHeader,
+        stages: impl IntoIterator<Item = StageRow>,
+    ) -> Result<Self, JobError> {
+        let mut rows: Vec<StageRow> = stages.into_iter().collect();
+        rows.sort_by_key(|r| r.spec.order);
+        let mut positions = Positions::default();
+        for (i, row) in rows.iter().enumerate() {
+            if row.spec.order != pos(i) {
+                return Err(JobError::Corrupt {
+                    reason: format!(
+                        "stage {} has position {}, expected {i}",
+                        row.spec.id, row.spec.order
+                    ),
+                });
+            }
+            if positions.insert(row.spec.id.clone(), pos(i)).is_some() {
+                return Err(JobError::Corrupt {
+                    reason: format!("stage {} stored twice", row.spec.id),
+                });
+            }
+        }
+        for row in &rows {
+            if let Some(dep) = row.spec.deps.iter().find(|d| !positions.contains_key(*d)) {
+                return Err(JobError::Corrupt {
+                    reason: format!("{} depends on missing {dep}", row.spec.id),
+                });
+            }
+        }
+        let mut counts = Counts::default();
+        let (mut committed, mut spent, mut floor) = (Micros::ZERO, Micros::ZERO, Micros::ZERO);
+        for row in &rows {
+            counts.total += 1;
+            bump(&mut counts, row.state.phase(), true);
+            committed = committed.plus(row.committed);
+            spent = spent.plus(row.spent);
+            if row.state.holds_floor() {
+                floor = floor.plus(row.floor);
+            }
+        }
+        header.counts = counts;
+        header.committed = committed;
+        header.spent = spent;
+        header.outstanding_floor = floor;
+        let idx = Index::rebuild(&header, &rows, &positions);
+        Ok(Self {
+            spec,
+            header,
+            rows,
+            positions,
+            idx,
+            spec_dirty: false,
+            header_dirty: false,
+            dirty: BTreeSet::new(),
+        })
+    }
+
+    /// Applies one input at `now`; returns the effects to perform after persisting.
+    ///
+    /// Stale, duplicate, late and out-of-order inputs return `Ok(vec![])` and change nothing.
+    /// `Err` means misuse (see [`JobError`]); the job is unchanged and the input must not be
+    /// journaled.
+    #[must_use = "effects must be performed by the shell"]
+    pub fn handle(&mut self, now: Timestamp, input: Input) -> Result<Vec<Effect>, JobError> {
+        let before = self.header.mark();
+        let mut fx = Vec::new();
+        match input {
+            Input::Created(c) => {
+                if c.job_id != self.spec.job_id {
+                    return Err(JobError::AlreadyCreated {
+                        existing: self.spec.job_id.clone(),
+                        requested: c.job_id,
+                    });
+                }
+            }
+            Input::MemoryContext { context } => self.on_memory(now, context, &mut fx),
+            Input::SubmitAccepted {
+                stage,
+                attempt,
+                provider_ref,
+            } => {
+                let ev = StageEvent::Accepted {
+                    attempt,
+                    provider_ref,
+                };
+                self.on_stage(now, &stage, ev, None, &mut fx)?;
+            }
+            Input::SubmitFailed {
+                stage,
+                attempt,
+                error,
+            } => {
+                let ev = StageEvent::SubmitFailed { attempt, error };
+                self.on_stage(now, &stage, ev, None, &mut fx)?;
+            }
+            Input::ProviderUpdate {
+                stage,
+                attempt,
+                status,
+                delivery_id,
+            } => {
+                let ev = StageEvent::Update { attempt, status };
+                self.on_stage(now, &stage, ev, delivery_id, &mut fx)?;
+            }
+            Input::PollFailed {
+                stage,
+                attempt,
+                error,
+            } => {
+                let ev = StageEvent::PollFailed { attempt, error };
+                self.on_stage(now, &stage, ev, None, &mut fx)?;
+            }
+            Input::ArtifactStored {
+                stage,
+                attempt,
+                key,
+                content_type,
+                bytes,
+            } => {
+                let ev = StageEvent::Stored {
+                    attempt,
+                    key,
+                    content_type,
+                    bytes,
+                };
+                self.on_stage(now, &stage, ev, None, &mut fx)?;
+            }
+            Input::ArtifactFailed {
+                stage,
+                attempt,
+                key,
+                reason,
+            } => {
+                let ev = StageEvent::StoreFailed {
+                    attempt,
+                    key,
+                    reason,
+                };
+                self.on_stage(now, &stage, ev, None, &mut fx)?;
+            }
+            Input::Tick => self.on_tick(now, &mut fx),
+            Input::Cancel { by } => self.cancel(now, by, &mut fx),
+        }
+        self.pump(now, &mut fx);
+        if self.header.mark() != before {
+            self.header_dirty = true;
+        }
+        Ok(fx)
+    }
+
+    /// The earliest time the shell must deliver `Input::Tick` (arm the alarm there)
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.idx.deadlines.next()
+    }
+
+    /// What changed since the last call; see [`Changes`] for the persistence contract
+    pub fn take_changes(&mut self) -> Changes {
+        let stages = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .filter_map(|i| self.rows.get(i as usize).map(|r| r.spec.id.clone()))
+            .collect();
+        let changes = Changes {
+            spec: self.spec_dirty,
+            header: self.header_dirty,
+            stages,
+        };
+        self.spec_dirty = false;
+        self.header_dirty = false;
+        changes
+    }
+
+    /// The immutable part
+    pub fn spec(&self) -> &JobSpec {
+        &self.spec
+    }
+
+    /// The header row
+    pub fn header(&self) -> &JobHeader {
+        &self.header
+    }
+
+    /// One stage's row
+    pub fn stage(&self, id: &StageId) -> Option<&StageRow> {
+        self.positions
+            .get(id)
+            .and_then(|&i| self.rows.get(i as usize))
+    }
+
+    /// Every stage row, in plan order
+    pub fn stages(&self) -> &[StageRow] {
+        &self.rows
+    }
+
+    /// The current status
+    pub fn status(&self) -> JobStatus {
+        self.header.status
+    }
+
+    /// The stored parts, for a full write (e.g. after a replay)
+    pub fn into_parts(self) -> (JobSpec, JobHeader, BTreeMap<StageId, StageRow>) {
+        let stages = self
+            .rows
+            .into_iter()
+            .map(|r| (r.spec.id.clone(), r))
+            .collect();
+        (self.spec, self.header, stages)
+    }
+
+    fn model(&self, id: &ModelId) -> Option<&ModelSpec> {
+        self.spec.registry.get(id)
+    }
+
+    /// The row at a plan position
+    fn row(&self, i: u32) -> Option<&StageRow> {
+        self.rows.get(i as usize)
+    }
+
+    /// The id of the stage at a plan position (for effects)
+    fn sid(&self, i: u32) -> StageId {
+        self.row(i)
+            .map(|r| r.spec.id.clone())
+            .unwrap_or_else(|| StageId(String::new()))
+    }
+
+    fn on_stage(
+        &mut self,
+        now: Timestamp,
+        id: &StageId,
+        event: StageEvent,
+        delivery: Option<DeliveryId>,
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), JobError> {
+        let Some((i, row)) = self
+            .positions
+            .get(id)
+            .and_then(|&i| Some((i, self.row(i)?)))
+        else {
+            return Err(JobError::UnknownStage {
+                job: self.spec.job_id.clone(),
+                stage: id.clone(),
+            });
+        };
+        if self.header.status.is_terminal() {
+            return Ok(());
+        }
+        if let Some(d) = &delivery
+            && row.seen_deliveries.contains(d)
+        {
+            return Ok(());
+        }
+        let outcome = transition(&row.state, now, event);
+        if outcome == Outcome::Ignore {
+            return Ok(());
+        }
+        if let Some(d) = delivery
+            && let Some(row) = self.row_mut(i)
+        {
+            if row.seen_deliveries.len() >= state::SEEN_DELIVERIES {
+                row.seen_deliveries.remove(0);
+            }
+            row.seen_deliveries.push(d);
+        }
+        self.apply(now, i, outcome, fx);
+        Ok(())
+    }
+
+    fn on_tick(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
+        for key in self.idx.deadlines.due(now) {
+            if self.header.status.is_terminal() {
+                break;
+            }
+            match key {
+                DeadlineKey::Memory => self.on_memory_due(now, fx),
+                DeadlineKey::Stage(i) => {
+                    if let Some(row) = self.row(i) {
+                        let outcome = transition(&row.state, now, StageEvent::Due);
+                        self.apply(now, i, outcome, fx);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A stage row for writing; marks it changed
+    fn row_mut(&mut self, i: u32) -> Option<&mut StageRow> {
+        let row = self.rows.get_mut(i as usize)?;
+        self.dirty.insert(i);
+        Some(row)
+    }
+
+    /// Moves a stage to a new state, keeping counters, money floor and indexes in step
+    fn set_state(&mut self, i: u32, new: StageState) {
+        let Some(row) = self.rows.get_mut(i as usize) else {
+            return;
+        };
+        let old = std::mem::replace(&mut row.state, new);
+        let new = &row.state;
+        // Progress, polls and copies keep a stage's slot, queue and activity: only its deadline
+        // moves, so the common callback touches one index instead of four.
+        let same_place = old.slot() == new.slot()
+            && old.queue() == new.queue()
+            && old.is_active() == new.is_active();
+        if same_place {
+            self.idx.deadlines.set(DeadlineKey::Stage(i), new.wake_at());
+        } else {
+            self.idx.leave(i, &old);
+            self.idx.enter(i, new);
+        }
+        if old.phase() != new.phase() {
+            bump(&mut self.header.counts, old.phase(), false);
+            bump(&mut self.header.counts, new.phase(), true);
+        }
+        let floor = row.floor;
+        match (old.holds_floor(), new.holds_floor()) {
+            (true, false) => {
+                self.header.outstanding_floor = self.header.outstanding_floor.minus(floor);
+            }
+            (false, true) => {
+                self.header.outstanding_floor = self.header.outstanding_floor.plus(floor);
+            }
+            (true, true) | (false, false) => {}
+        }
+        if matches!(old, StageState::Blocked)
+            && !matches!(new, StageState::Blocked)
+            && let Some(u) = self.idx.unmet.get_mut(i as usize)
+        {
+            *u = 0;
+        }
+        self.dirty.insert(i);
+    }
+
+    /// Adds to (or, with `release`, takes back from) a stage's and the job's committed money
+    fn commit(&mut self, i: u32, amount: Micros, release: bool) {
+        if let Some(row) = self.row_mut(i) {
+            row.committed = if release {
+                row.committed.minus(amount)
+            } else {
+                row.committed.plus(amount)
+            };
+        }
+        self.header.committed = if release {
+            self.header.committed.minus(amount)
+        } else {
+            self.header.committed.plus(amount)
+        };
+    }
+}
+
+fn bump(counts: &mut Counts, phase: Phase, up: bool) {
+    let slot = match phase {
+        Phase::Waiting | Phase::Cancelled => return,
+        Phase::Running => &mut counts.running,
+        Phase::Done => &mut counts.done,
+        Phase::Failed => &mut counts.failed,
+    };
+    *slot = if up {
+        slot.saturating_add(1)
+    } else {
+        slot.saturating_sub(1)
+    };
+}

@@ -1,0 +1,602 @@
+//! Applying a stage's [`Outcome`]: new state, money, attempt records, effects.
+
+use super::Job;
+use super::budget::Micros;
+use super::deadlines::{STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, poll_interval};
+use super::effect::{Effect, artifact_key};
+use super::retry::{Failure, RetryStep, next_step};
+use super::state::{Artifact, AttemptOutcome, PendingOutput, Progress, StageState};
+use super::transition::Outcome;
+use crate::brief::AspectRatio;
+use crate::ids::{Attempt, ModelId, ProviderRef};
+use crate::plan::{StageKind, StageWork};
+use crate::providers::Output;
+use crate::time::Timestamp;
+
+/// The attempt in flight, taken from a submitting, running or storing state
+struct InFlight {
+    attempt: Attempt,
+    model: ModelId,
+    reserved: Micros,
+    provider_ref: Option<ProviderRef>,
+    running: bool,
+}
+
+fn in_flight(state: &StageState) -> Option<InFlight> {
+    match state {
+        StageState::Submitting {
+            attempt,
+            model,
+            reserved,
+            ..
+        } => Some(InFlight {
+            attempt: *attempt,
+            model: model.clone(),
+            reserved: *reserved,
+            provider_ref: None,
+            running: false,
+        }),
+        StageState::Running {
+            attempt,
+            model,
+            reserved,
+            provider_ref,
+            ..
+        } => Some(InFlight {
+            attempt: *attempt,
+            model: model.clone(),
+            reserved: *reserved,
+            provider_ref: Some(provider_ref.clone()),
+            running: true,
+        }),
+        StageState::Storing {
+            attempt,
+            model,
+            reserved,
+            provider_ref,
+            ..
+        } => Some(InFlight {
+            attempt: *attempt,
+            model: model.clone(),
+            reserved: *reserved,
+            provider_ref: provider_ref.clone(),
+            running: false,
+        }),
+        StageState::Blocked
+        | StageState::Ready { .. }
+        | StageState::BackingOff { .. }
+        | StageState::Done { .. }
+        | StageState::Failed { .. }
+        | StageState::Cancelled { .. } => None,
+    }
+}
+
+/// `9:16` -> `9x16`, for artifact names
+fn aspect_name(a: AspectRatio) -> String {
+    a.as_str().replace(':', "x")
+}
+
+impl Job {
+    pub(super) fn apply(&mut self, now: Timestamp, i: u32, outcome: Outcome, fx: &mut Vec<Effect>) {
+        let Some(state) = self.row(i).map(|r| r.state.clone()) else {
+            return;
+        };
+        match (outcome, state) {
+            (Outcome::Ignore, _) => {}
+            (
+                Outcome::Accepted { provider_ref },
+                StageState::Submitting {
+                    attempt,
+                    model,
+                    reserved,
+                    since,
+                    ..
+                },
+            ) => {
+                let spec = self.model(&model);
+                // From the acknowledgement, not the first submit: a re-issued submit (lost call)
+                // starts the provider's work late, and its p95 counts from then.
+                let deadline = now.plus(attempt_timeout(spec));
+                let next_poll = now.plus(poll_interval(spec));
+                if let Some(r) = self.row_mut(i).and_then(|row| row.record_mut(attempt)) {
+                    r.provider_ref = Some(provider_ref.clone());
+                }
+                let running = StageState::Running {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    since,
+                    deadline,
+                    next_poll,
+                    progress: Progress::Queued,
+                };
+                self.set_state(i, running);
+            }
+            (
+                Outcome::LateRef { provider_ref },
+                StageState::Storing {
+                    attempt,
+                    model,
+                    reserved,
+                    pending,
+                    stored,
+                    deadline,
+                    reissues,
+                    ..
+                },
+            ) => {
+                if let Some(r) = self.row_mut(i).and_then(|row| row.record_mut(attempt)) {
+                    r.provider_ref = Some(provider_ref.clone());
+                }
+                let provider_ref = Some(provider_ref);
+                let storing = StageState::Storing {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    pending,
+                    stored,
+                    deadline,
+                    reissues,
+                };
+                self.set_state(i, storing);
+            }
+            (
+                Outcome::Progressed(p),
+                StageState::Running {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    since,
+                    deadline,
+                    next_poll,
+                    ..
+                },
+            ) => {
+                let running = StageState::Running {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    since,
+                    deadline,
+                    next_poll,
+                    progress: p,
+                };
+                self.set_state(i, running);
+            }
+            (
+                Outcome::PollNow,
+                StageState::Running {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    since,
+                    deadline,
+                    progress,
+                    ..
+                },
+            ) => {
+                let spec = self.model(&model);
+                if let Some(spec) = spec {
+                    fx.push(Effect::Poll {
+                        stage: self.sid(i),
+                        attempt,
+                        model: model.clone(),
+                        provider: spec.provider,
+                        provider_ref: provider_ref.clone(),
+                    });
+                }
+                let next_poll = now.plus(poll_interval(spec));
+                let running = StageState::Running {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    since,
+                    deadline,
+                    next_poll,
+                    progress,
+                };
+                self.set_state(i, running);
+            }
+            (
+                Outcome::PollLater(next_poll),
+                StageState::Running {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    since,
+                    deadline,
+                    progress,
+                    ..
+                },
+            ) => {
+                let running = StageState::Running {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    since,
+                    deadline,
+                    next_poll,
+                    progress,
+                };
+                self.set_state(i, running);
+            }
+            (
+                Outcome::Resubmit,
+                StageState::Submitting {
+                    attempt,
+                    model,
+                    reserved,
+                    since,
+                    reissues,
+                    ..
+                },
+            ) => {
+                match self.submit_effect(i, attempt, &model) {
+                    Ok(e) => fx.push(e),
+                    Err(reason) => return self.fail_job(now, reason, fx),
+                }
+                let deadline = now.plus(SUBMIT_ACK_TIMEOUT);
+                let reissues = reissues.saturating_add(1);
+                self.set_state(
+                    i,
+                    StageState::Submitting {
+                        attempt,
+                        model,
+                        reserved,
+                        since,
+                        deadline,
+                        reissues,
+                    },
+                );
+            }
+            (Outcome::Succeeded { outputs }, state) => self.succeeded(now, i, &state, outputs, fx),
+            (
+                Outcome::Stored {
+                    key,
+                    content_type,
+                    bytes,
+                },
+                StageState::Storing {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    mut pending,
+                    mut stored,
+                    deadline,
+                    reissues,
+                },
+            ) => {
+                let Some(pos) = pending.iter().position(|p| p.key == key) else {
+                    return;
+                };
+                let p = pending.remove(pos);
+                stored.push(Artifact {
+                    name: p.name,
+                    key,
+                    content_type,
+                    bytes,
+                    aspect: p.aspect,
+                    position: p.position,
+                });
+                if pending.is_empty() {
+                    self.complete(now, i, attempt, model, reserved, stored, fx);
+                } else {
+                    let storing = StageState::Storing {
+                        attempt,
+                        model,
+                        reserved,
+                        provider_ref,
+                        pending,
+                        stored,
+                        deadline,
+                        reissues,
+                    };
+                    self.set_state(i, storing);
+                }
+            }
+            (
+                Outcome::StoreAgain,
+                StageState::Storing {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    pending,
+                    stored,
+                    reissues,
+                    ..
+                },
+            ) => {
+                for p in &pending {
+                    fx.push(Effect::StoreArtifact {
+                        stage: self.sid(i),
+                        attempt,
+                        output: p.output.clone(),
+                        key: p.key.clone(),
+                    });
+                }
+                let deadline = now.plus(STORE_TIMEOUT);
+                let reissues = reissues.saturating_add(1);
+                let storing = StageState::Storing {
+                    attempt,
+                    model,
+                    reserved,
+                    provider_ref,
+                    pending,
+                    stored,
+                    deadline,
+                    reissues,
+                };
+                self.set_state(i, storing);
+            }
+            (Outcome::Failed(f), state) => self.fail_attempt(now, i, &state, f, fx),
+            (Outcome::BackoffOver, StageState::BackingOff { .. }) => self.make_ready(now, i, fx),
+            // The transition table only produces these outcomes for the states matched above.
+            (
+                Outcome::Accepted { .. }
+                | Outcome::LateRef { .. }
+                | Outcome::Progressed(_)
+                | Outcome::PollNow
+                | Outcome::PollLater(_)
+                | Outcome::Resubmit
+                | Outcome::Stored { .. }
+                | Outcome::StoreAgain
+                | Outcome::BackoffOver,
+                _,
+            ) => {}
+        }
+    }
+
+    fn output_name(&self, stage: u32, i: usize) -> (String, Option<AspectRatio>) {
+        let assembly = self.row(stage).and_then(|r| match &r.spec.work {
+            StageWork::Assembly(a) => Some(a),
+            StageWork::Keyframe { .. }
+            | StageWork::Motion { .. }
+            | StageWork::Speech { .. }
+            | StageWork::Score { .. } => None,
+        });
+        match (assembly, i) {
+            (Some(a), 0) => ("master".into(), Some(a.master)),
+            (Some(a), i) => match a.variants.get(i - 1) {
+                Some(v) => (format!("variant-{}", aspect_name(*v)), Some(*v)),
+                None => (format!("extra-{i}"), None),
+            },
+            (None, 0) => ("output".into(), None),
+            (None, i) => (format!("output-{i}"), None),
+        }
+    }
+
+    fn succeeded(
+        &mut self,
+        now: Timestamp,
+        i: u32,
+        state: &StageState,
+        outputs: Vec<Output>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(f) = in_flight(state) else { return };
+        if outputs.is_empty() {
+            let failure = Failure::Transient {
+                reason: "the provider reported success without an output".into(),
+            };
+            return self.fail_attempt(now, i, state, failure, fx);
+        }
+        let mut pending = Vec::new();
+        let mut stored = Vec::new();
+        let id = self.sid(i);
+        for (n, output) in outputs.into_iter().enumerate() {
+            let (name, aspect) = self.output_name(i, n);
+            let position = u32::try_from(n).unwrap_or(u32::MAX);
+            match output {
+                Output::Stored {
+                    key,
+                    content_type,
+                    bytes,
+                } => {
+                    stored.push(Artifact {
+                        name,
+                        key,
+                        content_type,
+                        bytes,
+                        aspect,
+                        position,
+                    });
+                }
+                output @ Output::Url { .. } => {
+                    let key = artifact_key(&self.spec.job_id, &id, f.attempt, &name);
+                    fx.push(Effect::StoreArtifact {
+                        stage: self.sid(i),
+                        attempt: f.attempt,
+                        output: output.clone(),
+                        key: key.clone(),
+                    });
+                    pending.push(PendingOutput {
+                        name,
+                        key,
+                        output,
+                        aspect,
+                        position,
+                    });
+                }
+            }
+        }
+        if pending.is_empty() {
+            return self.complete(now, i, f.attempt, f.model, f.reserved, stored, fx);
+        }
+        let storing = StageState::Storing {
+            attempt: f.attempt,
+            model: f.model,
+            reserved: f.reserved,
+            provider_ref: f.provider_ref,
+            pending,
+            stored,
+            deadline: now.plus(STORE_TIMEOUT),
+            reissues: 0,
+        };
+        self.set_state(i, storing);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn complete(
+        &mut self,
+        now: Timestamp,
+        i: u32,
+        attempt: Attempt,
+        model: ModelId,
+        reserved: Micros,
+        mut artifacts: Vec<Artifact>,
+        fx: &mut Vec<Effect>,
+    ) {
+        artifacts.sort_by_key(|a| a.position);
+        let mut kind = None;
+        if let Some(row) = self.row_mut(i) {
+            row.spent = row.spent.plus(reserved);
+            kind = Some(row.spec.kind);
+            if let Some(r) = row.record_mut(attempt) {
+                r.outcome = AttemptOutcome::Succeeded;
+                r.ended_at = Some(now);
+            }
+        }
+        self.header.spent = self.header.spent.plus(reserved);
+        fx.push(Effect::RecordCost {
+            stage: self.sid(i),
+            attempt,
+            model: model.clone(),
+            usd: reserved.usd(),
+        });
+        self.set_state(
+            i,
+            StageState::Done {
+                attempt,
+                model,
+                artifacts,
+                finished_at: now,
+            },
+        );
+        let dependents = self
+            .idx
+            .dependents
+            .get(i as usize)
+            .cloned()
+            .unwrap_or_default();
+        for d in dependents {
+            let ready = match self.idx.unmet.get_mut(d as usize) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    *n == 0
+                }
+                Some(_) | None => false,
+            };
+            if ready {
+                self.make_ready(now, d, fx);
+            }
+        }
+        if kind == Some(StageKind::Assembly) {
+            self.succeed_job(now, fx);
+        }
+    }
+
+    pub(super) fn fail_attempt(
+        &mut self,
+        now: Timestamp,
+        i: u32,
+        state: &StageState,
+        failure: Failure,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(f) = in_flight(state) else { return };
+        if !failure.may_be_billed() {
+            self.commit(i, f.reserved, true);
+        }
+        if matches!(failure, Failure::TimedOut { .. })
+            && f.running
+            && let (Some(provider_ref), Some(spec)) = (f.provider_ref.clone(), self.model(&f.model))
+        {
+            fx.push(Effect::CancelTask {
+                stage: self.sid(i),
+                attempt: f.attempt,
+                model: f.model.clone(),
+                provider: spec.provider,
+                provider_ref,
+            });
+        }
+        let seed = self.spec.seed;
+        let step = {
+            let Some(row) = self.row_mut(i) else { return };
+            if let Some(r) = row.record_mut(f.attempt) {
+                r.outcome = AttemptOutcome::Failed {
+                    reason: failure.describe(),
+                };
+                r.ended_at = Some(now);
+            }
+            row.failures_on_model = row.failures_on_model.saturating_add(1);
+            let step = next_step(
+                &failure,
+                row.failures_on_model,
+                seed,
+                &row.spec.id,
+                f.attempt,
+            );
+            if step == RetryStep::NextCandidate {
+                row.cursor = row.cursor.saturating_add(1);
+                row.failures_on_model = 0;
+            }
+            step
+        };
+        match step {
+            RetryStep::SameModel { delay } => {
+                let backing_off = StageState::BackingOff {
+                    until: now.plus(delay),
+                    model: f.model,
+                    last_error: failure.describe(),
+                };
+                self.set_state(i, backing_off);
+            }
+            RetryStep::NextCandidate => self.make_ready(now, i, fx),
+        }
+    }
+
+    /// Why a stage has no model left, for a person
+    pub(super) fn exhausted_reason(&self, i: u32) -> String {
+        let Some(row) = self.row(i) else {
+            return "no model left".into();
+        };
+        let id = &row.spec.id;
+        let mut parts: Vec<String> = Vec::new();
+        for c in &row.decision.candidates {
+            let tries: Vec<&str> = row
+                .attempts
+                .iter()
+                .filter(|a| a.model == c.model)
+                .filter_map(|a| match &a.outcome {
+                    AttemptOutcome::Failed { reason } => Some(reason.as_str()),
+                    AttemptOutcome::InFlight
+                    | AttemptOutcome::Succeeded
+                    | AttemptOutcome::Cancelled => None,
+                })
+                .collect();
+            if let Some(last) = tries.last() {
+                let times = if tries.len() > 1 {
+                    format!(" ({} attempts)", tries.len())
+                } else {
+                    String::new()
+                };
+                parts.push(format!("{} {last}{times}", c.model));
+            }
+        }
+        if parts.is_empty() {
+            format!("{id}: no model left to try")
+        } else {
+            format!("{id}: no model left to try. {}", parts.join("; "))
+        }
+    }
+}

@@ -1,0 +1,536 @@
+//! The persisted state of a job, split the way the shell stores it:
+//!
+//! - [`JobSpec`]: written once at creation and once more when the memory context arrives
+//!   (brief, registry, seed, warnings, context);
+//! - [`JobHeader`]: one small row, rewritten on most steps (status, counters, money);
+//! - [`StageRow`]: one row per stage, rewritten only when that stage changes.
+
+use serde::{Deserialize, Serialize};
+
+use super::budget::Micros;
+use crate::brief::{AspectRatio, Brief, PacingWarning};
+use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef};
+use crate::memory::MemoryContext;
+use crate::plan::StageSpec;
+use crate::providers::Output;
+use crate::routing::{Decision, Registry};
+use crate::time::Timestamp;
+
+/// Where a job is in its life
+///
+/// Room is left for `paused` (support actions): it would sit beside `rendering` and
+/// `assembling`, keep every in-flight attempt and its deadlines, and only stop `pump` from
+/// submitting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Stored, nothing started
+    Queued,
+    /// Waiting for the memory context, then planning and routing
+    Planning,
+    /// Stages are being rendered
+    Rendering,
+    /// Everything is rendered; the assembly is running
+    Assembling,
+    /// The master and variants are in R2
+    Succeeded,
+    /// A stage had no model left, or the budget could not cover it
+    Failed,
+    /// Cancelled by the app or support
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Whether nothing more will happen
+    pub fn is_terminal(self) -> bool {
+        match self {
+            Self::Succeeded | Self::Failed | Self::Cancelled => true,
+            Self::Queued | Self::Planning | Self::Rendering | Self::Assembling => false,
+        }
+    }
+
+    /// The snake_case name, as on the wire
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Planning => "planning",
+            Self::Rendering => "rendering",
+            Self::Assembling => "assembling",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What a job is pinned to; written at creation and when the memory context arrives
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// The job
+    pub job_id: JobId,
+    /// Whose render
+    pub creator: CreatorId,
+    /// Who submitted it
+    pub submitted_by: String,
+    /// The validated brief
+    pub brief: Brief,
+    /// Ra's pacing notes
+    pub warnings: Vec<PacingWarning>,
+    /// Seeds jitter and provider seeds
+    pub seed: u64,
+    /// The pinned registry
+    pub registry: Registry,
+    /// Paid tier (badge)
+    pub paid_tier: bool,
+    /// When the job was created
+    pub created_at: Timestamp,
+    /// The memory context, once it arrived
+    pub memory: Option<MemoryContext>,
+}
+
+/// One status change, for the view and support
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusEntry {
+    /// The new status
+    pub status: JobStatus,
+    /// When
+    pub at: Timestamp,
+}
+
+/// Stage counts by phase, kept incrementally (and checked on load)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counts {
+    /// Stages in the plan
+    pub total: u32,
+    /// Done
+    pub done: u32,
+    /// Submitting, running or storing
+    pub running: u32,
+    /// Failed
+    pub failed: u32,
+}
+
+/// A pending memory context fetch
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryWait {
+    /// Fetches issued so far
+    pub fetches: u32,
+    /// When to fetch again (or give up)
+    pub deadline: Timestamp,
+}
+
+/// The small, often rewritten part of a job
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobHeader {
+    /// Current status
+    pub status: JobStatus,
+    /// Every status change
+    pub history: Vec<StatusEntry>,
+    /// Stage counts
+    pub counts: Counts,
+    /// The brief's budget
+    pub budget: Micros,
+    /// Reserved for in-flight attempts, plus spent, plus attempts we gave up on that may bill
+    pub committed: Micros,
+    /// Spent on finished stages
+    pub spent: Micros,
+    /// Cheapest projected cost of every stage not holding a reservation
+    pub outstanding_floor: Micros,
+    /// The memory context fetch, while waiting for it
+    pub memory_wait: Option<MemoryWait>,
+    /// Notes for support (planned without memory context, ...)
+    pub notes: Vec<String>,
+    /// Why the job failed
+    pub failure: Option<String>,
+    /// Who cancelled it
+    pub cancelled_by: Option<String>,
+}
+
+/// Progress seen from the provider while running
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    /// Accepted, waiting in the provider's queue
+    Queued,
+    /// Being generated
+    Running,
+}
+
+/// An output in R2
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// `output`, `master`, `variant-9x16`, ...
+    pub name: String,
+    /// R2 key
+    pub key: String,
+    /// MIME type
+    pub content_type: String,
+    /// Size
+    pub bytes: u64,
+    /// Frame shape, for the assembly's master and variants
+    pub aspect: Option<AspectRatio>,
+    /// Index among the provider's outputs (0 = primary)
+    pub position: u32,
+}
+
+/// An output still to be copied into R2
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingOutput {
+    /// The artifact name it will have
+    pub name: String,
+    /// The R2 key it goes to
+    pub key: String,
+    /// Where it is now
+    pub output: Output,
+    /// Frame shape, for the assembly's outputs
+    pub aspect: Option<AspectRatio>,
+    /// Index among the provider's outputs (0 = primary)
+    pub position: u32,
+}
+
+/// A stage's state; each variant carries what that state needs
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum StageState {
+    /// Waiting for its dependencies
+    Blocked,
+    /// Inputs ready, waiting for a concurrency slot on `model`
+    Ready {
+        /// The model it will be submitted to (budget permitting)
+        model: ModelId,
+        /// Since when
+        since: Timestamp,
+    },
+    /// Submit issued, waiting for the provider's acknowledgement
+    Submitting {
+        /// The attempt
+        attempt: Attempt,
+        /// The model
+        model: ModelId,
+        /// Money reserved for it
+        reserved: Micros,
+        /// When it was first submitted
+        since: Timestamp,
+        /// When to re-issue the submit
+        deadline: Timestamp,
+        /// Re-issues so far
+        reissues: u32,
+    },
+    /// Accepted by the provider, waiting for a terminal status
+    Running {
+        /// The attempt
+        attempt: Attempt,
+        /// The model
+        model: ModelId,
+        /// Money reserved for it
+        reserved: Micros,
+        /// The provider's task id
+        provider_ref: ProviderRef,
+        /// When it was submitted
+        since: Timestamp,
+        /// When the attempt times out
+        deadline: Timestamp,
+        /// When to poll next
+        next_poll: Timestamp,
+        /// What the provider last said
+        progress: Progress,
+    },
+    /// Succeeded at the provider; outputs being copied into R2
+    Storing {
+        /// The attempt
+        attempt: Attempt,
+        /// The model
+        model: ModelId,
+        /// Money reserved for it
+        reserved: Micros,
+        /// The provider's task id (unknown when the result beat the acknowledgement)
+        provider_ref: Option<ProviderRef>,
+        /// Outputs not yet in R2
+        pending: Vec<PendingOutput>,
+        /// Outputs already in R2
+        stored: Vec<Artifact>,
+        /// When to issue the copies again
+        deadline: Timestamp,
+        /// Re-issues so far
+        reissues: u32,
+    },
+    /// Waiting before the next attempt on `model`
+    BackingOff {
+        /// When to try again
+        until: Timestamp,
+        /// The model
+        model: ModelId,
+        /// What went wrong last
+        last_error: String,
+    },
+    /// Finished; its artifacts are in R2
+    Done {
+        /// The attempt that made them
+        attempt: Attempt,
+        /// The model that made them
+        model: ModelId,
+        /// The artifacts, primary first
+        artifacts: Vec<Artifact>,
+        /// When
+        finished_at: Timestamp,
+    },
+    /// No model left (or no budget): the job fails with it
+    Failed {
+        /// For a person
+        reason: String,
+    },
+    /// Stopped because the job ended (cancelled or failed elsewhere)
+    Cancelled {
+        /// When
+        at: Timestamp,
+    },
+}
+
+/// Counting bucket of a stage state
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl StageState {
+    /// The attempt in flight, if any
+    pub fn attempt(&self) -> Option<Attempt> {
+        match self {
+            Self::Submitting { attempt, .. }
+            | Self::Running { attempt, .. }
+            | Self::Storing { attempt, .. } => Some(*attempt),
+            Self::Blocked
+            | Self::Ready { .. }
+            | Self::BackingOff { .. }
+            | Self::Done { .. }
+            | Self::Failed { .. }
+            | Self::Cancelled { .. } => None,
+        }
+    }
+
+    /// When this state needs the alarm
+    pub fn wake_at(&self) -> Option<Timestamp> {
+        match self {
+            Self::Submitting { deadline, .. } | Self::Storing { deadline, .. } => Some(*deadline),
+            Self::Running {
+                deadline,
+                next_poll,
+                ..
+            } => Some((*deadline).min(*next_poll)),
+            Self::BackingOff { until, .. } => Some(*until),
+            Self::Blocked
+            | Self::Ready { .. }
+            | Self::Done { .. }
+            | Self::Failed { .. }
+            | Self::Cancelled { .. } => None,
+        }
+    }
+
+    /// The model whose concurrency slot this state holds
+    pub fn slot(&self) -> Option<&ModelId> {
+        match self {
+            Self::Submitting { model, .. } | Self::Running { model, .. } => Some(model),
+            Self::Blocked
+            | Self::Ready { .. }
+            | Self::Storing { .. }
+            | Self::BackingOff { .. }
+            | Self::Done { .. }
+            | Self::Failed { .. }
+            | Self::Cancelled { .. } => None,
+        }
+    }
+
+    /// The model whose ready queue this state waits in
+    pub fn queue(&self) -> Option<&ModelId> {
+        match self {
+            Self::Ready { model, .. } => Some(model),
+            Self::Blocked
+            | Self::Submitting { .. }
+            | Self::Running { .. }
+            | Self::Storing { .. }
+            | Self::BackingOff { .. }
+            | Self::Done { .. }
+            | Self::Failed { .. }
+            | Self::Cancelled { .. } => None,
+        }
+    }
+
+    /// The model this state belongs to, if any
+    pub fn model(&self) -> Option<&ModelId> {
+        match self {
+            Self::Ready { model, .. }
+            | Self::Submitting { model, .. }
+            | Self::Running { model, .. }
+            | Self::Storing { model, .. }
+            | Self::BackingOff { model, .. }
+            | Self::Done { model, .. } => Some(model),
+            Self::Blocked | Self::Failed { .. } | Self::Cancelled { .. } => None,
+        }
+    }
+
+    /// Money reserved by the attempt in flight
+    pub fn reserved(&self) -> Micros {
+        match self {
+            Self::Submitting { reserved, .. }
+            | Self::Running { reserved, .. }
+            | Self::Storing { reserved, .. } => *reserved,
+            Self::Blocked
+            | Self::Ready { .. }
+            | Self::BackingOff { .. }
+            | Self::Done { .. }
+            | Self::Failed { .. }
+            | Self::Cancelled { .. } => Micros::ZERO,
+        }
+    }
+
+    /// Whether the stage still needs a reservation (its floor counts as outstanding)
+    pub fn holds_floor(&self) -> bool {
+        match self {
+            Self::Blocked | Self::Ready { .. } | Self::BackingOff { .. } => true,
+            Self::Submitting { .. }
+            | Self::Running { .. }
+            | Self::Storing { .. }
+            | Self::Done { .. }
+            | Self::Failed { .. }
+            | Self::Cancelled { .. } => false,
+        }
+    }
+
+    /// Whether the job must stop it when it ends
+    pub fn is_active(&self) -> bool {
+        match self {
+            Self::Ready { .. }
+            | Self::Submitting { .. }
+            | Self::Running { .. }
+            | Self::Storing { .. }
+            | Self::BackingOff { .. } => true,
+            Self::Blocked | Self::Done { .. } | Self::Failed { .. } | Self::Cancelled { .. } => {
+                false
+            }
+        }
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        match self {
+            Self::Blocked | Self::Ready { .. } | Self::BackingOff { .. } => Phase::Waiting,
+            Self::Submitting { .. } | Self::Running { .. } | Self::Storing { .. } => Phase::Running,
+            Self::Done { .. } => Phase::Done,
+            Self::Failed { .. } => Phase::Failed,
+            Self::Cancelled { .. } => Phase::Cancelled,
+        }
+    }
+
+    /// The state's name, as on the wire
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Blocked => "blocked",
+            Self::Ready { .. } => "ready",
+            Self::Submitting { .. } => "submitting",
+            Self::Running { .. } => "running",
+            Self::Storing { .. } => "storing",
+            Self::BackingOff { .. } => "backing_off",
+            Self::Done { .. } => "done",
+            Self::Failed { .. } => "failed",
+            Self::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
+/// How an attempt ended
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Still going
+    InFlight,
+    /// Produced the stage's artifacts
+    Succeeded,
+    /// Ended without them
+    Failed {
+        /// For a person
+        reason: String,
+    },
+    /// Stopped because the job ended
+    Cancelled,
+}
+
+/// One attempt of a stage, for support
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// Its number
+    pub attempt: Attempt,
+    /// The model
+    pub model: ModelId,
+    /// The provider's task id, once known
+    pub provider_ref: Option<ProviderRef>,
+    /// Submitted at
+    pub started_at: Timestamp,
+    /// Ended at
+    pub ended_at: Option<Timestamp>,
+    /// Reserved for it
+    pub reserved: Micros,
+    /// How it ended
+    pub outcome: AttemptOutcome,
+    /// Why this model (set when the budget pushed the stage down its candidate list)
+    pub note: Option<String>,
+}
+
+/// Deliveries remembered per stage to drop replays (older ones also fail the state checks)
+pub const SEEN_DELIVERIES: usize = 16;
+
+/// One stage's row: the plan's spec, the routing decision, and everything that changes
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageRow {
+    /// What the plan says
+    pub spec: StageSpec,
+    /// Ra's routing decision (candidates best first)
+    pub decision: Decision,
+    /// Cheapest projected cost over the candidates
+    pub floor: Micros,
+    /// Candidates before this index are used up
+    pub cursor: u32,
+    /// Failures on the current candidate
+    pub failures_on_model: u32,
+    /// The last attempt number issued (0: none yet)
+    pub attempt: Attempt,
+    /// The state
+    pub state: StageState,
+    /// Every attempt
+    pub attempts: Vec<AttemptRecord>,
+    /// Committed for this stage (spent, reserved, given-up attempts that may bill)
+    pub committed: Micros,
+    /// Spent on this stage
+    pub spent: Micros,
+    /// When its first attempt was submitted
+    pub started_at: Option<Timestamp>,
+    /// Recent provider delivery ids
+    pub seen_deliveries: Vec<DeliveryId>,
+}
+
+impl StageRow {
+    /// The primary artifact's R2 key, once done
+    pub fn primary_key(&self) -> Option<&str> {
+        match &self.state {
+            StageState::Done { artifacts, .. } => artifacts.first().map(|a| a.key.as_str()),
+            StageState::Blocked
+            | StageState::Ready { .. }
+            | StageState::Submitting { .. }
+            | StageState::Running { .. }
+            | StageState::Storing { .. }
+            | StageState::BackingOff { .. }
+            | StageState::Failed { .. }
+            | StageState::Cancelled { .. } => None,
+        }
+    }
+
+    /// The attempt record of `attempt`
+    pub(crate) fn record_mut(&mut self, attempt: Attempt) -> Option<&mut AttemptRecord> {
+        self.attempts
+            .iter_mut()
+            .rev()
+            .find(|r| r.attempt == attempt)
+    }
+}

@@ -1,0 +1,255 @@
+//! What the API shows of a job: status, progress, every stage with its model, attempts, cost,
+//! artifacts and routing decision, costs per shot and in total, the master and its variants.
+//!
+//! Building a view reads every stage (O(stages)); it is for API reads, never for `handle`.
+
+use serde::{Deserialize, Serialize};
+
+use super::Job;
+use super::budget::Micros;
+use super::state::{Artifact, AttemptRecord, JobStatus, StageState, StatusEntry};
+use crate::brief::{AspectRatio, PacingWarning};
+use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, ShotId, StageId};
+use crate::plan::StageKind;
+use crate::routing::Decision;
+use crate::time::Timestamp;
+
+/// A job as the API returns it
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    /// The job
+    pub job_id: JobId,
+    /// Whose
+    pub creator: CreatorId,
+    /// Current status
+    pub status: JobStatus,
+    /// Every status change
+    pub history: Vec<StatusEntry>,
+    /// Stage counts
+    pub progress: ProgressView,
+    /// Registry version the job is pinned to
+    pub registry_version: u32,
+    /// The brief's budget, USD
+    pub budget_usd: f64,
+    /// Committed (reserved, spent, or possibly billed), USD
+    pub committed_usd: f64,
+    /// Spent on finished stages, USD
+    pub cost_usd: f64,
+    /// Spent per shot (keyframe, motion, dialogue), USD, in shot order
+    pub cost_by_shot: Vec<ShotCost>,
+    /// Ra's pacing notes
+    pub warnings: Vec<PacingWarning>,
+    /// Notes for support
+    pub notes: Vec<String>,
+    /// Why it failed
+    pub failure: Option<String>,
+    /// Who cancelled it
+    pub cancelled_by: Option<String>,
+    /// R2 key of the master, once assembled
+    pub master_key: Option<String>,
+    /// R2 keys of the per-platform variants
+    pub variants: Vec<VariantView>,
+    /// Every stage, in plan order
+    pub stages: Vec<StageView>,
+    /// When the job next needs its alarm
+    pub next_deadline: Option<Timestamp>,
+}
+
+/// Stage counts
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressView {
+    /// Stages in the plan
+    pub total: u32,
+    /// Done
+    pub done: u32,
+    /// Submitting, running or storing
+    pub running: u32,
+    /// Failed
+    pub failed: u32,
+}
+
+/// Spend on one shot
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShotCost {
+    /// The shot
+    pub shot: ShotId,
+    /// USD
+    pub usd: f64,
+}
+
+/// One per-platform variant
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantView {
+    /// Its frame shape
+    pub aspect: AspectRatio,
+    /// R2 key
+    pub key: String,
+}
+
+/// One stage as the API shows it
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageView {
+    /// The stage
+    pub id: StageId,
+    /// Its kind
+    pub kind: StageKind,
+    /// Its shot
+    pub shot: Option<ShotId>,
+    /// `blocked`, `ready`, `submitting`, `running`, `storing`, `backing_off`, `done`, `failed`,
+    /// `cancelled`
+    pub status: String,
+    /// Stages it waits for
+    pub deps: Vec<StageId>,
+    /// The model of the current or last attempt
+    pub model: Option<ModelId>,
+    /// The current or last attempt
+    pub attempt: Attempt,
+    /// The provider's task id of the current or last attempt
+    pub provider_ref: Option<ProviderRef>,
+    /// Spent, USD
+    pub cost_usd: f64,
+    /// First submit to done, seconds
+    pub seconds: Option<f64>,
+    /// Its artifacts in R2
+    pub artifacts: Vec<Artifact>,
+    /// What went wrong last (backing off) or why it failed
+    pub error: Option<String>,
+    /// Ra's routing decision: candidates best first with scores, exclusions, reason
+    pub decision: Decision,
+    /// Every attempt
+    pub attempts: Vec<AttemptRecord>,
+}
+
+impl Job {
+    /// The master artifact, once assembled
+    pub(super) fn master(&self) -> Option<&Artifact> {
+        self.rows
+            .iter()
+            .find(|r| r.spec.kind == StageKind::Assembly)
+            .and_then(|r| match &r.state {
+                StageState::Done { artifacts, .. } => artifacts.first(),
+                StageState::Blocked
+                | StageState::Ready { .. }
+                | StageState::Submitting { .. }
+                | StageState::Running { .. }
+                | StageState::Storing { .. }
+                | StageState::BackingOff { .. }
+                | StageState::Failed { .. }
+                | StageState::Cancelled { .. } => None,
+            })
+    }
+
+    /// The job for the API
+    pub fn view(&self) -> JobView {
+        let mut rows: Vec<_> = self.rows.iter().collect();
+        rows.sort_by_key(|r| r.spec.order);
+        let mut cost_by_shot: Vec<ShotCost> = Vec::new();
+        for shot in &self.spec.brief.shots {
+            cost_by_shot.push(ShotCost {
+                shot: shot.id.clone(),
+                usd: 0.0,
+            });
+        }
+        let mut shot_spent: std::collections::BTreeMap<&ShotId, Micros> = Default::default();
+        for r in &rows {
+            if let Some(shot) = &r.spec.shot {
+                let e = shot_spent.entry(shot).or_default();
+                *e = e.plus(r.spent);
+            }
+        }
+        for c in &mut cost_by_shot {
+            c.usd = shot_spent.get(&c.shot).copied().unwrap_or_default().usd();
+        }
+        let variants = self
+            .rows
+            .iter()
+            .filter(|r| r.spec.kind == StageKind::Assembly)
+            .flat_map(|r| match &r.state {
+                StageState::Done { artifacts, .. } => artifacts.iter().skip(1).collect::<Vec<_>>(),
+                StageState::Blocked
+                | StageState::Ready { .. }
+                | StageState::Submitting { .. }
+                | StageState::Running { .. }
+                | StageState::Storing { .. }
+                | StageState::BackingOff { .. }
+                | StageState::Failed { .. }
+                | StageState::Cancelled { .. } => Vec::new(),
+            })
+            .filter_map(|a| {
+                a.aspect.map(|aspect| VariantView {
+                    aspect,
+                    key: a.key.clone(),
+                })
+            })
+            .collect();
+        let h = &self.header;
+        JobView {
+            job_id: self.spec.job_id.clone(),
+            creator: self.spec.creator.clone(),
+            status: h.status,
+            history: h.history.clone(),
+            progress: ProgressView {
+                total: h.counts.total,
+                done: h.counts.done,
+                running: h.counts.running,
+                failed: h.counts.failed,
+            },
+            registry_version: self.spec.registry.version,
+            budget_usd: h.budget.usd(),
+            committed_usd: h.committed.usd(),
+            cost_usd: h.spent.usd(),
+            cost_by_shot,
+            warnings: self.spec.warnings.clone(),
+            notes: h.notes.clone(),
+            failure: h.failure.clone(),
+            cancelled_by: h.cancelled_by.clone(),
+            master_key: self.master().map(|a| a.key.clone()),
+            variants,
+            stages: rows.into_iter().map(stage_view).collect(),
+            next_deadline: self.next_deadline(),
+        }
+    }
+}
+
+fn stage_view(r: &super::state::StageRow) -> StageView {
+    let last = r.attempts.last();
+    let (artifacts, seconds, error) = match &r.state {
+        StageState::Done {
+            artifacts,
+            finished_at,
+            ..
+        } => (
+            artifacts.clone(),
+            r.started_at.map(|s| finished_at.since(s).as_secs_f64()),
+            None,
+        ),
+        StageState::BackingOff { last_error, .. } => (Vec::new(), None, Some(last_error.clone())),
+        StageState::Failed { reason } => (Vec::new(), None, Some(reason.clone())),
+        StageState::Blocked
+        | StageState::Ready { .. }
+        | StageState::Submitting { .. }
+        | StageState::Running { .. }
+        | StageState::Storing { .. }
+        | StageState::Cancelled { .. } => (Vec::new(), None, None),
+    };
+    StageView {
+        id: r.spec.id.clone(),
+        kind: r.spec.kind,
+        shot: r.spec.shot.clone(),
+        status: r.state.name().to_owned(),
+        deps: r.spec.deps.clone(),
+        model: r
+            .state
+            .model()
+            .cloned()
+            .or_else(|| last.map(|a| a.model.clone())),
+        attempt: r.attempt,
+        provider_ref: last.and_then(|a| a.provider_ref.clone()),
+        cost_usd: r.spent.usd(),
+        seconds,
+        artifacts,
+        error,
+        decision: r.decision.clone(),
+        attempts: r.attempts.clone(),
+    }
+}

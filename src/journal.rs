@@ -1,0 +1,83 @@
+//! The job's append-only journal: every accepted input with its time and who caused it, and
+//! [`Job::replay`], which rebuilds the job from it.
+//!
+//! The job machine is deterministic given `(now, input)`, so replaying the journal in order
+//! yields the same state as the live job: support can inspect any past step, and a job whose
+//! stored rows are lost or suspect can be rebuilt from the journal alone.
+//!
+//! Contract for the shell: journal an input only when `handle` returned `Ok` (an `Err` left the
+//! job unchanged); journal in the same synchronous step as persisting the changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::job::{Input, Job, JobError};
+use crate::providers::ProviderKind;
+use crate::time::Timestamp;
+
+/// Who caused an input
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Actor {
+    /// The creator's app, by API key id
+    App {
+        /// API key id or principal
+        by: String,
+    },
+    /// A provider's callback, or a provider's answer to a submit or poll
+    Provider {
+        /// Which
+        provider: ProviderKind,
+    },
+    /// The Durable Object's alarm
+    Alarm,
+    /// Support staff, by name or key id
+    Support {
+        /// Who
+        by: String,
+    },
+    /// The shell reporting its own work (R2 copies, the memory graph's answer)
+    System,
+}
+
+/// One journal row
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Position in the journal, from 1, without gaps
+    pub seq: u64,
+    /// The `now` the input was handled at
+    pub at: Timestamp,
+    /// Who caused it
+    pub actor: Actor,
+    /// The input
+    pub input: Input,
+}
+
+impl Job {
+    /// Rebuilds a job from its journal; the first entry must be `Created`
+    pub fn replay<'a>(
+        entries: impl IntoIterator<Item = &'a JournalEntry>,
+    ) -> Result<Self, JobError> {
+        let mut it = entries.into_iter();
+        let first = it.next().ok_or(JobError::EmptyJournal)?;
+        let Input::Created(created) = &first.input else {
+            return Err(JobError::NotCreatedFirst {
+                seq: first.seq,
+                input: first.input.name(),
+            });
+        };
+        let (mut job, _) = Job::new(first.at, created.clone()).map_err(|e| JobError::Replay {
+            seq: first.seq,
+            source: Box::new(e),
+        })?;
+        for entry in it {
+            let _effects =
+                job.handle(entry.at, entry.input.clone())
+                    .map_err(|e| JobError::Replay {
+                        seq: entry.seq,
+                        source: Box::new(e),
+                    })?;
+        }
+        job.take_changes();
+        Ok(job)
+    }
+}

@@ -1,0 +1,199 @@
+//! Stage kinds, what a model must be able to do to run them, and the planned stage itself.
+
+use serde::{Deserialize, Serialize};
+
+use crate::brief::{AspectRatio, ShotKind};
+use crate::ids::{ShotId, StageId};
+use crate::routing::StageRequest;
+
+/// What a stage produces
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageKind {
+    /// A still keyframe for one shot (image model)
+    Keyframe,
+    /// The moving shot, from its keyframe (video model)
+    Motion,
+    /// A spoken dialogue line (speech model)
+    Dialogue,
+    /// The narration (speech model)
+    Voiceover,
+    /// The music bed (music model)
+    Score,
+    /// The master and its per-platform variants (assembler)
+    Assembly,
+}
+
+/// A model capability; each stage kind needs exactly one
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Text (and reference) to image
+    Image,
+    /// Image or text to video
+    Video,
+    /// Text to speech
+    Speech,
+    /// Text to music
+    Music,
+    /// Timeline to master and variants
+    Assembly,
+}
+
+impl StageKind {
+    /// The capability a model needs to run this stage
+    pub fn capability(self) -> Capability {
+        match self {
+            Self::Keyframe => Capability::Image,
+            Self::Motion => Capability::Video,
+            Self::Dialogue | Self::Voiceover => Capability::Speech,
+            Self::Score => Capability::Music,
+            Self::Assembly => Capability::Assembly,
+        }
+    }
+
+    /// Name used in stage ids and on the wire
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyframe => "keyframe",
+            Self::Motion => "motion",
+            Self::Dialogue => "dialogue",
+            Self::Voiceover => "voiceover",
+            Self::Score => "score",
+            Self::Assembly => "assembly",
+        }
+    }
+}
+
+/// One stage of the plan: what it makes, from what, and what it waits for.
+///
+/// Immutable once planned; the job machine keeps the mutable part (attempts, state) next to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageSpec {
+    /// `s04.keyframe`, `s04.motion`, `s04.dialogue`, `voiceover`, `score`, `assembly`
+    pub id: StageId,
+    /// What it produces
+    pub kind: StageKind,
+    /// Position in the plan (shot order, then job-level stages): the order in which ready stages
+    /// take free concurrency slots
+    pub order: u32,
+    /// The shot it belongs to, for shot stages
+    pub shot: Option<ShotId>,
+    /// The shot's kind, for shot stages
+    pub shot_kind: Option<ShotKind>,
+    /// Whether the shot is a hero shot
+    pub hero: bool,
+    /// Stages whose artifacts this one needs
+    pub deps: Vec<StageId>,
+    /// Output length in seconds (0 for images)
+    pub duration_s: f64,
+    /// Frame shape of the output (the master's for audio, where it does not matter)
+    pub aspect: AspectRatio,
+    /// Whether a cast member's look or voice must match across stages
+    pub needs_continuity: bool,
+    /// Kind-specific inputs known at planning time
+    pub work: StageWork,
+}
+
+/// The inputs of a stage that are known when the plan is made
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StageWork {
+    /// A still image from a prompt and the cast's reference images
+    Keyframe {
+        /// The shot's prompt, enriched with the cast's locked looks
+        prompt: String,
+        /// R2 keys of the cast's reference images (continuity)
+        reference_images: Vec<String>,
+    },
+    /// A moving shot from its keyframe
+    Motion {
+        /// The shot's prompt
+        prompt: String,
+        /// The keyframe stage whose artifact is the first frame
+        keyframe: StageId,
+    },
+    /// Speech: a dialogue line or the narration
+    Speech {
+        /// The words
+        text: String,
+        /// Cast id (dialogue) or voice name (voiceover)
+        voice: String,
+        /// The provider voice id locked in the memory graph, when there is one
+        voice_id: Option<String>,
+    },
+    /// The music bed
+    Score {
+        /// Mood prompt
+        mood: String,
+    },
+    /// Master and per-platform variants from every other stage's artifacts
+    Assembly(AssemblySpec),
+}
+
+/// What the assembler is asked to cut, by stage; artifact keys are filled in at submit time
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssemblySpec {
+    /// The master's frame shape (the first platform's)
+    pub master: AspectRatio,
+    /// Further frame shapes, one variant each, in platform order
+    pub variants: Vec<AspectRatio>,
+    /// Whether the "Made with CreatorStudio" badge is burnt in
+    pub badge: bool,
+    /// The shots in edit order
+    pub shots: Vec<ShotSlot>,
+    /// The narration stage, when the brief has one
+    pub voiceover: Option<StageId>,
+    /// The music stage, when the brief has one
+    pub score: Option<StageId>,
+    /// Length of the cut, seconds
+    pub duration_s: f64,
+}
+
+/// One shot's place in the edit
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShotSlot {
+    /// The shot
+    pub shot: ShotId,
+    /// Its motion stage
+    pub motion: StageId,
+    /// Its dialogue stage, when it has a line
+    pub dialogue: Option<StageId>,
+    /// Where it starts in the cut, seconds
+    pub start_s: f64,
+    /// How long it runs, seconds
+    pub duration_s: f64,
+}
+
+/// The stage id of one kind of stage of a shot: `s04.keyframe`
+pub fn shot_stage_id(shot: &ShotId, kind: StageKind) -> StageId {
+    StageId(format!("{shot}.{}", kind.as_str()))
+}
+
+impl StageSpec {
+    /// Characters of input text (what speech is priced by); 0 for other stages
+    pub fn chars(&self) -> usize {
+        match &self.work {
+            StageWork::Speech { text, .. } => text.chars().count(),
+            StageWork::Keyframe { .. }
+            | StageWork::Motion { .. }
+            | StageWork::Score { .. }
+            | StageWork::Assembly(_) => 0,
+        }
+    }
+
+    /// What the router needs to rank models for this stage
+    pub fn routing_request(&self) -> StageRequest {
+        StageRequest {
+            stage: self.id.clone(),
+            kind: self.kind,
+            shot_kind: self.shot_kind,
+            hero: self.hero,
+            duration_s: self.duration_s,
+            aspect: self.aspect,
+            needs_continuity: self.needs_continuity,
+            shot: self.shot.clone(),
+            chars: self.chars(),
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! A fake outside world as another deterministic machine: providers, R2 and the memory graph
+//! answer the job's effects with inputs scheduled in virtual time.
+//!
+//! Faults are scripted per model (or per stage) and consumed one per submit.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use studio::ids::{Attempt, DeliveryId, ModelId, ProviderRef, StageId};
+use studio::job::{Delivery, Effect, IdempotencyKey, Input, StageInputs, delivery};
+use studio::journal::Actor;
+use studio::memory::MemoryContext;
+use studio::providers::{Output, ProviderError, ProviderKind, ProviderStatus};
+use studio::routing::Registry;
+use studio::time::{Millis, Timestamp};
+
+/// What the provider does with one submit
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// The submit call fails
+    SubmitError(ProviderError),
+    /// Accepted, then a terminal failure
+    FailStatus { reason: String, retryable: bool },
+    /// Accepted, then refused by moderation
+    Moderate,
+    /// The submit is lost: no answer at all (the isolate died mid-call)
+    Lost,
+    /// Accepted, then never finishes (callbacks never come, polls say running)
+    Silent,
+    /// Accepted and finishes, but the output URL cannot be copied
+    BadOutput,
+}
+
+/// One task at a provider
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub stage: StageId,
+    pub attempt: Attempt,
+    pub model: ModelId,
+    pub provider: ProviderKind,
+    pub done_at: Timestamp,
+    pub fault: Option<Fault>,
+    /// How many outputs it makes (assembly: master + variants)
+    pub outputs: usize,
+}
+
+/// The fake world
+#[derive(Debug, Clone)]
+pub struct Fake {
+    pub registry: Registry,
+    /// Time from a submit to its acknowledgement
+    pub ack_after: Millis,
+    /// Time to copy into R2
+    pub store_after: Millis,
+    /// Multiplies every model's p50 (tests shorten time this way)
+    pub latency_percent: u64,
+    /// Faults for the next submits of a model
+    pub model_faults: BTreeMap<ModelId, VecDeque<Fault>>,
+    /// Faults for the next submits of a stage
+    pub stage_faults: BTreeMap<StageId, VecDeque<Fault>>,
+    /// Memory graph down: fetches are not answered
+    pub memory_down: bool,
+    /// The context the memory graph answers
+    pub memory: MemoryContext,
+    /// Tasks by idempotency key (a re-issued submit gets the same task)
+    pub tasks: BTreeMap<IdempotencyKey, ProviderRef>,
+    pub by_ref: BTreeMap<ProviderRef, Task>,
+    /// Every submit call, re-issues included
+    pub submit_calls: Vec<(StageId, Attempt, ModelId, IdempotencyKey)>,
+    /// Every cancel
+    pub cancels: Vec<(StageId, Attempt)>,
+    /// Every cost record
+    pub costs: Vec<(StageId, ModelId, f64)>,
+    next_ref: u64,
+    next_delivery: u64,
+}
+
+impl Fake {
+    pub fn new(registry: Registry) -> Self {
+        Self {
+            registry,
+            ack_after: Millis(500),
+            store_after: Millis(300),
+            latency_percent: 100,
+            model_faults: BTreeMap::new(),
+            stage_faults: BTreeMap::new(),
+            memory_down: false,
+            memory: MemoryContext::default(),
+            tasks: BTreeMap::new(),
+            by_ref: BTreeMap::new(),
+            submit_calls: Vec::new(),
+            cancels: Vec::new(),
+            costs: Vec::new(),
+            next_ref: 0,
+            next_delivery: 0,
+        }
+    }
+
+    /// Queues faults for the next submits to a model
+    pub fn fault_model(&mut self, model: &ModelId, faults: impl IntoIterator<Item = Fault>) {
+        self.model_faults
+            .entry(model.clone())
+            .or_default()
+            .extend(faults);
+    }
+
+    /// Queues faults for the next submits of a stage
+    pub fn fault_stage(&mut self, stage: &str, faults: impl IntoIterator<Item = Fault>) {
+        self.stage_faults
+            .entry(StageId(stage.into()))
+            .or_default()
+            .extend(faults);
+    }
+
+    fn latency(&self, model: &ModelId) -> Millis {
+        let p50 = self
+            .registry
+            .get(model)
+            .map_or(10_000, |m| m.latency_p50_ms);
+        Millis(p50 * self.latency_percent / 100)
+    }
+
+    fn delivery_id(&mut self) -> Option<DeliveryId> {
+        self.next_delivery += 1;
+        Some(DeliveryId(format!("dlv-{}", self.next_delivery)))
+    }
+
+    fn output(&self, task: &Task, now: Timestamp) -> Vec<Output> {
+        let url = |name: &str| Output::Url {
+            url: format!(
+                "https://sim.local/{}/{}/{}/{name}",
+                task.provider.as_str(),
+                task.stage,
+                task.attempt
+            ),
+            content_type: Some("video/mp4".into()),
+            expires_at: Some(now.plus(Millis::from_secs(600))),
+        };
+        (0..task.outputs).map(|i| url(&format!("out{i}"))).collect()
+    }
+
+    /// The status a task has at `now`
+    fn status(&self, task: &Task, now: Timestamp) -> ProviderStatus {
+        if now < task.done_at {
+            return ProviderStatus::Running;
+        }
+        match &task.fault {
+            Some(Fault::FailStatus { reason, retryable }) => ProviderStatus::Failed {
+                reason: reason.clone(),
+                retryable: *retryable,
+            },
+            Some(Fault::Moderate) => ProviderStatus::Moderated {
+                reason: "depicts a real person".into(),
+            },
+            Some(Fault::Silent) => ProviderStatus::Running,
+            Some(Fault::BadOutput) | None => ProviderStatus::Succeeded {
+                outputs: self.output(task, now),
+            },
+            Some(Fault::SubmitError(_) | Fault::Lost) => ProviderStatus::Running,
+        }
+    }
+
+    /// Answers one effect with inputs at future times
+    pub fn answer(&mut self, now: Timestamp, effect: &Effect) -> Vec<(Timestamp, Actor, Input)> {
+        let mut out = Vec::new();
+        match effect {
+            Effect::FetchMemoryContext { .. } => {
+                if !self.memory_down {
+                    out.push((
+                        now.plus(Millis(100)),
+                        Actor::System,
+                        Input::MemoryContext {
+                            context: self.memory.clone(),
+                        },
+                    ));
+                }
+            }
+            Effect::Submit {
+                stage,
+                attempt,
+                model,
+                provider,
+                idempotency_key,
+                inputs,
+                ..
+            } => {
+                self.submit_calls.push((
+                    stage.clone(),
+                    *attempt,
+                    model.clone(),
+                    idempotency_key.clone(),
+                ));
+                let actor = Actor::Provider {
+                    provider: *provider,
+                };
+                if let Some(r) = self.tasks.get(idempotency_key).cloned() {
+                    // Idempotent re-issue: the same task, acknowledged again.
+                    out.push((
+                        now.plus(self.ack_after),
+                        actor,
+                        Input::SubmitAccepted {
+                            stage: stage.clone(),
+                            attempt: *attempt,
+                            provider_ref: r,
+                        },
+                    ));
+                    return out;
+                }
+                let fault = self
+                    .stage_faults
+                    .get_mut(stage)
+                    .and_then(VecDeque::pop_front)
+                    .or_else(|| {
+                        self.model_faults
+                            .get_mut(model)
+                            .and_then(VecDeque::pop_front)
+                    });
+                match &fault {
+                    Some(Fault::SubmitError(e)) => {
+                        out.push((
+                            now.plus(self.ack_after),
+                            actor,
+                            Input::SubmitFailed {
+                                stage: stage.clone(),
+                                attempt: *attempt,
+                                error: e.clone(),
+                            },
+                        ));
+                        return out;
+                    }
+                    Some(Fault::Lost) => {
+                        // The call never comes back; a re-issue with the same key will get a task.
+                        return out;
+                    }
+                    _ => {}
+                }
+                self.next_ref += 1;
+                let r = ProviderRef(format!("task-{}", self.next_ref));
+                self.tasks.insert(idempotency_key.clone(), r.clone());
+                let task = Task {
+                    stage: stage.clone(),
+                    attempt: *attempt,
+                    model: model.clone(),
+                    provider: *provider,
+                    done_at: now.plus(self.latency(model)),
+                    fault: fault.clone(),
+                    outputs: match inputs {
+                        StageInputs::Assembly { timeline } => 1 + timeline.variants.len(),
+                        _ => 1,
+                    },
+                };
+                out.push((
+                    now.plus(self.ack_after),
+                    actor.clone(),
+                    Input::SubmitAccepted {
+                        stage: stage.clone(),
+                        attempt: *attempt,
+                        provider_ref: r.clone(),
+                    },
+                ));
+                let callback =
+                    delivery(*provider) == Delivery::Callback && fault != Some(Fault::Silent);
+                if callback {
+                    let status = self.status(&task, task.done_at);
+                    let delivery_id = self.delivery_id();
+                    out.push((
+                        task.done_at,
+                        actor,
+                        Input::ProviderUpdate {
+                            stage: stage.clone(),
+                            attempt: *attempt,
+                            status,
+                            delivery_id,
+                        },
+                    ));
+                }
+                self.by_ref.insert(r, task);
+            }
+            Effect::Poll {
+                stage,
+                attempt,
+                provider_ref,
+                provider,
+                ..
+            } => {
+                let actor = Actor::Provider {
+                    provider: *provider,
+                };
+                match self.by_ref.get(provider_ref) {
+                    Some(task) => {
+                        let status = self.status(task, now);
+                        out.push((
+                            now.plus(Millis(200)),
+                            actor,
+                            Input::ProviderUpdate {
+                                stage: stage.clone(),
+                                attempt: *attempt,
+                                status,
+                                delivery_id: None,
+                            },
+                        ));
+                    }
+                    None => out.push((
+                        now.plus(Millis(200)),
+                        actor,
+                        Input::PollFailed {
+                            stage: stage.clone(),
+                            attempt: *attempt,
+                            error: ProviderError::Rejected {
+                                reason: "no such task".into(),
+                            },
+                        },
+                    )),
+                }
+            }
+            Effect::StoreArtifact {
+                stage,
+                attempt,
+                key,
+                output,
+            } => {
+                let bad = match output {
+                    Output::Url { url, .. } => self.by_ref.values().any(|t| {
+                        &t.stage == stage
+                            && t.attempt == *attempt
+                            && t.fault == Some(Fault::BadOutput)
+                            && url.contains("sim.local")
+                    }),
+                    Output::Stored { .. } => false,
+                };
+                let input = if bad {
+                    Input::ArtifactFailed {
+                        stage: stage.clone(),
+                        attempt: *attempt,
+                        key: key.clone(),
+                        reason: "403 from the output URL: expired".into(),
+                    }
+                } else {
+                    Input::ArtifactStored {
+                        stage: stage.clone(),
+                        attempt: *attempt,
+                        key: key.clone(),
+                        content_type: "video/mp4".into(),
+                        bytes: 1_000_000,
+                    }
+                };
+                out.push((now.plus(self.store_after), Actor::System, input));
+            }
+            Effect::CancelTask { stage, attempt, .. } => {
+                self.cancels.push((stage.clone(), *attempt))
+            }
+            Effect::RecordCost {
+                stage, model, usd, ..
+            } => self.costs.push((stage.clone(), model.clone(), *usd)),
+            Effect::StatusChanged { .. } | Effect::EnrichMemory { .. } => {}
+        }
+        out
+    }
+}
