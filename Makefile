@@ -42,3 +42,9 @@ lint: tools
 # Native core tests, then end-to-end tests that start their own stack on free loopback ports.
 test: tools worker simulator lint
 	cargo test --workspace
+
+# Native benchmarks of the core, then end-to-end figures on the real stack (each prints ratios
+# against a baseline measured in the same run).
+bench: tools worker simulator
+	cargo bench -p studio
+	cargo run --quiet --profile fast -p e2e --bin bench

@@ -37,3 +37,19 @@ pub(crate) fn public_base(env: &Env) -> String {
         .trim_end_matches('/')
         .to_owned()
 }
+
+/// The model registry a new job pins. In dev, `REGISTRY_LATENCY_SCALE` (e.g. `0.25`) scales
+/// every model's latency figures, so that timeouts and poll cadence match a simulator whose
+/// latencies are scaled the same way (benchmarks run real schedules in a fraction of the time).
+pub(crate) fn registry(env: &Env) -> studio::routing::Registry {
+    let mut registry = studio::routing::Registry::builtin();
+    let dev = lookup(env, "ENVIRONMENT").as_deref() == Some("dev");
+    let scale = lookup(env, "REGISTRY_LATENCY_SCALE").and_then(|s| s.parse::<f64>().ok());
+    if let (true, Some(scale)) = (dev, scale.filter(|s| s.is_finite() && *s > 0.0)) {
+        for model in &mut registry.models {
+            model.latency_p50_ms = (model.latency_p50_ms as f64 * scale) as u64;
+            model.latency_p95_ms = (model.latency_p95_ms as f64 * scale) as u64;
+        }
+    }
+    registry
+}
