@@ -2,26 +2,19 @@
 
 use std::rc::Rc;
 
-use std::time::Duration;
-
-use futures::future::{Either, select};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 use studio::brief::Brief;
-use studio::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef, StageId};
+use studio::ids::{Attempt, CreatorId, DeliveryId, JobId, ProviderRef, StageId};
 use studio::job::{Created, Input};
 use studio::providers::{CallbackEvent, ProviderKind};
-use worker::{Delay, Method, Request, Response, Result};
+use worker::{Method, Request, Response, Result};
 
 use super::store;
 use super::{Inner, StepError};
 use crate::clock;
 use crate::object_sql;
 use studio::journal::Actor;
-
-/// The longest a long-poll is held
-pub(crate) const MAX_WAIT_SECS: u64 = 60;
 
 /// `POST /create`
 #[derive(Deserialize)]
@@ -68,132 +61,6 @@ fn view(inner: &Inner) -> Result<Response> {
         Some(Err(e)) => Response::error(format!("encoding view: {e}"), 500),
         None => Response::error("no such job", 404),
     }
-}
-
-/// The strong validator of a view: a digest of its JSON (signed links are added later by the
-/// Worker and are not part of it, so it changes only when the state does)
-fn view_etag(view: &Value) -> String {
-    let digest = Sha256::digest(view.to_string().as_bytes());
-    format!("\"{}\"", hex::encode(digest.get(..12).unwrap_or_default()))
-}
-
-/// The view and its ETag, or `None` without a job
-fn current_view(inner: &Inner) -> Option<std::result::Result<(Value, String), serde_json::Error>> {
-    inner.with_job(|job| {
-        serde_json::to_value(job.view()).map(|v| {
-            let tag = view_etag(&v);
-            (v, tag)
-        })
-    })
-}
-
-/// Whether an `If-None-Match` value names `tag`
-fn matches(if_none_match: Option<&str>, tag: &str) -> bool {
-    if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
-}
-
-fn query(req: &Request) -> Result<Vec<(String, String)>> {
-    Ok(req
-        .url()?
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect())
-}
-
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Whether the job belongs to the creator the Worker named (`?creator=`), when it named one;
-/// another creator's job answers exactly like a missing one
-fn owned_by(inner: &Inner, pairs: &[(String, String)]) -> bool {
-    match param(pairs, "creator") {
-        Some(creator) => inner
-            .with_job(|j| j.spec().creator.as_str() == creator)
-            .unwrap_or(false),
-        None => inner.with_job(|_| ()).is_some(),
-    }
-}
-
-fn with_etag(resp: Response, tag: &str) -> Result<Response> {
-    let mut resp = resp;
-    resp.headers_mut().set("etag", tag)?;
-    Ok(resp)
-}
-
-/// `GET /view?creator=&wait=N` with `If-None-Match`: the view now, or, with `wait`, once the job
-/// changes or `wait` seconds pass (304 when the client's tag still matches by then)
-async fn view_or_wait(inner: &Inner, req: &Request) -> Result<Response> {
-    let pairs = query(req)?;
-    if !owned_by(inner, &pairs) {
-        return Response::error("no such job", 404);
-    }
-    let wait_secs = param(&pairs, "wait")
-        .and_then(|w| w.parse::<u64>().ok())
-        .unwrap_or(0)
-        .min(MAX_WAIT_SECS);
-    let if_none_match = req.headers().get("if-none-match")?;
-    let deadline = clock::now().0.saturating_add(wait_secs * 1000);
-    let mut waited = false;
-    loop {
-        let (view, tag) = match current_view(inner) {
-            Some(Ok(current)) => current,
-            Some(Err(e)) => return Response::error(format!("encoding view: {e}"), 500),
-            None => return Response::error("no such job", 404),
-        };
-        let fresh = matches(if_none_match.as_deref(), &tag);
-        // Answer now: the client is behind, or nothing to wait for, or something changed for a
-        // client that sent no tag (any change is news to it).
-        let remaining = deadline.saturating_sub(clock::now().0);
-        if !fresh && (if_none_match.is_some() || waited || wait_secs == 0) || remaining == 0 {
-            return if fresh {
-                with_etag(Response::empty()?.with_status(304), &tag)
-            } else {
-                with_etag(Response::from_json(&view)?, &tag)
-            };
-        }
-        // Hold the request until the next step that changes the job, or the deadline. A step
-        // that changed rows but not the view (an ETag match) keeps waiting.
-        let change = inner.live.next_change();
-        let timer = Box::pin(Delay::from(Duration::from_millis(remaining)));
-        if let Either::Right(_) = select(change, timer).await {
-            let (view, tag) = match current_view(inner) {
-                Some(Ok(current)) => current,
-                Some(Err(e)) => return Response::error(format!("encoding view: {e}"), 500),
-                None => return Response::error("no such job", 404),
-            };
-            return if matches(if_none_match.as_deref(), &tag) {
-                with_etag(Response::empty()?.with_status(304), &tag)
-            } else {
-                with_etag(Response::from_json(&view)?, &tag)
-            };
-        }
-        waited = true;
-    }
-}
-
-/// `GET /events?creator=`: Server-Sent Events, from a snapshot to the terminal status
-fn events(inner: &Inner, req: &Request) -> Result<Response> {
-    let pairs = query(req)?;
-    if !owned_by(inner, &pairs) {
-        return Response::error("no such job", 404);
-    }
-    let seq = store::last_seq(&inner.state.storage().sql())?;
-    let stream = {
-        let slot = inner.job.borrow();
-        let Some(job) = slot.as_ref() else {
-            return Response::error("no such job", 404);
-        };
-        inner.live.subscribe(job, seq)
-    };
-    let mut resp = Response::from_stream(stream)?;
-    let headers = resp.headers_mut();
-    headers.set("content-type", "text/event-stream; charset=utf-8")?;
-    headers.set("cache-control", "no-cache")?;
-    Ok(resp)
 }
 
 async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
@@ -289,85 +156,27 @@ async fn cancel(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
 }
 
 fn journal(inner: &Inner, req: &Request) -> Result<Response> {
-    if inner.with_job(|_| ()).is_none() {
-        return Response::error("no such job", 404);
-    }
-    let pairs = query(req)?;
-    let after = param(&pairs, "after")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(0)
-        .max(0);
-    let limit = param(&pairs, "limit")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(100)
-        .clamp(1, 500);
-    let rows = store::journal_page(&inner.state.storage().sql(), after, limit)?;
-    let entries = match decode_entries(&rows) {
-        Ok(entries) => entries,
-        Err(e) => return Response::error(format!("journal: {e}"), 500),
-    };
-    // A full page may have more behind it; a short one is the end (for now).
-    let full = i64::try_from(entries.len()).unwrap_or(i64::MAX) >= limit;
-    let next_after = entries.last().filter(|_| full).map(|e| e.seq);
-    Response::from_json(&json!({ "entries": entries, "next_after": next_after }))
-}
-
-fn decode_entries(
-    rows: &[store::JournalRow],
-) -> std::result::Result<Vec<studio::journal::JournalEntry>, store::StoreError> {
-    rows.iter().map(store::JournalRow::entry).collect()
-}
-
-/// `GET /support`: everything support needs about the job, any creator's
-fn support_view(inner: &Inner) -> Result<Response> {
-    let sql = inner.state.storage().sql();
-    let actions = match decode_entries(&store::support_entries(&sql)?) {
-        Ok(entries) => entries,
-        Err(e) => return Response::error(format!("journal: {e}"), 500),
-    };
-    let journal_length = store::last_seq(&sql)?;
-    let built = inner.with_job(|job| -> std::result::Result<Value, serde_json::Error> {
-        let mut view = serde_json::to_value(job.view())?;
-        // Each attempt with the provider its model belongs to, next to the provider's task id.
-        if let Some(stages) = view["stages"].as_array_mut() {
-            for stage in stages {
-                if let Some(attempts) = stage["attempts"].as_array_mut() {
-                    for attempt in attempts {
-                        let provider = attempt["model"]
-                            .as_str()
-                            .and_then(|m| job.spec().registry.get(&ModelId(m.to_owned())))
-                            .map(|spec| spec.provider);
-                        attempt["provider"] = serde_json::to_value(provider)?;
-                    }
-                }
-            }
+    let url = req.url()?;
+    let mut after = 0;
+    let mut limit = 100;
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "after" => after = v.parse().unwrap_or(0),
+            "limit" => limit = v.parse::<i64>().unwrap_or(100).clamp(1, 500),
+            _ => {}
         }
-        let edges: Vec<Value> = job
-            .stages()
-            .iter()
-            .flat_map(|row| {
-                row.spec
-                    .deps
-                    .iter()
-                    .map(|dep| json!({ "from": dep, "to": row.spec.id }))
-            })
-            .collect();
-        let spec = job.spec();
-        view["submitted_by"] = json!(spec.submitted_by);
-        view["created_at"] = json!(spec.created_at);
-        view["project_id"] = json!(spec.brief.project_id);
-        view["paid_tier"] = json!(spec.paid_tier);
-        view["memory_context_used"] = json!(spec.memory.is_some());
-        view["edges"] = Value::Array(edges);
-        view["actions"] = serde_json::to_value(&actions)?;
-        view["journal_length"] = json!(journal_length);
-        Ok(view)
-    });
-    match built {
-        Some(Ok(v)) => Response::from_json(&v),
-        Some(Err(e)) => Response::error(format!("encoding support view: {e}"), 500),
-        None => Response::error("no such job", 404),
     }
+    let rows = store::journal_page(&inner.state.storage().sql(), after, limit)?;
+    let entries = match rows
+        .iter()
+        .map(store::JournalRow::entry)
+        .collect::<std::result::Result<Vec<_>, _>>()
+    {
+        Ok(entries) => entries,
+        Err(e) => return Response::error(format!("journal: {e}"), 500),
+    };
+    let next_after = entries.last().map(|e| e.seq);
+    Response::from_json(&json!({ "entries": entries, "next_after": next_after }))
 }
 
 /// Dispatches an internal request
@@ -383,12 +192,10 @@ pub(crate) async fn handle(inner: &Rc<Inner>, req: Request) -> Result<Response> 
             Response::from_json(&json!({ "ok": true, "pings": pings }))
         }
         (Method::Post, "/create") => create(inner, req).await,
-        (Method::Get, "/view") => view_or_wait(inner, &req).await,
-        (Method::Get, "/events") => events(inner, &req),
+        (Method::Get, "/view") => view(inner),
         (Method::Post, "/callback") => callback(inner, req).await,
         (Method::Post, "/cancel") => cancel(inner, req).await,
         (Method::Get, "/journal") => journal(inner, &req),
-        (Method::Get, "/support") => support_view(inner),
         _ => Response::error("unknown job route", 404),
     }
 }
