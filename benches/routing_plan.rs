@@ -1,7 +1,7 @@
 //! Routing a 500-shot brief natively (target: at most 20 ms), against the 12-shot example brief
 //! as the baseline measured in the same run. Prints figures; asserts nothing about time.
 
-#[path = "../tests/routing_common.rs"]
+#[path = "../tests/support/routing.rs"]
 mod common;
 
 use std::hint::black_box;

@@ -1,7 +1,7 @@
 //! The context for a brief: locks for its cast, format DNA, outcome statistics, similar shots;
 //! and the embedder and nearest-neighbour search behind it.
 
-#[path = "memory_common.rs"]
+#[path = "support/memory.rs"]
 mod common;
 
 use proptest::prelude::*;

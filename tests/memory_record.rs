@@ -1,6 +1,6 @@
 //! Recording finished renders (exactly once per job) and outcome reports (validated, merged).
 
-#[path = "memory_common.rs"]
+#[path = "support/memory.rs"]
 mod common;
 
 use studio::brief::ShotKind::{BRoll, CloseUp, Establishing};

@@ -1,9 +1,9 @@
 //! Outcome data in routing: a creator's history changes the choice among near-ties, shrunk so a
 //! few lucky renders do not, and only for the brief's target.
 
-#[path = "routing_common.rs"]
+#[path = "support/routing.rs"]
 mod common;
-#[path = "memory_common.rs"]
+#[path = "support/memory.rs"]
 mod memory_common;
 
 use studio::brief::{OutcomeTarget, ShotKind};

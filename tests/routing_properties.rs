@@ -1,6 +1,6 @@
 //! Properties of routing over arbitrary stages, budgets, creators, flags and outcome data.
 
-#[path = "routing_common.rs"]
+#[path = "support/routing.rs"]
 mod common;
 
 use proptest::prelude::*;

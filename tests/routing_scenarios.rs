@@ -1,7 +1,7 @@
 //! Routing scenarios: the ranking rule, hero shots, exclusions, feature flags, pinned registry
 //! versions, budget allocation and the plan's deadline check.
 
-#[path = "routing_common.rs"]
+#[path = "support/routing.rs"]
 mod common;
 
 use studio::brief::{AspectRatio, ShotKind};

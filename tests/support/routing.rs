@@ -9,7 +9,7 @@ use studio::routing::{RoutingContext, StageRequest};
 
 /// The example brief of the repository
 pub fn lighthouse() -> Brief {
-    serde_json::from_str(include_str!("../examples/brief.json")).expect("example brief parses")
+    serde_json::from_str(include_str!("../../examples/brief.json")).expect("example brief parses")
 }
 
 /// The stages of a brief as the planner lays them out: keyframe and motion per shot, dialogue
