@@ -1,5 +1,6 @@
-//! Outcome data in routing: a creator's history changes the choice among near-ties, shrunk so a
-//! few lucky renders do not, and only for the brief's target.
+//! Outcome data in routing: a creator's history corrects the quality prior of a model on a shot
+//! kind (beyond a dead zone) and breaks ties, shrunk so a few lucky renders do not decide, and
+//! only for the brief's target.
 
 #[path = "support/routing.rs"]
 mod common;
@@ -88,8 +89,8 @@ fn outcome_data_changes_the_choice_for_one_creator_and_not_another() {
 
 #[test]
 fn a_few_lucky_renders_are_shrunk_toward_the_prior() {
-    // One render at 0.95: (1 x 0.95 + 5 x 0.6) / 6 = 0.658, a score 0.523: inside the 0.03 band
-    // of the neutral 0.5, so it does not decide.
+    // One render at 0.95: (1 x 0.95 + 5 x 0.6) / 6 = 0.658, a score 0.523: a correction of
+    // 0.023, inside the 0.03 dead zone, so the quality prior stands and kling-2.1 keeps the stage.
     let registry = Registry::builtin();
     let mut lucky = common::ctx("lucky", 1.5, 900.0);
     lucky.memory = build_context(
@@ -128,8 +129,9 @@ fn bad_outcomes_push_a_model_down_among_near_ties() {
     let d = route_stage(&registry, &stage(), &ctx).unwrap();
     assert_eq!(chosen(&d), "sora-2");
     assert!(
-        d.reason
-            .contains("outcome data on the alternatives chose it over kling-2.1"),
+        d.reason.contains(
+            "outcome data chose it over kling-2.1: this creator's 3s retention 0.200 over 10 render(s)"
+        ),
         "{}",
         d.reason
     );
@@ -159,23 +161,29 @@ fn statistics_for_another_target_are_ignored() {
 }
 
 #[test]
-fn outcome_data_never_overrides_a_clear_quality_difference() {
-    // A hero establishing shot: veo-3 leads at 0.95; sora-2 at 0.90 is outside the band, however
-    // well sora-2 did for this creator.
+fn thin_evidence_never_overrides_a_clear_quality_difference_but_strong_evidence_does() {
+    // A hero establishing shot: veo-3 leads at 0.95, sora-2 at 0.90 is outside the band.
     let registry = Registry::builtin();
-    let mut ctx = common::ctx("sora-fan", 10.0, 900.0);
-    ctx.memory.outcomes = vec![common::stat(
-        "sora-2",
-        ShotKind::Establishing,
-        OutcomeTarget::WatchTime,
-        200,
-        0.99,
-    )];
-    let d = route_stage(
-        &registry,
-        &common::motion("s01", ShotKind::Establishing, true, 6.0, false),
-        &ctx,
-    )
-    .unwrap();
-    assert_eq!(chosen(&d), "veo-3");
+    let route_with = |renders: u32| {
+        let mut ctx = common::ctx("sora-fan", 10.0, 900.0);
+        ctx.memory.outcomes = vec![common::stat(
+            "sora-2",
+            ShotKind::Establishing,
+            OutcomeTarget::WatchTime,
+            renders,
+            0.99,
+        )];
+        route_stage(
+            &registry,
+            &common::motion("s01", ShotKind::Establishing, true, 6.0, false),
+            &ctx,
+        )
+        .unwrap()
+    };
+    // Two great renders: shrunk to 0.71, a correction of 0.01: veo-3 keeps it.
+    assert_eq!(chosen(&route_with(2)), "veo-3");
+    // Two hundred: the creator's own evidence outweighs the editorial prior.
+    let strong = route_with(200);
+    assert_eq!(chosen(&strong), "sora-2", "{}", strong.reason);
+    assert!(strong.reason.contains("outcome data chose it over veo-3"), "{}", strong.reason);
 }

@@ -23,14 +23,18 @@
 //!
 //! # Scores (each 0..=1, higher is better)
 //!
-//! - quality: the registry's prior for the shot kind;
+//! - quality: the registry's prior for the shot kind, corrected by this creator's outcome
+//!   evidence for the model on that kind: `prior + (outcome - 0.5)`, less a dead zone of 0.03
+//!   (the priors are editorial judgement that outcome data corrects; shrinkage and the dead
+//!   zone keep one lucky render from flipping a near-tie, while two bad renders of a kind at
+//!   retention 0.05, or many strong ones, move the model across quality tiers);
 //! - continuity: 1 when the stage needs no continuity or the model takes reference images,
 //!   0 otherwise;
 //! - cost: `1 - cost / budget`: what share of the stage's budget is left (so a difference of
 //!   0.03 is 3% of what this stage may spend, not 3% of a price that may be cents);
 //! - latency: `1 - p50 / deadline`, the same idea against the brief's deadline;
 //! - outcome: this creator's shrunk statistic for the brief's target (see [`outcome`]),
-//!   0.5 when there is no data.
+//!   0.5 when there is no data; it also breaks the ties left after the four dimensions above.
 //!
 //! # Ranking
 //!

@@ -19,8 +19,16 @@ pub(crate) struct Ranked<'a> {
     pub items: &'a [(&'a ModelId, &'a Scores)],
     pub order: &'a [usize],
     pub winner_flag: Option<(&'a FeatureFlag, &'a FlagVerdict)>,
-    /// Set when outcome data changed the winner: the winner's evidence and the model it displaced
-    pub outcome_changed: Option<(Option<&'a OutcomeEvidence>, Option<&'a ModelId>)>,
+    /// Set when outcome data changed the winner
+    pub outcome_changed: Option<OutcomeChange<'a>>,
+}
+
+/// How outcome data changed a decision: the winner's evidence, and the model that would have
+/// won without outcome data, with its evidence
+pub(crate) struct OutcomeChange<'a> {
+    pub winner: Option<&'a OutcomeEvidence>,
+    pub displaced: Option<&'a ModelId>,
+    pub displaced_evidence: Option<&'a OutcomeEvidence>,
 }
 
 pub(crate) fn line(r: &Ranked<'_>, candidates: &[Candidate]) -> String {
@@ -78,15 +86,22 @@ pub(crate) fn line(r: &Ranked<'_>, candidates: &[Candidate]) -> String {
             winner.cost_usd - share
         ));
     }
-    if let Some((evidence, displaced)) = r.outcome_changed {
+    if let Some(change) = &r.outcome_changed {
         let metric = metric_name(r.ctx.outcome_target);
-        let over = displaced.map(|m| format!(" over {m}")).unwrap_or_default();
-        match evidence {
-            Some(ev) => parts.push(format!(
-                "outcome data chose it{over}: {metric} {:.3} over {} render(s), shrunk to {:.3} (prior {:.3})",
+        let evidence = |ev: &OutcomeEvidence| {
+            format!(
+                "{metric} {:.3} over {} render(s), shrunk to {:.3} (prior {:.3})",
                 ev.mean, ev.renders, ev.estimate, ev.prior
+            )
+        };
+        let over = change.displaced.map(|m| format!(" over {m}")).unwrap_or_default();
+        match (change.winner, change.displaced_evidence) {
+            (_, Some(bad)) => parts.push(format!(
+                "outcome data chose it{over}: this creator's {}",
+                evidence(bad)
             )),
-            None => parts.push(format!("outcome data on the alternatives chose it{over}")),
+            (Some(good), None) => parts.push(format!("outcome data chose it{over}: {}", evidence(good))),
+            (None, None) => parts.push(format!("outcome data on the alternatives chose it{over}")),
         }
     }
     if let Some((flag, verdict)) = r.winner_flag {

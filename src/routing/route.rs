@@ -1,7 +1,7 @@
 //! Routing one stage: eligibility, scores, ranking, and the recorded decision.
 
 use crate::ids::ModelId;
-use crate::routing::outcome::{NEUTRAL, OutcomeEvidence};
+use crate::routing::outcome::OutcomeEvidence;
 use crate::routing::rank::{RankRule, rank_order};
 use crate::routing::reason::{self, Ranked};
 use crate::routing::score::{self, verdict_text};
@@ -82,14 +82,12 @@ pub(crate) fn route_stage_with(
         .collect();
     let order = rank_order(&items, rule);
 
-    // The same ranking with every outcome score neutral: if its winner differs, outcome data
-    // changed the choice and the reason says so.
+    // The same ranking without this creator's outcome data (prior quality, neutral outcome): if
+    // its winner differs, outcome data changed the choice and the reason says so.
     let neutral: Vec<_> = scored
         .iter()
-        .map(|(s, _)| crate::routing::Scores {
-            outcome: NEUTRAL,
-            ..s.clone()
-        })
+        .zip(&eligible)
+        .map(|((s, _), e)| score::without_outcome(s, e, req))
         .collect();
     let neutral_items: Vec<_> = eligible
         .iter()
@@ -141,11 +139,11 @@ pub(crate) fn route_stage_with(
             .and_then(|w| eligible.get(w))
             .and_then(|e| Some((e.spec.flag.as_ref()?, e.flag.as_ref()?))),
         outcome_changed: match (winner, without_outcome) {
-            (Some(w), Some(n)) if w != n => {
-                let evidence = scored.get(w).and_then(|(_, ev)| ev.as_ref());
-                let displaced = eligible.get(n).map(|e| &e.spec.id);
-                Some((evidence, displaced))
-            }
+            (Some(w), Some(n)) if w != n => Some(reason::OutcomeChange {
+                winner: scored.get(w).and_then(|(_, ev)| ev.as_ref()),
+                displaced: eligible.get(n).map(|e| &e.spec.id),
+                displaced_evidence: scored.get(n).and_then(|(_, ev)| ev.as_ref()),
+            }),
             _ => None,
         },
     };

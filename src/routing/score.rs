@@ -79,14 +79,46 @@ pub(crate) fn scores(
     let evidence = req
         .shot_kind
         .and_then(|kind| outcome::evidence(&ctx.memory, ctx.outcome_target, &spec.id, kind));
+    let prior_quality = spec.quality_for(req.shot_kind);
+    // The registry's quality prior is editorial judgement; this creator's shrunk outcome
+    // evidence for the model on this shot kind corrects it, so strong bad evidence can move a
+    // model out of the top quality tier while thin evidence only nudges it.
+    let quality = prior_quality + evidence.as_ref().map_or(0.0, |ev| quality_correction(ev.score));
     let scores = Scores {
-        quality: unit(spec.quality_for(req.shot_kind)),
+        quality: unit(quality),
         continuity,
         cost: unit(cost),
         latency: unit(latency),
         outcome: evidence.as_ref().map_or(NEUTRAL, |ev| unit(ev.score)),
     };
     (scores, evidence)
+}
+
+/// How far one unit of outcome score (0.5 = no evidence) moves the quality score
+pub(crate) const OUTCOME_QUALITY_WEIGHT: f64 = 1.0;
+
+/// Corrections this small are left out of the quality score: evidence too thin to move a model
+/// out of a near-tie band (the ranking's epsilon) leaves the editorial prior alone and only
+/// breaks ties on the outcome dimension
+pub(crate) const OUTCOME_DEAD_ZONE: f64 = 0.03;
+
+/// What outcome evidence adds to the quality prior: `w * (score - 0.5)`, less the dead zone
+pub(crate) fn quality_correction(outcome_score: f64) -> f64 {
+    let delta = OUTCOME_QUALITY_WEIGHT * (outcome_score - NEUTRAL);
+    if delta.is_nan() {
+        return 0.0;
+    }
+    delta.signum() * (delta.abs() - OUTCOME_DEAD_ZONE).max(0.0)
+}
+
+/// The scores as they would be without this creator's outcome data: the registry's quality
+/// prior and a neutral outcome (for telling whether outcome data changed a choice)
+pub(crate) fn without_outcome(s: &Scores, e: &Eligible<'_>, req: &StageRequest) -> Scores {
+    Scores {
+        quality: unit(e.spec.quality_for(req.shot_kind)),
+        outcome: NEUTRAL,
+        ..s.clone()
+    }
 }
 
 /// Clamps into 0..=1; NaN becomes 0 so a broken figure never wins
