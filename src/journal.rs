@@ -6,7 +6,10 @@
 //! stored rows are lost or suspect can be rebuilt from the journal alone.
 //!
 //! Contract for the shell: journal an input only when `handle` returned `Ok` (an `Err` left the
-//! job unchanged); journal in the same synchronous step as persisting the changes.
+//! job unchanged, e.g. a refused support action); journal in the same synchronous step as
+//! persisting the changes. Support actions are journaled with [`Actor::Support`], webhook
+//! results (`NotifyResult`) with [`Actor::System`]: the replay needs both, since they move the
+//! job and its outbox.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,13 +1,15 @@
-//! Property: whatever happens (faults, duplicates, late alarms, evictions, cancels), replaying
-//! the journal rebuilds exactly the live job, and the rows written from `take_changes()`
-//! rebuild it too (the harness checks the latter after every step).
+//! Property: whatever happens (faults, duplicates, late alarms, evictions, cancels, support
+//! actions accepted or refused, webhook deliveries failing, throttled, lost, or reported late),
+//! replaying the journal rebuilds exactly the live job, and the rows written from
+//! `take_changes()` rebuild it too (the harness checks the latter after every step).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{Fault, World, created, small_brief};
+use common::{Fault, WebhookFault, World, created, small_brief, webhook_brief};
 use proptest::prelude::*;
-use studio::job::{Input, Job, JobError};
+use studio::ids::{ModelId, StageId};
+use studio::job::{Input, Job, JobError, JobStatus, SupportAction};
 use studio::journal::{Actor, JournalEntry};
 use studio::providers::ProviderError;
 use studio::time::{Millis, Timestamp};
@@ -24,15 +26,94 @@ enum Op {
     Evict,
     /// The app cancels
     Cancel,
+    /// Support acts (accepted or refused: a refused action is not journaled)
+    Support(Act),
+    /// A webhook result arrives out of band: for notification n, attempt a (maybe stale)
+    NotifyResult { id: u8, attempt: u8, ok: bool },
+}
+
+#[derive(Debug, Clone)]
+enum Act {
+    Pause,
+    Resume,
+    Cancel,
+    Retry(usize),
+    Reroute(usize, usize),
+    Restart(usize),
+    NoReason,
+}
+
+/// Models a reroute may name: some fit the motion stages, some cannot run anything asked
+const MODELS: [&str; 5] = [
+    "pika-2.2",
+    "seedance-1-pro",
+    "flux-1.1-pro",
+    "wan-2.2",
+    "nope",
+];
+
+fn act() -> impl Strategy<Value = Act> {
+    prop_oneof![
+        3 => Just(Act::Pause),
+        3 => Just(Act::Resume),
+        1 => Just(Act::Cancel),
+        3 => (0..STAGES.len()).prop_map(Act::Retry),
+        3 => (0..STAGES.len(), 0..MODELS.len()).prop_map(|(s, m)| Act::Reroute(s, m)),
+        3 => (0..STAGES.len()).prop_map(Act::Restart),
+        1 => Just(Act::NoReason),
+    ]
+}
+
+impl Act {
+    fn input(&self) -> Input {
+        let stage = |i: &usize| StageId(STAGES[*i].into());
+        let (reason, action) = match self {
+            Self::Pause => ("hold", SupportAction::Pause),
+            Self::Resume => ("go", SupportAction::Resume),
+            Self::Cancel => ("stop", SupportAction::Cancel),
+            Self::Retry(s) => ("again", SupportAction::RetryStage { stage: stage(s) }),
+            Self::Reroute(s, m) => (
+                "elsewhere",
+                SupportAction::Reroute {
+                    stage: stage(s),
+                    model: ModelId(MODELS[*m].into()),
+                },
+            ),
+            Self::Restart(s) => ("redo", SupportAction::RestartFrom { stage: stage(s) }),
+            Self::NoReason => (" ", SupportAction::Pause),
+        };
+        Input::Support {
+            by: "sam@support".into(),
+            reason: reason.into(),
+            action,
+        }
+    }
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    // Cancels are rare: everything after one is refused or ignored.
     prop_oneof![
-        6 => (1u8..30).prop_map(Op::Steps),
-        2 => any::<u16>().prop_map(Op::Duplicate),
-        2 => (0u32..400_000).prop_map(Op::LateTick),
-        1 => Just(Op::Evict),
+        18 => (1u8..30).prop_map(Op::Steps),
+        6 => any::<u16>().prop_map(Op::Duplicate),
+        6 => (0u32..400_000).prop_map(Op::LateTick),
+        3 => Just(Op::Evict),
         1 => Just(Op::Cancel),
+        10 => act().prop_map(Op::Support),
+        3 => (0u8..8, 0u8..4, any::<bool>()).prop_map(|(id, attempt, ok)| Op::NotifyResult { id, attempt, ok }),
+    ]
+}
+
+fn webhook_fault() -> impl Strategy<Value = WebhookFault> {
+    prop_oneof![
+        Just(WebhookFault::Fail {
+            status: 500,
+            retry_after: None
+        }),
+        Just(WebhookFault::Fail {
+            status: 429,
+            retry_after: Some(Millis(45_000))
+        }),
+        Just(WebhookFault::Lost),
     ]
 }
 
@@ -69,23 +150,37 @@ const STAGES: [&str; 8] = [
     "s04.dialogue",
 ];
 
-fn script() -> impl Strategy<Value = (u64, Vec<(usize, Fault)>, Vec<Op>, bool)> {
+type Script = (
+    u64,
+    Vec<(usize, Fault)>,
+    Vec<(u32, WebhookFault)>,
+    Vec<Op>,
+    bool,
+);
+
+fn script() -> impl Strategy<Value = Script> {
     (
         any::<u64>(),
         prop::collection::vec((0..STAGES.len(), fault()), 0..6),
+        prop::collection::vec((1u32..8, webhook_fault()), 0..6),
         prop::collection::vec(op(), 0..40),
         any::<bool>(),
     )
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn replaying_the_journal_rebuilds_the_same_job((seed, faults, ops, finish) in script()) {
-        let mut w = World::with(created(small_brief(4), seed, false), |f| {
+    fn replaying_the_journal_rebuilds_the_same_job((seed, faults, hooks, ops, finish) in script()) {
+        // Half the scripts have a webhook (the seed's low bit), so both paths are exercised.
+        let brief = if seed % 2 == 0 { webhook_brief(4) } else { small_brief(4) };
+        let mut w = World::with(created(brief, seed, false), |f| {
             for (i, fault) in &faults {
                 f.fault_stage(STAGES[*i], [fault.clone()]);
+            }
+            for (id, fault) in &hooks {
+                f.fault_webhook(*id, [fault.clone()]);
             }
         });
         for op in ops {
@@ -101,7 +196,10 @@ proptest! {
                     let past: Vec<Input> = w.journal.iter().skip(1).map(|e| e.input.clone()).collect();
                     if !past.is_empty() {
                         let input = past[usize::from(i) % past.len()].clone();
-                        w.deliver(Actor::System, input).unwrap();
+                        // Support actions are commands, not facts: a repeat may no longer apply.
+                        let command = matches!(input, Input::Support { .. });
+                        let result = w.deliver(Actor::System, input);
+                        prop_assert!(command || result.is_ok(), "{:?}", result);
                     }
                 }
                 Op::LateTick(ms) => {
@@ -112,11 +210,35 @@ proptest! {
                 Op::Cancel => {
                     w.deliver(Actor::App { by: "sk_test_demo".into() }, Input::Cancel { by: "sk_test_demo".into() }).unwrap();
                 }
+                Op::Support(a) => {
+                    let journaled = w.journal.len();
+                    let before = w.job.clone();
+                    if w.deliver(Actor::Support { by: "sam@support".into() }, a.input()).is_err() {
+                        prop_assert!(w.job == before, "a refused action changed the job");
+                        prop_assert_eq!(w.journal.len(), journaled);
+                    }
+                }
+                Op::NotifyResult { id, attempt, ok } => {
+                    let input = Input::NotifyResult {
+                        notification: u32::from(id),
+                        attempt: u32::from(attempt),
+                        ok,
+                        retry_after: None,
+                        error: (!ok).then(|| "HTTP 503".into()),
+                    };
+                    // Unknown ids are refused (and not journaled); stale ones are no-ops.
+                    let _ = w.deliver(Actor::System, input);
+                }
             }
         }
         if finish {
+            // A paused job waits for support: resume it so the script can finish.
+            if w.status() == JobStatus::Paused {
+                w.deliver(Actor::Support { by: "sam@support".into() }, Act::Resume.input()).unwrap();
+            }
             w.run();
-            prop_assert!(w.status().is_terminal());
+            prop_assert!(w.status().is_terminal() || w.status() == JobStatus::Paused);
+            prop_assert!(w.job.header().outbox.iter().all(|n| n.state.is_settled()));
         }
         let replayed = Job::replay(&w.journal).unwrap();
         prop_assert!(replayed == w.job);

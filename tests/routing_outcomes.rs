@@ -185,5 +185,9 @@ fn thin_evidence_never_overrides_a_clear_quality_difference_but_strong_evidence_
     // Two hundred: the creator's own evidence outweighs the editorial prior.
     let strong = route_with(200);
     assert_eq!(chosen(&strong), "sora-2", "{}", strong.reason);
-    assert!(strong.reason.contains("outcome data chose it over veo-3"), "{}", strong.reason);
+    assert!(
+        strong.reason.contains("outcome data chose it over veo-3"),
+        "{}",
+        strong.reason
+    );
 }

@@ -1,15 +1,17 @@
 //! Named deadlines, one alarm (quinn's `TimerTable`, for a Durable Object's single alarm).
 //!
-//! Every wait of the job has a deadline here: the memory context fetch, and per stage the submit
-//! acknowledgement, the attempt timeout, the next poll, the artifact copy, the end of a backoff.
+//! Every wait of the job has a deadline here: the memory context fetch, per stage the submit
+//! acknowledgement, the attempt timeout, the next poll, the artifact copy, the end of a backoff,
+//! and per status webhook the next delivery attempt (these outlive the job's end).
 //! [`DeadlineTable::next`] is what the shell arms the alarm at; a `Tick` handles every entry due
 //! and ignores the rest, so an alarm that fires twice or late is harmless.
 //!
-//! The table is derived from the states (each stage's [`wake_at`](super::state::StageState::wake_at)),
-//! so it is rebuilt on load and never persisted. Stages are keyed by their plan position, so
+//! The table is derived from the states (each stage's [`wake_at`](super::state::StageState::wake_at),
+//! each notification's [`wake_at`](super::notify::NotificationState::wake_at)), so it is rebuilt
+//! on load and never persisted. Stages are keyed by their plan position, so
 //! moving a deadline costs one O(1) lookup and two O(log n) integer-keyed set operations.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::providers::ProviderKind;
 use crate::routing::ModelSpec;
@@ -22,6 +24,8 @@ pub(crate) enum DeadlineKey {
     Memory,
     /// A stage's next wake-up (submit ack, timeout, poll, copy, backoff), by plan position
     Stage(u32),
+    /// A status webhook's next delivery attempt (or the end of the wait for a result), by id
+    Notify(u32),
 }
 
 /// Deadlines by time (for the earliest) and by key (to move or drop one)
@@ -30,6 +34,7 @@ pub(crate) struct DeadlineTable {
     by_time: BTreeSet<(Timestamp, DeadlineKey)>,
     memory: Option<Timestamp>,
     stages: Vec<Option<Timestamp>>,
+    notify: BTreeMap<u32, Timestamp>,
 }
 
 /// Two tables are equal when they hold the same deadlines (`by_time` determines the rest)
@@ -42,8 +47,9 @@ impl PartialEq for DeadlineTable {
 impl Eq for DeadlineTable {}
 
 impl DeadlineTable {
-    fn slot(&mut self, key: DeadlineKey) -> &mut Option<Timestamp> {
-        match key {
+    /// Stores `at` under `key`; returns the deadline it replaces (`Err` when unchanged)
+    fn swap(&mut self, key: DeadlineKey, at: Option<Timestamp>) -> Result<Option<Timestamp>, ()> {
+        let slot = match key {
             DeadlineKey::Memory => &mut self.memory,
             DeadlineKey::Stage(i) => {
                 let i = usize::try_from(i).unwrap_or(usize::MAX);
@@ -53,19 +59,33 @@ impl DeadlineTable {
                 // `resize` made `i` a valid index; `get_mut` keeps this panic-free regardless.
                 match self.stages.get_mut(i) {
                     Some(s) => s,
-                    None => &mut self.memory,
+                    None => return Err(()),
                 }
             }
+            // Notifications are few and sparse (ids grow forever), so a map, not a vector.
+            DeadlineKey::Notify(id) => {
+                let old = self.notify.get(&id).copied();
+                if old == at {
+                    return Err(());
+                }
+                match at {
+                    Some(t) => self.notify.insert(id, t),
+                    None => self.notify.remove(&id),
+                };
+                return Ok(old);
+            }
+        };
+        if *slot == at {
+            return Err(());
         }
+        Ok(std::mem::replace(slot, at))
     }
 
     /// Sets, moves or (with `None`) drops a deadline
     pub fn set(&mut self, key: DeadlineKey, at: Option<Timestamp>) {
-        let slot = self.slot(key);
-        if *slot == at {
+        let Ok(old) = self.swap(key, at) else {
             return;
-        }
-        let old = std::mem::replace(slot, at);
+        };
         if let Some(old) = old {
             self.by_time.remove(&(old, key));
         }
@@ -167,6 +187,12 @@ mod tests {
         assert_eq!(t.next(), Some(Timestamp(30)));
         assert_eq!(t.due(Timestamp(35)), vec![DeadlineKey::Stage(3)]);
         assert_eq!(t.due(Timestamp(5)), vec![]);
+        t.set(DeadlineKey::Notify(7), Some(Timestamp(25)));
+        assert_eq!(
+            t.due(Timestamp(35)),
+            vec![DeadlineKey::Notify(7), DeadlineKey::Stage(3)]
+        );
+        t.set(DeadlineKey::Notify(7), None);
         t.set(DeadlineKey::Stage(3), None);
         t.set(DeadlineKey::Stage(1), None);
         assert_eq!(t.next(), None);

@@ -56,9 +56,10 @@ impl Job {
         }
     }
 
-    /// Submits ready stages into free slots; called at the end of every step
+    /// Submits ready stages into free slots; called at the end of every step. Nothing is
+    /// submitted while paused (ready stages wait in their queues) or after the end.
     pub(super) fn pump(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
-        if self.header.status.is_terminal() {
+        if !self.header.status.submits() {
             return;
         }
         loop {
@@ -73,7 +74,7 @@ impl Job {
                     };
                     self.dispatch(now, i, &model, fx);
                     progressed = true;
-                    if self.header.status.is_terminal() {
+                    if !self.header.status.submits() {
                         return;
                     }
                 }
@@ -112,7 +113,8 @@ impl Job {
         }
     }
 
-    fn cost_on(&self, row: &StageRow, model: &ModelId) -> Option<Micros> {
+    /// The projected cost of a stage on a model of the registry
+    pub(super) fn cost_on(&self, row: &StageRow, model: &ModelId) -> Option<Micros> {
         let spec = self.model(model)?;
         Some(Micros::from_usd(
             spec.cost_usd(row.spec.duration_s, row.spec.chars()),

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::notify::StatusEvent;
 use super::state::JobStatus;
 use super::summary::RenderSummary;
 use crate::brief::AspectRatio;
@@ -171,7 +172,7 @@ pub enum Effect {
         /// Dollars
         usd: f64,
     },
-    /// The job's status changed: update the D1 index, send the signed webhook
+    /// The job's status changed: update the D1 index (the webhook is [`Effect::Notify`])
     StatusChanged {
         /// Old status
         from: JobStatus,
@@ -184,6 +185,22 @@ pub enum Effect {
     EnrichMemory {
         /// The render's summary
         summary: RenderSummary,
+    },
+    /// POST a status webhook to `url`, signed, with `webhook_id` as its id (Standard Webhooks:
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature`); answer with `NotifyResult`
+    /// (`ok` for a 2xx, else the error and any `Retry-After`). A re-send carries the same id and
+    /// payload, so receivers dedupe on the id.
+    Notify {
+        /// The notification (sequence in the job, from 1)
+        notification: u32,
+        /// Its delivery attempt (from 1); echo it in `NotifyResult`
+        attempt: u32,
+        /// The brief's `webhook_url`
+        url: String,
+        /// The JSON body
+        payload: StatusEvent,
+        /// `{job}-{notification}`, the same on every attempt
+        webhook_id: String,
     },
 }
 
@@ -199,6 +216,7 @@ impl Effect {
             Self::RecordCost { .. } => "record_cost",
             Self::StatusChanged { .. } => "status_changed",
             Self::EnrichMemory { .. } => "enrich_memory",
+            Self::Notify { .. } => "notify",
         }
     }
 }

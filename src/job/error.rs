@@ -28,6 +28,24 @@ pub enum JobError {
         /// The stage the input names
         stage: StageId,
     },
+    /// A support action that does not apply to the job as it is (no reason given, an action on
+    /// a cancelled job, retrying a done stage, resuming a job that is not paused, a model that
+    /// cannot run the stage, over budget, ...); the job is unchanged
+    #[error("cannot {action}: {reason}")]
+    InvalidAction {
+        /// The action (`retry_stage`, `reroute`, `pause`, `resume`, `cancel`, `restart_from`)
+        action: &'static str,
+        /// Why, for the support person
+        reason: String,
+    },
+    /// A `NotifyResult` names a notification this job never issued
+    #[error("job {job} has no notification {notification}")]
+    UnknownNotification {
+        /// This job
+        job: JobId,
+        /// The notification the input names
+        notification: u32,
+    },
     /// A journal to replay has no entries
     #[error("journal is empty")]
     EmptyJournal,

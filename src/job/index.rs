@@ -55,6 +55,9 @@ pub(crate) struct Index {
     pub queues: BTreeMap<ModelId, BTreeSet<u32>>,
     /// Stages the job must stop when it ends
     pub active: BTreeSet<u32>,
+    /// Stages stopped when the job ended (cancelled state): what a support action that reopens a
+    /// failed job sets going again, without scanning the plan
+    pub stopped: BTreeSet<u32>,
 }
 
 fn pos(i: usize) -> u32 {
@@ -72,6 +75,10 @@ impl Index {
         };
         if let Some(w) = &header.memory_wait {
             idx.deadlines.set(DeadlineKey::Memory, Some(w.deadline));
+        }
+        for n in &header.outbox {
+            idx.deadlines
+                .set(DeadlineKey::Notify(n.id), n.state.wake_at());
         }
         for (i, row) in rows.iter().enumerate() {
             let blocked = matches!(row.state, StageState::Blocked);
@@ -120,6 +127,9 @@ impl Index {
         if state.is_active() {
             self.active.insert(i);
         }
+        if matches!(state, StageState::Cancelled { .. }) {
+            self.stopped.insert(i);
+        }
         self.deadlines.set(DeadlineKey::Stage(i), state.wake_at());
     }
 
@@ -143,6 +153,9 @@ impl Index {
         }
         if state.is_active() {
             self.active.remove(&i);
+        }
+        if matches!(state, StageState::Cancelled { .. }) {
+            self.stopped.remove(&i);
         }
     }
 

@@ -5,11 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::support::SupportAction;
 use crate::brief::Brief;
 use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ProviderRef, StageId};
 use crate::memory::MemoryContext;
 use crate::providers::{ProviderError, ProviderStatus};
 use crate::routing::Registry;
+use crate::time::Millis;
 
 /// The creation of a job: everything it is pinned to for its whole life
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,10 +107,32 @@ pub enum Input {
     },
     /// The alarm fired (maybe late, maybe twice)
     Tick,
-    /// The app or support cancelled the job
+    /// The app cancelled the job
     Cancel {
         /// Who
         by: String,
+    },
+    /// A support action; refused (`JobError`) unless it applies to the job as it is
+    Support {
+        /// Who (support principal)
+        by: String,
+        /// Why; required
+        reason: String,
+        /// What
+        action: SupportAction,
+    },
+    /// The result of one `Effect::Notify` delivery attempt
+    NotifyResult {
+        /// The notification
+        notification: u32,
+        /// The attempt the effect named
+        attempt: u32,
+        /// The receiver answered 2xx
+        ok: bool,
+        /// The receiver's `Retry-After`, if any
+        retry_after: Option<Millis>,
+        /// What went wrong (status code, network error)
+        error: Option<String>,
     },
 }
 
@@ -126,6 +150,8 @@ impl Input {
             Self::ArtifactFailed { .. } => "artifact_failed",
             Self::Tick => "tick",
             Self::Cancel { .. } => "cancel",
+            Self::Support { .. } => "support",
+            Self::NotifyResult { .. } => "notify_result",
         }
     }
 
@@ -138,9 +164,12 @@ impl Input {
             | Self::PollFailed { stage, .. }
             | Self::ArtifactStored { stage, .. }
             | Self::ArtifactFailed { stage, .. } => Some(stage),
-            Self::Created(_) | Self::MemoryContext { .. } | Self::Tick | Self::Cancel { .. } => {
-                None
-            }
+            Self::Support { action, .. } => action.stage(),
+            Self::Created(_)
+            | Self::MemoryContext { .. }
+            | Self::Tick
+            | Self::Cancel { .. }
+            | Self::NotifyResult { .. } => None,
         }
     }
 }

@@ -1,4 +1,7 @@
 //! Job-level status changes: the end of a job (succeeded, failed, cancelled) and what it stops.
+//!
+//! Every change goes through [`Job::change_status`]: it is recorded in the history, told to the
+//! shell (`StatusChanged`: the D1 index) and queued as a status webhook (`notify`).
 
 use super::Job;
 use super::deadlines::DeadlineKey;
@@ -7,8 +10,26 @@ use super::state::{AttemptOutcome, JobStatus, StageState, StatusEntry};
 use crate::time::Timestamp;
 
 impl Job {
-    /// Changes the status, records it and tells the shell (webhooks, D1 index)
+    /// Moves the job's progress (planning -> rendering -> assembling, or to an end). While
+    /// paused, a progress step only changes what a resume returns to; an end ends the pause.
     pub(super) fn set_status(
+        &mut self,
+        now: Timestamp,
+        to: JobStatus,
+        reason: Option<String>,
+        fx: &mut Vec<Effect>,
+    ) {
+        if self.header.status == JobStatus::Paused && !to.is_terminal() {
+            if to != JobStatus::Paused {
+                self.header.paused_from = Some(to);
+            }
+            return;
+        }
+        self.change_status(now, to, reason, fx);
+    }
+
+    /// Changes the status, records it and tells the shell (D1 index, status webhook)
+    pub(super) fn change_status(
         &mut self,
         now: Timestamp,
         to: JobStatus,
@@ -24,11 +45,29 @@ impl Job {
             status: to,
             at: now,
         });
+        if to != JobStatus::Paused {
+            self.header.paused_from = None;
+        }
         if to.is_terminal() {
             self.header.memory_wait = None;
             self.idx.deadlines.set(DeadlineKey::Memory, None);
         }
+        self.notify_status(now, from, to, reason.clone(), fx);
         fx.push(Effect::StatusChanged { from, to, reason });
+    }
+
+    /// The status the job is making progress in: the one before the pause while paused
+    pub(super) fn progress_status(&self) -> JobStatus {
+        match self.header.status {
+            JobStatus::Paused => self.header.paused_from.unwrap_or(JobStatus::Rendering),
+            s @ (JobStatus::Queued
+            | JobStatus::Planning
+            | JobStatus::Rendering
+            | JobStatus::Assembling
+            | JobStatus::Succeeded
+            | JobStatus::Failed
+            | JobStatus::Cancelled) => s,
+        }
     }
 
     /// Ends the job as failed, with a reason a person can read; stops everything in flight
@@ -45,13 +84,19 @@ impl Job {
     }
 
     /// Ends the job as cancelled; later callbacks change nothing
-    pub(super) fn cancel(&mut self, now: Timestamp, by: String, fx: &mut Vec<Effect>) {
+    pub(super) fn cancel(
+        &mut self,
+        now: Timestamp,
+        by: String,
+        reason: Option<String>,
+        fx: &mut Vec<Effect>,
+    ) {
         if self.header.status.is_terminal() {
             return;
         }
         self.header.cancelled_by = Some(by);
         self.stop_active(now, fx);
-        self.set_status(now, JobStatus::Cancelled, None, fx);
+        self.set_status(now, JobStatus::Cancelled, reason, fx);
         fx.push(Effect::EnrichMemory {
             summary: self.summary(now),
         });

@@ -9,11 +9,57 @@
 //! ```text
 //! queued --new--> planning --memory context (or 3 unanswered fetches)--> rendering
 //! rendering --assembly's inputs all done--> assembling --assembly stored--> succeeded
-//! planning | rendering | assembling --routing/budget impossible, or a stage out of models--> failed
-//! planning | rendering | assembling --Cancel--> cancelled
-//! succeeded | failed | cancelled --anything--> (unchanged; inputs are acknowledged and ignored)
+//! planning | rendering | assembling | paused --routing/budget impossible, or a stage out of models--> failed
+//! planning | rendering | assembling | paused --Cancel--> cancelled
+//! planning | rendering | assembling --support pause--> paused --support resume--> (the status before)
+//! paused --assembly stored (it was in flight)--> succeeded
+//! succeeded --support restart_from--> rendering | assembling
+//! failed --support retry/reroute of its failed stage, or restart_from upstream of it--> rendering | assembling
+//! succeeded | failed | cancelled --anything else--> (unchanged; inputs are acknowledged and ignored)
 //! ```
-//! (`paused` would sit beside rendering/assembling; see [`JobStatus`].)
+//!
+//! While paused nothing new is submitted: ready stages wait in their queues, while attempts in
+//! flight keep their deadlines (polls, timeouts, re-issues of the same submit, copies) and their
+//! results are collected and stored; a stage that then needs another attempt waits, ready. The
+//! progress the job makes meanwhile (planning -> rendering -> assembling) is kept in
+//! `paused_from`, which is where a resume returns. Every status change is a status webhook
+//! (see `notify`), whose deadlines outlive the job.
+//!
+//! # Support actions (`Input::Support`; see `support`)
+//!
+//! Every action needs a non-blank reason and is refused on a cancelled job. A refused action is
+//! a [`JobError`] (`InvalidAction`, or `UnknownStage`) and changes nothing; an accepted one is
+//! recorded in `header.actions` (who, why, what). "Fresh attempt" means: the attempt in flight
+//! is fenced out (its record says `abandoned`, a running task gets a best-effort `CancelTask`,
+//! its reservation stays committed since the provider may bill it, anything it still reports is
+//! ignored) and the stage goes back to ready; it is submitted by the usual dispatch (budget,
+//! concurrency), at once unless paused.
+//!
+//! ```text
+//! action        planning            rendering | assembling                paused                       succeeded                    failed
+//! pause         -> paused           -> paused                             refused (already)            refused                      refused
+//! resume        refused             refused                               -> the status before         refused                      refused
+//! cancel        -> cancelled        -> cancelled                          -> cancelled                 refused                      refused
+//! retry_stage   unknown stage       submitting|running|storing|           as rendering; submitted      refused (done:               its failed stage: fresh
+//!                                   backing_off: fresh attempt on its     on resume                    use restart_from)            attempt on the model that
+//!                                   current model; failures_on_model = 0;                                                           failed, the job reopens (*)
+//!                                   blocked | ready | done refused
+//! reroute       unknown stage       model first in candidates (override   as rendering; submitted      refused (done)               its failed stage: as
+//!                                   in the decision), cursor 0, fresh     on resume                                                 rendering, the job
+//!                                   attempt on it; blocked: starts on it                                                             reopens (*)
+//!                                   once ready; done refused
+//! restart_from  unknown stage       the stage and its transitive          as rendering; submitted      -> rendering | assembling,   as succeeded, if every
+//!                                   dependents (the assembly among them)  on resume                    the stage and dependents     failed stage is among
+//!                                   back to blocked/ready, fresh                                       redone (*)                   them
+//!                                   attempts; blocked | ready refused
+//! ```
+//! (*) Reopening: the status goes back to rendering (assembling when the assembly is ready at
+//! once), `failure` moves to `notes`, and the stages the failure stopped are set going again.
+//! Retry and reroute need a stage that is in flight, backing off or failed; a reroute's model must
+//! be in the pinned registry, have the stage's capability, make its duration and aspect, and fit
+//! the budget; every action that needs new reservations is refused when the budget cannot
+//! cover the cheapest of them. Redone stages get new attempt numbers, so new idempotency keys
+//! and new artifact keys; the old artifacts stay in R2.
 //!
 //! # Stage transitions (the table is `transition::transition`; `*` = the attempt in flight,
 //! anything for another attempt is ignored)
@@ -38,6 +84,9 @@
 //! running     --attempt timeout (p95 x 1.5 + 30 s after ack)--> as a failure         [CancelTask]
 //! backing_off --until-----------------------------------------> ready
 //! any active  --job cancelled or failed-----------------------> cancelled            [CancelTask if running]
+//! submitting | running | storing | backing_off | failed --support retry or reroute--> ready (fresh attempt)
+//! any but blocked --support restart_from (this or an upstream stage)--> blocked | ready
+//! cancelled   --failed job reopened by support----------------> ready
 //! ```
 //!
 //! # Persistence
@@ -56,11 +105,14 @@ mod error;
 mod index;
 mod input;
 mod lifecycle;
+mod notify;
 mod planning;
+mod redo;
 mod retry;
 mod stage_flow;
 mod state;
 mod summary;
+mod support;
 mod transition;
 mod view;
 
@@ -75,13 +127,18 @@ pub use deadlines::{
 pub use effect::{Effect, IdempotencyKey, StageInputs, artifact_key};
 pub use error::JobError;
 pub use input::{Created, Input};
+pub use notify::{
+    EventType, MAX_NOTIFY_ATTEMPTS, MAX_OUTBOX, NOTIFY_RESULT_TIMEOUT, NOTIFY_RETRY_AFTER_MAX,
+    NOTIFY_SCHEDULE, Notification, NotificationState, StatusEvent, notify_backoff, webhook_id,
+};
 pub use retry::{BACKOFF_BASE, BACKOFF_MAX, Failure, MAX_FAILURES_PER_MODEL, backoff};
 pub use state::{
     Artifact, AttemptOutcome, AttemptRecord, Counts, JobHeader, JobSpec, JobStatus, MemoryWait,
     PendingOutput, Progress, StageRow, StageState, StatusEntry,
 };
 pub use summary::{RenderSummary, StageSummary};
-pub use view::{JobView, ProgressView, ShotCost, StageView, VariantView};
+pub use support::{ActionRecord, MAX_ACTIONS, SupportAction};
+pub use view::{JobView, NotificationView, ProgressView, ShotCost, StageView, VariantView};
 
 use self::deadlines::DeadlineKey;
 use self::index::{Index, Positions};
@@ -119,7 +176,8 @@ impl PartialEq for Job {
 }
 
 /// What can change in a header, cheap to take and compare on every step: `history` and `notes`
-/// only grow, `failure` and `cancelled_by` are set once
+/// only grow, `failure` is set once (and cleared only by a support action, which marks the
+/// header itself, as do the outbox and the action log)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct HeaderMark {
     status: JobStatus,
@@ -130,6 +188,7 @@ struct HeaderMark {
     notes: usize,
     failure: bool,
     cancelled_by: bool,
+    paused_from: Option<JobStatus>,
 }
 
 impl JobHeader {
@@ -143,6 +202,7 @@ impl JobHeader {
             notes: self.notes.len(),
             failure: self.failure.is_some(),
             cancelled_by: self.cancelled_by.is_some(),
+            paused_from: self.paused_from,
         }
     }
 }
@@ -185,6 +245,10 @@ impl Job {
             notes: Vec::new(),
             failure: None,
             cancelled_by: None,
+            paused_from: None,
+            actions: Vec::new(),
+            outbox: Vec::new(),
+            notifications_issued: 0,
         };
         let mut job = Self {
             spec,
@@ -233,6 +297,26 @@ impl Job {
                     reason: format!("{} depends on missing {dep}", row.spec.id),
                 });
             }
+        }
+        if (header.status == JobStatus::Paused) != header.paused_from.is_some() {
+            return Err(JobError::Corrupt {
+                reason: format!(
+                    "status {} with paused_from {:?}",
+                    header.status.as_str(),
+                    header.paused_from
+                ),
+            });
+        }
+        let outbox = &header.outbox;
+        let ids_ordered = outbox
+            .iter()
+            .zip(outbox.iter().skip(1))
+            .all(|(a, b)| a.id < b.id);
+        let issued = header.notifications_issued;
+        if !ids_ordered || header.outbox.iter().any(|n| n.id == 0 || n.id > issued) {
+            return Err(JobError::Corrupt {
+                reason: format!("outbox ids out of order or above {issued}"),
+            });
         }
         let mut counts = Counts::default();
         let (mut committed, mut spent, mut floor) = (Micros::ZERO, Micros::ZERO, Micros::ZERO);
@@ -346,7 +430,17 @@ impl Job {
                 self.on_stage(now, &stage, ev, None, &mut fx)?;
             }
             Input::Tick => self.on_tick(now, &mut fx),
-            Input::Cancel { by } => self.cancel(now, by, &mut fx),
+            Input::Cancel { by } => self.cancel(now, by, None, &mut fx),
+            Input::Support { by, reason, action } => {
+                self.on_support(now, by, reason, action, &mut fx)?;
+            }
+            Input::NotifyResult {
+                notification,
+                attempt,
+                ok,
+                retry_after,
+                error,
+            } => self.on_notify_result(now, notification, attempt, ok, retry_after, error)?,
         }
         self.pump(now, &mut fx);
         if self.header.mark() != before {
@@ -473,10 +567,11 @@ impl Job {
 
     fn on_tick(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
         for key in self.idx.deadlines.due(now) {
-            if self.header.status.is_terminal() {
-                break;
-            }
+            // Webhooks outlive the job (its last status is one of them); its own work does not.
+            let ended = self.header.status.is_terminal();
             match key {
+                DeadlineKey::Notify(id) => self.on_notify_due(now, id, fx),
+                DeadlineKey::Memory | DeadlineKey::Stage(_) if ended => {}
                 DeadlineKey::Memory => self.on_memory_due(now, fx),
                 DeadlineKey::Stage(i) => {
                     if let Some(row) = self.row(i) {

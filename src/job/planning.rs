@@ -35,7 +35,8 @@ impl Job {
         context: MemoryContext,
         fx: &mut Vec<Effect>,
     ) {
-        if self.header.status != JobStatus::Planning || self.spec.memory.is_some() {
+        // A pause holds submissions, not planning: the context is taken while paused too.
+        if self.progress_status() != JobStatus::Planning || self.spec.memory.is_some() {
             return;
         }
         self.spec.memory = Some(context);
@@ -49,7 +50,7 @@ impl Job {
         let Some(wait) = self.header.memory_wait else {
             return;
         };
-        if now < wait.deadline || self.header.status != JobStatus::Planning {
+        if now < wait.deadline || self.progress_status() != JobStatus::Planning {
             return;
         }
         if wait.fetches < MAX_MEMORY_FETCHES {

@@ -581,7 +581,8 @@ impl Job {
                     AttemptOutcome::Failed { reason } => Some(reason.as_str()),
                     AttemptOutcome::InFlight
                     | AttemptOutcome::Succeeded
-                    | AttemptOutcome::Cancelled => None,
+                    | AttemptOutcome::Cancelled
+                    | AttemptOutcome::Abandoned { .. } => None,
                 })
                 .collect();
             if let Some(last) = tries.last() {

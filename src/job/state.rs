@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::budget::Micros;
+use super::notify::Notification;
+use super::support::ActionRecord;
 use crate::brief::{AspectRatio, Brief, PacingWarning};
 use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef};
 use crate::memory::MemoryContext;
@@ -18,9 +20,9 @@ use crate::time::Timestamp;
 
 /// Where a job is in its life
 ///
-/// Room is left for `paused` (support actions): it would sit beside `rendering` and
-/// `assembling`, keep every in-flight attempt and its deadlines, and only stop `pump` from
-/// submitting.
+/// `paused` sits beside `planning`, `rendering` and `assembling`: every in-flight attempt and
+/// its deadlines keep going, only new submissions stop; the header's `paused_from` is the
+/// status a resume returns to (and follows the job while paused, e.g. rendering -> assembling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
@@ -32,6 +34,8 @@ pub enum JobStatus {
     Rendering,
     /// Everything is rendered; the assembly is running
     Assembling,
+    /// Support paused it: nothing new is submitted, work in flight is still collected
+    Paused,
     /// The master and variants are in R2
     Succeeded,
     /// A stage had no model left, or the budget could not cover it
@@ -45,7 +49,17 @@ impl JobStatus {
     pub fn is_terminal(self) -> bool {
         match self {
             Self::Succeeded | Self::Failed | Self::Cancelled => true,
-            Self::Queued | Self::Planning | Self::Rendering | Self::Assembling => false,
+            Self::Queued | Self::Planning | Self::Rendering | Self::Assembling | Self::Paused => {
+                false
+            }
+        }
+    }
+
+    /// Whether ready stages may be submitted (not paused, not ended)
+    pub fn submits(self) -> bool {
+        match self {
+            Self::Queued | Self::Planning | Self::Rendering | Self::Assembling => true,
+            Self::Paused | Self::Succeeded | Self::Failed | Self::Cancelled => false,
         }
     }
 
@@ -56,6 +70,7 @@ impl JobStatus {
             Self::Planning => "planning",
             Self::Rendering => "rendering",
             Self::Assembling => "assembling",
+            Self::Paused => "paused",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
@@ -144,6 +159,24 @@ pub struct JobHeader {
     pub failure: Option<String>,
     /// Who cancelled it
     pub cancelled_by: Option<String>,
+    // The fields below are left out of the stored row while empty: the header is rewritten on
+    // most steps, and most jobs are never paused, acted on or watched by a webhook.
+    /// While paused: the status a resume returns to
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_from: Option<JobStatus>,
+    /// Support actions accepted on the job, oldest first (the last [`MAX_ACTIONS`](super::MAX_ACTIONS))
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionRecord>,
+    /// Status webhooks, by id (the last [`MAX_OUTBOX`](super::MAX_OUTBOX))
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<Notification>,
+    /// Notifications issued so far (the last id)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub notifications_issued: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Progress seen from the provider while running
@@ -455,6 +488,12 @@ pub enum AttemptOutcome {
     },
     /// Stopped because the job ended
     Cancelled,
+    /// Given up by a support action (retry, reroute, restart) for a fresh attempt; whatever it
+    /// still reports is ignored
+    Abandoned {
+        /// Which action, and why
+        reason: String,
+    },
 }
 
 /// One attempt of a stage, for support

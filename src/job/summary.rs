@@ -91,7 +91,8 @@ impl Job {
                             }
                             AttemptOutcome::InFlight
                             | AttemptOutcome::Succeeded
-                            | AttemptOutcome::Cancelled => None,
+                            | AttemptOutcome::Cancelled
+                            | AttemptOutcome::Abandoned { .. } => None,
                         })
                         .collect(),
                 }

@@ -1,5 +1,6 @@
 //! What the API shows of a job: status, progress, every stage with its model, attempts, cost,
-//! artifacts and routing decision, costs per shot and in total, the master and its variants.
+//! artifacts and routing decision, costs per shot and in total, the master and its variants,
+//! the support actions taken (who, why) and the status webhooks with their delivery state.
 //!
 //! Building a view reads every stage (O(stages)); it is for API reads, never for `handle`.
 
@@ -7,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Job;
 use super::budget::Micros;
+use super::notify::NotificationState;
 use super::state::{Artifact, AttemptRecord, JobStatus, StageState, StatusEntry};
+use super::support::ActionRecord;
 use crate::brief::{AspectRatio, PacingWarning};
 use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, ShotId, StageId};
 use crate::plan::StageKind;
@@ -53,6 +56,25 @@ pub struct JobView {
     pub stages: Vec<StageView>,
     /// When the job next needs its alarm
     pub next_deadline: Option<Timestamp>,
+    /// While paused: the status a resume returns to
+    pub paused_from: Option<JobStatus>,
+    /// Support actions, oldest first: who did what and why
+    pub actions: Vec<ActionRecord>,
+    /// Status webhooks and how their delivery stands, by id
+    pub notifications: Vec<NotificationView>,
+}
+
+/// One status webhook
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationView {
+    /// Its id (the webhook id is `{job}-{id}`)
+    pub id: u32,
+    /// The status it announces
+    pub status: JobStatus,
+    /// Delivery attempts so far
+    pub attempts: u32,
+    /// Sending, pending (with the next attempt's time), delivered or given up
+    pub state: NotificationState,
 }
 
 /// Stage counts
@@ -207,6 +229,18 @@ impl Job {
             variants,
             stages: rows.into_iter().map(stage_view).collect(),
             next_deadline: self.next_deadline(),
+            paused_from: h.paused_from,
+            actions: h.actions.clone(),
+            notifications: h
+                .outbox
+                .iter()
+                .map(|n| NotificationView {
+                    id: n.id,
+                    status: n.event.status,
+                    attempts: n.attempts,
+                    state: n.state.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -94,13 +94,18 @@ pub(crate) fn line(r: &Ranked<'_>, candidates: &[Candidate]) -> String {
                 ev.mean, ev.renders, ev.estimate, ev.prior
             )
         };
-        let over = change.displaced.map(|m| format!(" over {m}")).unwrap_or_default();
+        let over = change
+            .displaced
+            .map(|m| format!(" over {m}"))
+            .unwrap_or_default();
         match (change.winner, change.displaced_evidence) {
             (_, Some(bad)) => parts.push(format!(
                 "outcome data chose it{over}: this creator's {}",
                 evidence(bad)
             )),
-            (Some(good), None) => parts.push(format!("outcome data chose it{over}: {}", evidence(good))),
+            (Some(good), None) => {
+                parts.push(format!("outcome data chose it{over}: {}", evidence(good)))
+            }
             (None, None) => parts.push(format!("outcome data on the alternatives chose it{over}")),
         }
     }

@@ -83,7 +83,10 @@ pub(crate) fn scores(
     // The registry's quality prior is editorial judgement; this creator's shrunk outcome
     // evidence for the model on this shot kind corrects it, so strong bad evidence can move a
     // model out of the top quality tier while thin evidence only nudges it.
-    let quality = prior_quality + evidence.as_ref().map_or(0.0, |ev| quality_correction(ev.score));
+    let quality = prior_quality
+        + evidence
+            .as_ref()
+            .map_or(0.0, |ev| quality_correction(ev.score));
     let scores = Scores {
         quality: unit(quality),
         continuity,

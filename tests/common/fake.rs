@@ -1,12 +1,13 @@
 //! A fake outside world as another deterministic machine: providers, R2 and the memory graph
 //! answer the job's effects with inputs scheduled in virtual time.
 //!
-//! Faults are scripted per model (or per stage) and consumed one per submit.
+//! Faults are scripted per model (or per stage) and consumed one per submit; the webhook
+//! receiver's faults are consumed one per delivery.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use studio::ids::{Attempt, DeliveryId, ModelId, ProviderRef, StageId};
-use studio::job::{Delivery, Effect, IdempotencyKey, Input, StageInputs, delivery};
+use studio::job::{Delivery, Effect, IdempotencyKey, Input, StageInputs, StatusEvent, delivery};
 use studio::journal::Actor;
 use studio::memory::MemoryContext;
 use studio::providers::{Output, ProviderError, ProviderKind, ProviderStatus};
@@ -28,6 +29,28 @@ pub enum Fault {
     Silent,
     /// Accepted and finishes, but the output URL cannot be copied
     BadOutput,
+}
+
+/// What the app's webhook receiver does with one delivery
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookFault {
+    /// It answers with an error status (and maybe a Retry-After)
+    Fail {
+        status: u16,
+        retry_after: Option<Millis>,
+    },
+    /// The delivery never reports back (the isolate died mid-call)
+    Lost,
+}
+
+/// One delivery the receiver saw
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub at: Timestamp,
+    pub notification: u32,
+    pub attempt: u32,
+    pub webhook_id: String,
+    pub payload: StatusEvent,
 }
 
 /// One task at a provider
@@ -70,6 +93,12 @@ pub struct Fake {
     pub cancels: Vec<(StageId, Attempt)>,
     /// Every cost record
     pub costs: Vec<(StageId, ModelId, f64)>,
+    /// Time from a webhook POST to its result
+    pub webhook_after: Millis,
+    /// Faults for the next deliveries of a notification, by id
+    pub webhook_faults: BTreeMap<u32, VecDeque<WebhookFault>>,
+    /// Every webhook delivery, lost ones included
+    pub received: Vec<Received>,
     next_ref: u64,
     next_delivery: u64,
 }
@@ -90,6 +119,9 @@ impl Fake {
             submit_calls: Vec::new(),
             cancels: Vec::new(),
             costs: Vec::new(),
+            webhook_after: Millis(150),
+            webhook_faults: BTreeMap::new(),
+            received: Vec::new(),
             next_ref: 0,
             next_delivery: 0,
         }
@@ -101,6 +133,11 @@ impl Fake {
             .entry(model.clone())
             .or_default()
             .extend(faults);
+    }
+
+    /// Queues faults for the next deliveries of notification `id`
+    pub fn fault_webhook(&mut self, id: u32, faults: impl IntoIterator<Item = WebhookFault>) {
+        self.webhook_faults.entry(id).or_default().extend(faults);
     }
 
     /// Queues faults for the next submits of a stage
@@ -351,6 +388,41 @@ impl Fake {
             Effect::RecordCost {
                 stage, model, usd, ..
             } => self.costs.push((stage.clone(), model.clone(), *usd)),
+            Effect::Notify {
+                notification,
+                attempt,
+                payload,
+                webhook_id,
+                ..
+            } => {
+                self.received.push(Received {
+                    at: now,
+                    notification: *notification,
+                    attempt: *attempt,
+                    webhook_id: webhook_id.clone(),
+                    payload: payload.clone(),
+                });
+                let result = |ok, retry_after, error| Input::NotifyResult {
+                    notification: *notification,
+                    attempt: *attempt,
+                    ok,
+                    retry_after,
+                    error,
+                };
+                let fault = self
+                    .webhook_faults
+                    .get_mut(notification)
+                    .and_then(VecDeque::pop_front);
+                let input = match fault {
+                    None => result(true, None, None),
+                    Some(WebhookFault::Fail {
+                        status,
+                        retry_after,
+                    }) => result(false, retry_after, Some(format!("HTTP {status}"))),
+                    Some(WebhookFault::Lost) => return out,
+                };
+                out.push((now.plus(self.webhook_after), Actor::System, input));
+            }
             Effect::StatusChanged { .. } | Effect::EnrichMemory { .. } => {}
         }
         out

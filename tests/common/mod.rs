@@ -18,12 +18,12 @@ pub mod fake;
 
 use std::collections::BTreeMap;
 
-pub use fake::{Fake, Fault};
+pub use fake::{Fake, Fault, Received, WebhookFault};
 use studio::brief::{Brief, CastMember, DialogueLine, Energy, Pacing, Platform, Shot, ShotKind};
 use studio::ids::{CreatorId, JobId, ModelId, ShotId, StageId};
 use studio::job::{
     Changes, Created, Effect, Input, Job, JobError, JobHeader, JobSpec, JobStatus, StageRow,
-    StageState,
+    StageState, SupportAction,
 };
 use studio::journal::{Actor, JournalEntry};
 use studio::routing::Registry;
@@ -88,6 +88,16 @@ pub fn small_brief(n: usize) -> Brief {
     brief.voiceover = None;
     brief.score = None;
     brief.pacing.target_duration_s = brief.shots.iter().map(|s| s.duration_s).sum();
+    brief
+}
+
+/// Where the webhook scenarios' status changes go
+pub const WEBHOOK_URL: &str = "https://app.example/hooks/render";
+
+/// [`small_brief`] with a `webhook_url`
+pub fn webhook_brief(n: usize) -> Brief {
+    let mut brief = small_brief(n);
+    brief.webhook_url = Some(WEBHOOK_URL.into());
     brief
 }
 
@@ -251,6 +261,56 @@ impl World {
     pub fn poke(&mut self, input: Input) -> (Vec<Effect>, Changes) {
         let effects = self.deliver(Actor::System, input).expect("input accepted");
         (effects, self.store.last.clone())
+    }
+
+    /// A support action by `sam`, delivered now as the shell would (journaled only when accepted)
+    pub fn act(&mut self, action: SupportAction, reason: &str) -> Result<Vec<Effect>, JobError> {
+        let by = "sam@support".to_owned();
+        let input = Input::Support {
+            by: by.clone(),
+            reason: reason.into(),
+            action,
+        };
+        self.deliver(Actor::Support { by }, input)
+    }
+
+    /// Asserts a support action is refused and leaves the job, its pending changes and the
+    /// journal exactly as they were; returns the error
+    pub fn refused(&mut self, action: SupportAction, reason: &str) -> JobError {
+        let before = self.job.clone();
+        let view = self.job.view();
+        let journal = self.journal.len();
+        let err = match self.act(action.clone(), reason) {
+            Ok(fx) => panic!("{action:?} accepted in {:?}: {fx:?}", self.status()),
+            Err(e) => e,
+        };
+        assert!(self.job == before, "refused {action:?} changed the job");
+        assert_eq!(self.job.view(), view, "refused {action:?} changed the view");
+        assert!(
+            self.job.take_changes().is_empty(),
+            "refused {action:?} left changes to persist"
+        );
+        assert_eq!(
+            self.journal.len(),
+            journal,
+            "refused {action:?} was journaled"
+        );
+        err
+    }
+
+    /// Every `Notify` effect so far: (time, notification, attempt)
+    pub fn notifies(&self) -> Vec<(Timestamp, u32, u32)> {
+        self.effects
+            .iter()
+            .filter_map(|(t, e)| match e {
+                Effect::Notify {
+                    notification,
+                    attempt,
+                    ..
+                } => Some((*t, *notification, *attempt)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Delivers an input and asserts it changed nothing at all
