@@ -48,3 +48,4 @@ test: tools worker simulator lint
 bench: tools worker simulator
 	cargo bench -p studio
 	cargo run --quiet --profile fast -p e2e --bin bench
+	cargo run --quiet --profile fast -p e2e --bin bench_memory

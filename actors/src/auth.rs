@@ -7,6 +7,7 @@ use studio::ids::CreatorId;
 use worker::{Env, Request};
 
 use crate::error::OrInternal;
+use crate::rate_limit;
 
 #[derive(Deserialize)]
 struct KeyRow {
@@ -15,7 +16,8 @@ struct KeyRow {
     creator_id: Option<String>,
 }
 
-/// The caller, or 401 when the key is missing, unknown or revoked
+/// The caller, or 401 when the key is missing, unknown or revoked, or 429 when the key is over
+/// its rate
 pub(crate) async fn authenticate(req: &Request, env: &Env) -> Result<Principal, ApiError> {
     let header = req.headers().get("authorization").ok().flatten();
     let key = bearer_token(header.as_deref()).ok_or_else(|| {
@@ -38,6 +40,7 @@ pub(crate) async fn authenticate(req: &Request, env: &Env) -> Result<Principal, 
     let role = Role::parse(&row.role).ok_or_else(|| {
         ApiError::Internal(format!("api_keys row has unknown role {:?}", row.role))
     })?;
+    rate_limit::check(env, role, &hash).await?;
     Ok(Principal {
         key_prefix: key_prefix(key),
         role,
@@ -50,5 +53,25 @@ pub(crate) fn require_app(principal: &Principal) -> Result<CreatorId, ApiError> 
     match (principal.role, &principal.creator) {
         (Role::App, Some(creator)) => Ok(creator.clone()),
         _ => Err(ApiError::Forbidden("this route needs an app key".into())),
+    }
+}
+
+/// 403 unless the caller is a support key (read or admin)
+pub(crate) fn require_support(principal: &Principal) -> Result<(), ApiError> {
+    if principal.role.is_support() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("this route needs a support key".into()))
+    }
+}
+
+/// 403 unless the caller is a support key that may act on jobs
+pub(crate) fn require_support_admin(principal: &Principal) -> Result<(), ApiError> {
+    match principal.role {
+        Role::SupportAdmin => Ok(()),
+        Role::Support => Err(ApiError::Forbidden(
+            "this support key may read but not act; actions need an admin support key".into(),
+        )),
+        Role::App => Err(ApiError::Forbidden("this route needs a support key".into())),
     }
 }

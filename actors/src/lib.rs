@@ -19,9 +19,11 @@ mod memory_client;
 mod memory_graph;
 mod object_sql;
 mod outbound;
+mod rate_limit;
 mod render_job;
 mod routes;
 mod side_effects;
+mod webhook_secret;
 
 pub use memory_graph::MemoryGraph;
 pub use render_job::RenderJob;

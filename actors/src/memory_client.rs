@@ -1,4 +1,5 @@
-//! Calls from a job to its creator's `MemoryGraph` object.
+//! Calls to a creator's `MemoryGraph` object: from a job (context, enrich) and from the Worker's
+//! `/v1/memory` routes.
 
 use studio::brief::Brief;
 use studio::ids::CreatorId;
@@ -6,18 +7,28 @@ use studio::job::RenderSummary;
 use studio::memory::MemoryContext;
 use worker::{Env, Method, Request, RequestInit};
 
-async fn call(
+use crate::memory_graph::CREATOR_HEADER;
+
+/// Sends one request to the creator's graph object (named by the creator id)
+pub(crate) async fn call(
     env: &Env,
     creator: &CreatorId,
+    method: Method,
     path: &str,
-    body: String,
+    body: Option<String>,
 ) -> worker::Result<worker::Response> {
     let stub = env
         .durable_object("MEMORY_GRAPH")?
         .id_from_name(creator.as_str())?
         .get_stub()?;
+    let headers = worker::Headers::new();
+    headers.set(CREATOR_HEADER, creator.as_str())?;
+    headers.set("content-type", "application/json")?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
+    init.with_method(method).with_headers(headers);
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
     stub.fetch_with_request(Request::new_with_init(
         &format!("https://memory{path}"),
         &init,
@@ -32,10 +43,11 @@ pub(crate) async fn context(
     brief: &Brief,
 ) -> worker::Result<MemoryContext> {
     let body = serde_json::to_string(brief)?;
-    let mut resp = call(env, creator, "/context", body).await?;
+    let mut resp = call(env, creator, Method::Post, "/context", Some(body)).await?;
     if resp.status_code() != 200 {
+        let text = resp.text().await.unwrap_or_default();
         return Err(worker::Error::RustError(format!(
-            "memory graph answered {}",
+            "memory graph answered {}: {text}",
             resp.status_code()
         )));
     }
@@ -46,10 +58,19 @@ pub(crate) async fn context(
 pub(crate) async fn enrich(env: &Env, summary: &RenderSummary) {
     let result = async {
         let body = serde_json::to_string(summary)?;
-        call(env, &summary.creator, "/renders", body).await
+        let mut resp = call(env, &summary.creator, Method::Post, "/renders", Some(body)).await?;
+        let status = resp.status_code();
+        let text = resp.text().await?;
+        if status == 200 {
+            Ok(())
+        } else {
+            Err(worker::Error::RustError(format!(
+                "memory graph answered {status}: {text}"
+            )))
+        }
     }
     .await;
     if let Err(e) = result {
-        worker::console_error!("enriching memory graph: {e}");
+        worker::console_error!("enriching memory graph for {}: {e}", summary.job);
     }
 }

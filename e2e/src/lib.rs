@@ -8,8 +8,11 @@
 
 pub mod client;
 pub mod render;
+pub mod schema;
 pub mod shared;
+pub mod sse;
 pub mod stack;
+pub mod webhook;
 
 pub use client::Client;
 pub use shared::{shared_stack, shared_stack_with};

@@ -77,3 +77,40 @@ pub fn total_submissions(stats: &Value) -> u64 {
         .map(|m| m.values().filter_map(Value::as_u64).sum())
         .unwrap_or(0)
 }
+
+/// A name no other test (or earlier run) uses: `{prefix}_{nanos}_{n}`
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{nanos}_{}", N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The sample brief under another project id (so a test can list exactly its own renders)
+pub fn brief_in(project: &str) -> Value {
+    let mut brief = sample_brief();
+    brief["project_id"] = Value::String(project.to_owned());
+    brief
+}
+
+/// Now, ms since the epoch
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A support action; returns the reply
+pub async fn act(
+    support: &Client,
+    id: &str,
+    action: Value,
+) -> Result<crate::client::Reply, reqwest::Error> {
+    support
+        .post(&format!("/v1/support/renders/{id}/actions"), &action)
+        .await
+}

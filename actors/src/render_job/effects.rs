@@ -574,6 +574,15 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
             memory_client::enrich(&inner.env, &summary).await;
             Vec::new()
         }
+        Effect::Notify {
+            notification,
+            attempt,
+            url,
+            payload,
+            webhook_id,
+        } => {
+            super::notify::deliver(&inner, notification, attempt, &url, &payload, &webhook_id).await
+        }
     }
 }
 

@@ -1,20 +1,26 @@
 //! The job object's internal HTTP interface, called only by the Worker (never exposed).
 
 use std::rc::Rc;
+use std::time::Duration;
 
+use futures::future::{Either, select};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use studio::brief::Brief;
-use studio::ids::{Attempt, CreatorId, DeliveryId, JobId, ProviderRef, StageId};
-use studio::job::{Created, Input};
+use studio::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef, StageId};
+use studio::job::{Created, Input, JobError, SupportAction};
 use studio::providers::{CallbackEvent, ProviderKind};
-use worker::{Method, Request, Response, Result};
+use worker::{Delay, Method, Request, Response, Result};
 
 use super::store;
 use super::{Inner, StepError};
 use crate::clock;
 use crate::object_sql;
 use studio::journal::Actor;
+
+/// The longest a long-poll is held, seconds (`?wait=` above it is a 400 at the Worker)
+pub(crate) const MAX_WAIT_SECS: u64 = 60;
 
 /// `POST /create`
 #[derive(Deserialize)]
@@ -61,6 +67,131 @@ fn view(inner: &Inner) -> Result<Response> {
         Some(Err(e)) => Response::error(format!("encoding view: {e}"), 500),
         None => Response::error("no such job", 404),
     }
+}
+
+/// The strong validator of a view: a digest of its JSON (signed links are added later by the
+/// Worker and are not part of it, so it changes only when the state does)
+fn view_etag(view: &Value) -> String {
+    let digest = Sha256::digest(view.to_string().as_bytes());
+    format!("\"{}\"", hex::encode(digest.get(..12).unwrap_or_default()))
+}
+
+/// The view and its ETag, or `None` without a job
+fn current_view(inner: &Inner) -> Option<std::result::Result<(Value, String), serde_json::Error>> {
+    inner.with_job(|job| {
+        serde_json::to_value(job.view()).map(|v| {
+            let tag = view_etag(&v);
+            (v, tag)
+        })
+    })
+}
+
+/// Whether an `If-None-Match` value names `tag`
+fn matches(if_none_match: Option<&str>, tag: &str) -> bool {
+    if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+}
+
+fn query(req: &Request) -> Result<Vec<(String, String)>> {
+    Ok(req
+        .url()?
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether the job belongs to the creator the Worker named (`?creator=`), when it named one;
+/// another creator's job answers exactly like a missing one
+fn owned_by(inner: &Inner, pairs: &[(String, String)]) -> bool {
+    match param(pairs, "creator") {
+        Some(creator) => inner
+            .with_job(|j| j.spec().creator.as_str() == creator)
+            .unwrap_or(false),
+        None => inner.with_job(|_| ()).is_some(),
+    }
+}
+
+fn with_etag(resp: Response, tag: &str) -> Result<Response> {
+    let mut resp = resp;
+    resp.headers_mut().set("etag", tag)?;
+    Ok(resp)
+}
+
+/// The view with its ETag, or 304 when `If-None-Match` names the tag
+fn answer(inner: &Inner, if_none_match: Option<&str>) -> Result<Response> {
+    match current_view(inner) {
+        Some(Ok((_, tag))) if matches(if_none_match, &tag) => {
+            with_etag(Response::empty()?.with_status(304), &tag)
+        }
+        Some(Ok((view, tag))) => with_etag(Response::from_json(&view)?, &tag),
+        Some(Err(e)) => Response::error(format!("encoding view: {e}"), 500),
+        None => Response::error("no such job", 404),
+    }
+}
+
+/// `GET /view?creator=&wait=N` with `If-None-Match`: the view now, or, with `wait`, once the job
+/// changes or `wait` seconds pass (304 when the client's tag still matches by then)
+async fn view_or_wait(inner: &Inner, req: &Request) -> Result<Response> {
+    let pairs = query(req)?;
+    if !owned_by(inner, &pairs) {
+        return Response::error("no such job", 404);
+    }
+    let wait_secs = param(&pairs, "wait")
+        .and_then(|w| w.parse::<u64>().ok())
+        .unwrap_or(0)
+        .min(MAX_WAIT_SECS);
+    let if_none_match = req.headers().get("if-none-match")?;
+    let inm = if_none_match.as_deref();
+    let deadline = clock::now().0.saturating_add(wait_secs * 1000);
+    let mut changed = false;
+    loop {
+        let fresh = match current_view(inner) {
+            Some(Ok((_, tag))) => matches(inm, &tag),
+            Some(Err(_)) | None => return answer(inner, inm),
+        };
+        let remaining = deadline.saturating_sub(clock::now().0);
+        // Answer now when there is nothing to wait for, when the client's tag is already stale,
+        // or when a client without a tag has seen a change.
+        let behind = inm.is_some() && !fresh;
+        if remaining == 0 || behind || (inm.is_none() && changed) {
+            return answer(inner, inm);
+        }
+        // Held until the next step that changes the job, or the deadline. A step that changed
+        // rows but not the view (the tag still matches) keeps the request waiting.
+        let change = inner.live.next_change();
+        let timer = Box::pin(Delay::from(Duration::from_millis(remaining)));
+        if let Either::Right(_) = select(change, timer).await {
+            return answer(inner, inm);
+        }
+        changed = true;
+    }
+}
+
+/// `GET /events?creator=`: Server-Sent Events, from a snapshot to the terminal status
+fn events(inner: &Inner, req: &Request) -> Result<Response> {
+    let pairs = query(req)?;
+    if !owned_by(inner, &pairs) {
+        return Response::error("no such job", 404);
+    }
+    let seq = store::last_seq(&inner.state.storage().sql())?;
+    let stream = {
+        let slot = inner.job.borrow();
+        let Some(job) = slot.as_ref() else {
+            return Response::error("no such job", 404);
+        };
+        inner.live.subscribe(job, seq)
+    };
+    let mut resp = Response::from_stream(stream)?;
+    let headers = resp.headers_mut();
+    headers.set("content-type", "text/event-stream; charset=utf-8")?;
+    headers.set("cache-control", "no-cache")?;
+    Ok(resp)
 }
 
 async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
@@ -156,27 +287,144 @@ async fn cancel(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
 }
 
 fn journal(inner: &Inner, req: &Request) -> Result<Response> {
-    let url = req.url()?;
-    let mut after = 0;
-    let mut limit = 100;
-    for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "after" => after = v.parse().unwrap_or(0),
-            "limit" => limit = v.parse::<i64>().unwrap_or(100).clamp(1, 500),
-            _ => {}
-        }
+    if inner.with_job(|_| ()).is_none() {
+        return Response::error("no such job", 404);
     }
+    let pairs = query(req)?;
+    let after = param(&pairs, "after")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0);
+    let limit = param(&pairs, "limit")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(100)
+        .clamp(1, 500);
     let rows = store::journal_page(&inner.state.storage().sql(), after, limit)?;
-    let entries = match rows
-        .iter()
-        .map(store::JournalRow::entry)
-        .collect::<std::result::Result<Vec<_>, _>>()
-    {
+    let entries = match decode_entries(&rows) {
         Ok(entries) => entries,
         Err(e) => return Response::error(format!("journal: {e}"), 500),
     };
-    let next_after = entries.last().map(|e| e.seq);
+    // A full page may have more behind it; a short one is the end (for now).
+    let full = i64::try_from(entries.len()).unwrap_or(i64::MAX) >= limit;
+    let next_after = entries.last().filter(|_| full).map(|e| e.seq);
     Response::from_json(&json!({ "entries": entries, "next_after": next_after }))
+}
+
+fn decode_entries(
+    rows: &[store::JournalRow],
+) -> std::result::Result<Vec<studio::journal::JournalEntry>, store::StoreError> {
+    rows.iter().map(store::JournalRow::entry).collect()
+}
+
+/// `GET /support`: everything support needs about the job, any creator's
+fn support_view(inner: &Inner) -> Result<Response> {
+    let sql = inner.state.storage().sql();
+    let journal_length = store::last_seq(&sql)?;
+    let built = inner.with_job(|job| -> std::result::Result<Value, serde_json::Error> {
+        let mut view = serde_json::to_value(job.view())?;
+        // Each attempt with the provider its model belongs to, next to the provider's task id.
+        if let Some(stages) = view["stages"].as_array_mut() {
+            for stage in stages {
+                if let Some(attempts) = stage["attempts"].as_array_mut() {
+                    for attempt in attempts {
+                        let provider = attempt["model"]
+                            .as_str()
+                            .and_then(|m| job.spec().registry.get(&ModelId(m.to_owned())))
+                            .map(|spec| spec.provider);
+                        attempt["provider"] = serde_json::to_value(provider)?;
+                    }
+                }
+            }
+        }
+        let edges: Vec<Value> = job
+            .stages()
+            .iter()
+            .flat_map(|row| {
+                row.spec
+                    .deps
+                    .iter()
+                    .map(|dep| json!({ "from": dep, "to": row.spec.id }))
+            })
+            .collect();
+        let spec = job.spec();
+        view["submitted_by"] = json!(spec.submitted_by);
+        view["created_at"] = json!(spec.created_at);
+        view["project_id"] = json!(spec.brief.project_id);
+        view["paid_tier"] = json!(spec.paid_tier);
+        view["memory_context_used"] = json!(spec.memory.is_some());
+        view["edges"] = Value::Array(edges);
+        view["journal_length"] = json!(journal_length);
+        Ok(view)
+    });
+    match built {
+        Some(Ok(v)) => Response::from_json(&v),
+        Some(Err(e)) => Response::error(format!("encoding support view: {e}"), 500),
+        None => Response::error("no such job", 404),
+    }
+}
+
+/// `POST /support/action`: a support action from the Worker (who, why, what)
+#[derive(Deserialize)]
+pub(crate) struct SupportRequest {
+    pub by: String,
+    pub reason: String,
+    pub action: Value,
+}
+
+fn refusal(status: u16, field: Option<&str>, message: &str) -> Result<Response> {
+    Response::from_json(&json!({ "field": field, "message": message }))
+        .map(|r| r.with_status(status))
+}
+
+async fn support_action(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
+    let body: SupportRequest = object_sql::read_json(&mut req).await?;
+    let action: SupportAction = match serde_json::from_value(body.action) {
+        Ok(action) => action,
+        Err(e) => return refusal(400, Some("action"), &format!("unknown action: {e}")),
+    };
+    // Input checks that name a field (the core refuses these too, but as a conflict).
+    let unknown = inner.with_job(|job| {
+        if let Some(stage) = action.stage()
+            && job.stage(stage).is_none()
+        {
+            return Some(("stage", format!("the job has no stage {stage}")));
+        }
+        if let SupportAction::Reroute { model, .. } = &action
+            && job.spec().registry.get(model).is_none()
+        {
+            let version = job.spec().registry.version;
+            return Some((
+                "model",
+                format!("{model} is not in the job's registry v{version}"),
+            ));
+        }
+        None
+    });
+    match unknown {
+        None => return Response::error("no such job", 404),
+        Some(Some((field, message))) => return refusal(400, Some(field), &message),
+        Some(None) => {}
+    }
+    let actor = Actor::Support {
+        by: body.by.clone(),
+    };
+    let input = Input::Support {
+        by: body.by,
+        reason: body.reason,
+        action,
+    };
+    match inner.step(clock::now(), &actor, input) {
+        Ok(effects) => {
+            inner.spawn(effects);
+            Response::from_json(&json!({ "accepted": true }))
+        }
+        Err(StepError::NoJob) => Response::error("no such job", 404),
+        Err(StepError::Job(JobError::UnknownStage { stage, .. })) => {
+            refusal(400, Some("stage"), &format!("the job has no stage {stage}"))
+        }
+        Err(StepError::Job(e)) => refusal(409, None, &e.to_string()),
+        Err(StepError::Store(e)) => Response::error(format!("job storage: {e}"), 500),
+    }
 }
 
 /// Dispatches an internal request
@@ -192,10 +440,13 @@ pub(crate) async fn handle(inner: &Rc<Inner>, req: Request) -> Result<Response> 
             Response::from_json(&json!({ "ok": true, "pings": pings }))
         }
         (Method::Post, "/create") => create(inner, req).await,
-        (Method::Get, "/view") => view(inner),
+        (Method::Get, "/view") => view_or_wait(inner, &req).await,
+        (Method::Get, "/events") => events(inner, &req),
         (Method::Post, "/callback") => callback(inner, req).await,
         (Method::Post, "/cancel") => cancel(inner, req).await,
         (Method::Get, "/journal") => journal(inner, &req),
+        (Method::Get, "/support") => support_view(inner),
+        (Method::Post, "/support/action") => support_action(inner, req).await,
         _ => Response::error("unknown job route", 404),
     }
 }

@@ -5,10 +5,17 @@
 //! written with no `await` in between, so they commit together. Then the alarm is armed at the
 //! job's next deadline and the effects are performed; their results are inputs again. Anything
 //! in flight has a deadline, so a job whose isolate dies mid-call resumes from its alarm.
+//!
+//! Each committed step is also published, still inside the step, to the long-polls and event
+//! streams watching the job (`live`); status webhooks are signed and delivered by `notify`.
 
 mod effects;
 mod internal;
+mod live;
+mod notify;
 pub(crate) mod store;
+
+pub(crate) use internal::MAX_WAIT_SECS;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -49,6 +56,10 @@ pub(crate) struct Inner {
     loaded: Cell<bool>,
     armed: Cell<Option<u64>>,
     resumed: Cell<bool>,
+    /// Long-polls and event streams waiting for the next step
+    live: live::Live,
+    /// The creator's webhook signing secret, once read from D1
+    webhook_secret: RefCell<Option<String>>,
 }
 
 /// One render job
@@ -104,7 +115,8 @@ impl Inner {
     ) -> std::result::Result<Vec<Effect>, StepError> {
         let input = Input::Created(created.clone());
         let (mut job, effects) = Job::new(now, created)?;
-        store::commit(&self.sql(), &mut job, now, actor, &input)?;
+        let committed = store::commit(&self.sql(), &mut job, now, actor, &input)?;
+        self.live.publish(&job, &committed);
         *self.job.borrow_mut() = Some(job);
         self.loaded.set(true);
         Ok(effects)
@@ -121,7 +133,10 @@ impl Inner {
         let mut slot = self.job.borrow_mut();
         let job = slot.as_mut().ok_or(StepError::NoJob)?;
         let effects = job.handle(now, input.clone())?;
-        store::commit(&self.sql(), job, now, actor, &input)?;
+        let committed = store::commit(&self.sql(), job, now, actor, &input)?;
+        // Still synchronous: waiters and streams hear of the step in the order steps commit
+        // (their answers leave the object only once the writes are durable: the output gate).
+        self.live.publish(job, &committed);
         Ok(effects)
     }
 
@@ -190,6 +205,8 @@ impl DurableObject for RenderJob {
                 loaded: Cell::new(false),
                 armed: Cell::new(None),
                 resumed: Cell::new(false),
+                live: live::Live::default(),
+                webhook_secret: RefCell::new(None),
             }),
         }
     }

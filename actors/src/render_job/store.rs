@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use studio::job::{Input, Job, JobError};
+use studio::job::{Changes, Input, Job, JobError};
 use studio::journal::{Actor, JournalEntry};
 use studio::time::Timestamp;
 use worker::{SqlStorage, SqlStorageValue};
@@ -112,6 +112,15 @@ pub(crate) fn load(sql: &SqlStorage) -> Result<Option<Job>, StoreError> {
     Ok(Some(job))
 }
 
+/// What one committed step wrote: its journal position and the rows it changed
+#[derive(Debug)]
+pub(crate) struct Committed {
+    /// The journal entry's sequence number
+    pub seq: i64,
+    /// The rows the step changed (empty for a stale or duplicate input)
+    pub changes: Changes,
+}
+
 /// Journals `input` and writes exactly the rows the step changed. Synchronous on purpose: no
 /// `await` may come between these writes.
 pub(crate) fn commit(
@@ -120,7 +129,7 @@ pub(crate) fn commit(
     now: Timestamp,
     actor: &Actor,
     input: &Input,
-) -> Result<i64, StoreError> {
+) -> Result<Committed, StoreError> {
     let changes = job.take_changes();
     let input_json = encode("input", input)?;
     #[derive(Deserialize)]
@@ -159,7 +168,10 @@ pub(crate) fn commit(
             )?;
         }
     }
-    Ok(seq.seq)
+    Ok(Committed {
+        seq: seq.seq,
+        changes,
+    })
 }
 
 /// One journal entry, for support and replay
@@ -200,6 +212,18 @@ pub(crate) fn journal_page(
         vec![int(after), int(limit)],
     )?
     .to_array()
+}
+
+/// The last journal sequence number (0 for an empty journal)
+pub(crate) fn last_seq(sql: &SqlStorage) -> worker::Result<i64> {
+    #[derive(Deserialize)]
+    struct Seq {
+        seq: i64,
+    }
+    Ok(sql
+        .exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM journal", None)?
+        .one::<Seq>()?
+        .seq)
 }
 
 /// Records how the job was created: a fingerprint of the request for idempotency checks

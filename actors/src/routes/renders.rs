@@ -9,28 +9,82 @@ use studio::ids::{CreatorId, JobId};
 use wasm_bindgen::JsValue;
 use worker::{Env, Method, Request, Response};
 
-use super::util::{MAX_BODY, call_job, job_stub, json_response, parse_job_id, read_body};
+use super::util::{
+    Cursor, MAX_BODY, bounded_param, call_job, job_request, job_stub, json_response, parse_job_id,
+    query_pairs, read_body, status_param,
+};
 use crate::auth::{authenticate, require_app};
 use crate::error::OrInternal;
-use crate::{clock, media_links};
+use crate::render_job::MAX_WAIT_SECS;
+use crate::{clock, config, media_links, object_sql};
 
-/// A job id: derived from the creator and Idempotency-Key when there is one, so every duplicate
-/// of a create reaches the same job object, which settles them one at a time; random otherwise.
-fn job_id_for(creator: &CreatorId, idempotency_key: Option<&str>) -> Result<JobId, ApiError> {
-    let bytes: [u8; 16] = match idempotency_key {
-        Some(key) => {
-            let digest = Sha256::digest(format!("{creator}\n{key}").as_bytes());
-            let mut out = [0u8; 16];
-            out.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
-            out
-        }
-        None => {
-            let mut out = [0u8; 16];
-            getrandom::fill(&mut out).map_err(|e| ApiError::Internal(format!("random id: {e}")))?;
-            out
-        }
-    };
-    Ok(JobId(format!("rnd_{}", hex::encode(bytes))))
+/// A fresh random job id
+fn random_job_id() -> Result<JobId, ApiError> {
+    let mut out = [0u8; 16];
+    getrandom::fill(&mut out).map_err(|e| ApiError::Internal(format!("random id: {e}")))?;
+    Ok(JobId(format!("rnd_{}", hex::encode(out))))
+}
+
+/// How long an Idempotency-Key is kept: `IDEMPOTENCY_TTL_S` seconds, 24 hours by default
+fn idempotency_ttl(env: &Env) -> studio::time::Millis {
+    let secs = config::lookup(env, "IDEMPOTENCY_TTL_S")
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(24 * 3600);
+    studio::time::Millis::from_secs(secs)
+}
+
+/// The job an Idempotency-Key names. D1 keeps `(creator, sha256(key)) -> job` with the time the
+/// key was first used; within the key's lifetime every request with it (concurrent ones too: the
+/// upsert and the read run as one D1 transaction) gets the same job id, whose object then settles
+/// the duplicates one at a time and compares bodies. Once the key is older than its lifetime the
+/// same upsert replaces the row, so the key starts a new job (as with Stripe's 24-hour keys).
+async fn keyed_job_id(
+    env: &Env,
+    creator: &CreatorId,
+    key: &str,
+    now: studio::time::Timestamp,
+) -> Result<JobId, ApiError> {
+    let key_hash = hex::encode(Sha256::digest(key.as_bytes()));
+    let candidate = random_job_id()?;
+    let expired_before = now.0.saturating_sub(idempotency_ttl(env).0);
+    let db = env.d1("DB").or_internal("D1")?;
+    let upsert = db
+        .prepare(
+            "INSERT INTO idempotency_keys (creator_id, key_hash, job_id, created_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (creator_id, key_hash) DO UPDATE SET \
+             job_id = excluded.job_id, created_at = excluded.created_at \
+             WHERE idempotency_keys.created_at <= ?5",
+        )
+        .bind(&[
+            creator.as_str().into(),
+            key_hash.as_str().into(),
+            candidate.as_str().into(),
+            JsValue::from_f64(now.0 as f64),
+            JsValue::from_f64(expired_before as f64),
+        ])
+        .or_internal("binding idempotency key")?;
+    let read = db
+        .prepare("SELECT job_id FROM idempotency_keys WHERE creator_id = ?1 AND key_hash = ?2")
+        .bind(&[creator.as_str().into(), key_hash.as_str().into()])
+        .or_internal("binding idempotency read")?;
+    #[derive(Deserialize)]
+    struct Row {
+        job_id: String,
+    }
+    let results = db
+        .batch(vec![upsert, read])
+        .await
+        .or_internal("idempotency key")?;
+    let rows: Vec<Row> = results
+        .get(1)
+        .ok_or_else(|| ApiError::Internal("idempotency read returned nothing".into()))?
+        .results()
+        .or_internal("decoding idempotency key")?;
+    rows.into_iter()
+        .next()
+        .map(|r| JobId(r.job_id))
+        .ok_or_else(|| ApiError::Internal("idempotency key row missing".into()))
 }
 
 fn random_seed() -> Result<u64, ApiError> {
@@ -59,17 +113,6 @@ async fn creator_is_paid(env: &Env, creator: &CreatorId) -> Result<bool, ApiErro
 /// How long the download links in a view stay valid
 const DOWNLOAD_LINK_LIFETIME: studio::time::Millis = studio::time::Millis::from_secs(3600);
 
-fn etag(view: &str) -> String {
-    format!(
-        "\"{}\"",
-        hex::encode(
-            Sha256::digest(view.as_bytes())
-                .get(..12)
-                .unwrap_or_default()
-        )
-    )
-}
-
 /// `POST /v1/renders`: validates the brief and creates the job; 202 with `Location`
 pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     let principal = authenticate(&req, env).await?;
@@ -91,9 +134,12 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
             "must be 1 to 255 characters",
         ));
     }
-    let job_id = job_id_for(&creator, idempotency_key.as_deref())?;
-    let body_hash = hex::encode(Sha256::digest(&body));
     let now = clock::now();
+    let job_id = match idempotency_key.as_deref() {
+        Some(key) => keyed_job_id(env, &creator, key, now).await?,
+        None => random_job_id()?,
+    };
+    let body_hash = hex::encode(Sha256::digest(&body));
     let brief = validated.brief;
     env.d1("DB")
         .or_internal("D1")?
@@ -164,27 +210,79 @@ async fn owned_view(env: &Env, id: &str, creator: &CreatorId) -> Result<(JobId, 
     Ok((job, view))
 }
 
-/// `GET /v1/renders/{id}` with `ETag` and `If-None-Match`
+fn creator_query(creator: &CreatorId) -> String {
+    worker::url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("creator", creator.as_str())
+        .finish()
+}
+
+/// `GET /v1/renders/{id}` with `ETag` / `If-None-Match`, and `?wait=N` (N <= 60): the job
+/// object holds the request until the job changes or N seconds pass
 pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, ApiError> {
     let principal = authenticate(req, env).await?;
     let creator = require_app(&principal)?;
-    let (_, mut view) = owned_view(env, id, &creator).await?;
-    // The ETag covers the state, not the signed links, whose expiry moves with every request.
-    let tag = etag(&view.to_string());
-    media_links::sign_keys(env, &mut view, clock::now(), DOWNLOAD_LINK_LIFETIME);
-    let not_modified = req
-        .headers()
-        .get("if-none-match")
-        .ok()
-        .flatten()
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
-    let mut resp = if not_modified {
-        Response::empty().or_internal("empty")?.with_status(304)
-    } else {
-        json_response(&view, 200)?
+    let mut wait = 0;
+    for (k, v) in query_pairs(req)? {
+        if k == "wait" {
+            wait = bounded_param("wait", &v, 0, MAX_WAIT_SECS)?;
+        }
+    }
+    let job = parse_job_id(id)?;
+    let stub = job_stub(env, &job)?;
+    let mut headers = Vec::new();
+    if let Some(tag) = req.headers().get("if-none-match").ok().flatten() {
+        headers.push(("if-none-match", tag));
+    }
+    let path = format!("/view?{}&wait={wait}", creator_query(&creator));
+    let mut resp = job_request(&stub, Method::Get, &path, None, &headers).await?;
+    let status = resp.status_code();
+    let tag = resp.headers().get("etag").ok().flatten();
+    let mut out = match status {
+        200 => {
+            let mut view: Value = object_sql::read_json_response(&mut resp)
+                .await
+                .or_internal("reading view")?;
+            // The ETag covers the state, not the signed links, whose expiry moves every request.
+            media_links::sign_keys(env, &mut view, clock::now(), DOWNLOAD_LINK_LIFETIME);
+            json_response(&view, 200)?
+        }
+        304 => Response::empty().or_internal("empty")?.with_status(304),
+        404 => return Err(ApiError::NotFound(format!("no render {id}"))),
+        _ => {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(ApiError::Internal(format!(
+                "job object answered {status}: {text}"
+            )));
+        }
     };
-    resp.headers_mut().set("etag", &tag).or_internal("etag")?;
-    Ok(resp)
+    if let Some(tag) = tag {
+        out.headers_mut().set("etag", &tag).or_internal("etag")?;
+    }
+    out.headers_mut()
+        .set("cache-control", "private, no-cache")
+        .or_internal("cache-control")?;
+    Ok(out)
+}
+
+/// `GET /v1/renders/{id}/events`: Server-Sent Events from the job object, a snapshot first,
+/// then one event per status and per stage change; the stream ends with the job
+pub(crate) async fn events(req: &Request, env: &Env, id: &str) -> Result<Response, ApiError> {
+    let principal = authenticate(req, env).await?;
+    let creator = require_app(&principal)?;
+    let job = parse_job_id(id)?;
+    let stub = job_stub(env, &job)?;
+    let path = format!("/events?{}", creator_query(&creator));
+    let mut resp = job_request(&stub, Method::Get, &path, None, &[]).await?;
+    match resp.status_code() {
+        200 => Ok(resp),
+        404 => Err(ApiError::NotFound(format!("no render {id}"))),
+        status => {
+            let text = resp.text().await.unwrap_or_default();
+            Err(ApiError::Internal(format!(
+                "job object answered {status}: {text}"
+            )))
+        }
+    }
 }
 
 /// `POST /v1/renders/{id}/cancel`
@@ -213,41 +311,20 @@ pub(crate) async fn cancel(req: &Request, env: &Env, id: &str) -> Result<Respons
 }
 
 /// `GET /v1/renders?project=&status=&limit=&cursor=`: the creator's renders from the D1 index,
-/// newest first, paged by a `created_at` cursor
+/// newest first, paged by a `(created_at, job_id)` cursor
 pub(crate) async fn list(req: Request, env: &Env) -> Result<Response, ApiError> {
     let principal = authenticate(&req, env).await?;
     let creator = require_app(&principal)?;
-    let url = req.url().or_internal("url")?;
     let mut project = None;
     let mut status = None;
-    let mut limit = 20u32;
-    let mut cursor = i64::MAX;
-    for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "project" => project = Some(v.to_string()),
-            "status" => status = Some(v.to_string()),
-            "limit" => {
-                limit = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=100).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::bad_field(
-                            "invalid_query",
-                            "limit",
-                            "must be a whole number from 1 to 100",
-                        )
-                    })?
-            }
-            "cursor" => {
-                cursor = v.parse().map_err(|_| {
-                    ApiError::bad_field(
-                        "invalid_query",
-                        "cursor",
-                        "must be a cursor from a previous page",
-                    )
-                })?
-            }
+    let mut limit = 20;
+    let mut cursor = Cursor::start();
+    for (k, v) in query_pairs(&req)? {
+        match k.as_str() {
+            "project" => project = Some(v),
+            "status" => status = Some(status_param("status", &v)?),
+            "limit" => limit = bounded_param("limit", &v, 1, 100)?,
+            "cursor" => cursor = Cursor::parse(&v)?,
             _ => {}
         }
     }
@@ -266,14 +343,16 @@ pub(crate) async fn list(req: Request, env: &Env) -> Result<Response, ApiError> 
         .prepare(
             "SELECT job_id, project_id, status, total_usd, created_at, updated_at FROM renders \
              WHERE creator_id = ?1 AND (?2 IS NULL OR project_id = ?2) AND (?3 IS NULL OR status = ?3) \
-             AND created_at < ?4 ORDER BY created_at DESC, job_id DESC LIMIT ?5",
+             AND (created_at < ?4 OR (created_at = ?4 AND job_id < ?5)) \
+             ORDER BY created_at DESC, job_id DESC LIMIT ?6",
         )
         .bind(&[
             creator.as_str().into(),
             project.map_or(JsValue::NULL, JsValue::from),
-            status.map_or(JsValue::NULL, JsValue::from),
-            JsValue::from_f64(cursor as f64),
-            JsValue::from_f64(f64::from(limit)),
+            status.map_or(JsValue::NULL, |s| JsValue::from(s.as_str())),
+            JsValue::from_f64(cursor.created_at as f64),
+            cursor.job_id.as_str().into(),
+            JsValue::from_f64(limit as f64),
         ])
         .or_internal("binding list")?
         .all()
@@ -281,8 +360,8 @@ pub(crate) async fn list(req: Request, env: &Env) -> Result<Response, ApiError> 
         .or_internal("listing renders")?
         .results()
         .or_internal("decoding renders")?;
-    let next = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| r.created_at as i64))
+    let next = (rows.len() as u64 == limit)
+        .then(|| rows.last().map(|r| Cursor::after(r.created_at, &r.job_id)))
         .flatten();
     json_response(&json!({ "renders": rows, "next_cursor": next }), 200)
 }

@@ -80,3 +80,108 @@ pub(crate) fn json_response(value: &Value, status: u16) -> Result<Response, ApiE
         .map(|r| r.with_status(status))
         .or_internal("encoding response")
 }
+
+/// Calls a job object's internal route with extra headers; returns its response unread (a
+/// stream stays a stream)
+pub(crate) async fn job_request(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, String)],
+) -> Result<Response, ApiError> {
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    let h = worker::Headers::new();
+    for (name, value) in headers {
+        h.set(name, value).or_internal("job request header")?;
+    }
+    init.with_headers(h);
+    if let Some(b) = body {
+        init.with_body(Some(b.to_string().into()));
+    }
+    let req = Request::new_with_init(&format!("https://job{path}"), &init)
+        .or_internal("building job request")?;
+    stub.fetch_with_request(req)
+        .await
+        .or_internal("calling job object")
+}
+
+/// The query string as pairs, decoded
+pub(crate) fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(req
+        .url()
+        .or_internal("url")?
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
+}
+
+/// A whole-number query parameter within `min..=max`, else 400 naming it
+pub(crate) fn bounded_param(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ApiError> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_field(
+                "invalid_query",
+                name,
+                format!("must be a whole number from {min} to {max}"),
+            )
+        })
+}
+
+/// A job status named in a query, else 400 naming `field`
+pub(crate) fn status_param(field: &str, value: &str) -> Result<studio::job::JobStatus, ApiError> {
+    serde_json::from_value(Value::String(value.to_owned())).map_err(|_| {
+        ApiError::bad_field(
+            "invalid_query",
+            field,
+            "must be one of queued, planning, rendering, assembling, paused, succeeded, failed, cancelled",
+        )
+    })
+}
+
+/// A page position in a list ordered by `created_at DESC, job_id DESC`: both, so that renders
+/// created in the same millisecond are neither skipped nor repeated across pages
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    /// `created_at` of the last row of the previous page, ms
+    pub created_at: i64,
+    /// Its job id
+    pub job_id: String,
+}
+
+impl Cursor {
+    /// Before every row
+    pub(crate) fn start() -> Self {
+        Self {
+            created_at: i64::MAX,
+            job_id: String::new(),
+        }
+    }
+
+    /// Parses `{created_at}_{job_id}`, else 400 naming `cursor`
+    pub(crate) fn parse(value: &str) -> Result<Self, ApiError> {
+        let bad = || {
+            ApiError::bad_field(
+                "invalid_query",
+                "cursor",
+                "must be a next_cursor from a previous page",
+            )
+        };
+        let (at, job) = value.split_once('_').ok_or_else(bad)?;
+        let created_at = at.parse::<i64>().map_err(|_| bad())?;
+        parse_job_id(job).map_err(|_| bad())?;
+        Ok(Self {
+            created_at,
+            job_id: job.to_owned(),
+        })
+    }
+
+    /// The cursor after a row
+    pub(crate) fn after(created_at: f64, job_id: &str) -> String {
+        format!("{}_{job_id}", created_at as i64)
+    }
+}

@@ -28,7 +28,10 @@ const CALLBACKS: usize = 150;
 const WARM_UP: usize = 20;
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -47,7 +50,10 @@ fn big_brief(n: usize) -> Value {
     let shots: Vec<Value> = brief["shots"].as_array().cloned().unwrap_or_default();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let mut shot = shots.get(i % shots.len().max(1)).cloned().unwrap_or(Value::Null);
+        let mut shot = shots
+            .get(i % shots.len().max(1))
+            .cloned()
+            .unwrap_or(Value::Null);
         shot["id"] = json!(format!("s{:03}", i + 1));
         out.push(shot);
     }
@@ -69,13 +75,20 @@ struct Target {
 async fn running_keyframe(client: &Client, id: &str) -> Result<Target, String> {
     let view = wait_for(client, id, Duration::from_secs(120), |v| {
         v["stages"].as_array().is_some_and(|s| {
-            s.iter().any(|st| st["status"] == "running" && st["model"] == "flux-1.1-pro" && st["provider_ref"].is_string())
+            s.iter().any(|st| {
+                st["status"] == "running"
+                    && st["model"] == "flux-1.1-pro"
+                    && st["provider_ref"].is_string()
+            })
         })
     })
     .await?;
     let stage = view["stages"]
         .as_array()
-        .and_then(|s| s.iter().find(|st| st["status"] == "running" && st["model"] == "flux-1.1-pro"))
+        .and_then(|s| {
+            s.iter()
+                .find(|st| st["status"] == "running" && st["model"] == "flux-1.1-pro")
+        })
         .ok_or("no running keyframe")?;
     let url = callback_url(
         "http://x",
@@ -86,13 +99,31 @@ async fn running_keyframe(client: &Client, id: &str) -> Result<Target, String> {
         Timestamp(now_ms() + 3_600_000),
         &Secret::new(DEV_CALLBACK_SECRET),
     );
-    let path = url.split_once("://").and_then(|(_, r)| r.split_once('/')).map(|(_, p)| format!("/{p}")).unwrap_or_default();
-    Ok(Target { path, task: stage["provider_ref"].as_str().unwrap_or_default().to_owned() })
+    let path = url
+        .split_once("://")
+        .and_then(|(_, r)| r.split_once('/'))
+        .map(|(_, p)| format!("/{p}"))
+        .unwrap_or_default();
+    Ok(Target {
+        path,
+        task: stage["provider_ref"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    })
 }
 
-async fn progress_callback(http: &reqwest::Client, base: &str, target: &Target, n: usize) -> Result<f64, String> {
-    let body = json!({ "id": target.task, "status": "Pending", "progress": (n % 100) as f64 / 100.0 }).to_string();
-    let sig = studio::providers::signature::bfl::sign("sim-bfl-webhook-secret", body.as_bytes()).map_err(|e| e.to_string())?;
+async fn progress_callback(
+    http: &reqwest::Client,
+    base: &str,
+    target: &Target,
+    n: usize,
+) -> Result<f64, String> {
+    let body =
+        json!({ "id": target.task, "status": "Pending", "progress": (n % 100) as f64 / 100.0 })
+            .to_string();
+    let sig = studio::providers::signature::bfl::sign("sim-bfl-webhook-secret", body.as_bytes())
+        .map_err(|e| e.to_string())?;
     let started = Instant::now();
     let resp = http
         .post(format!("{base}{}", target.path))
@@ -104,7 +135,11 @@ async fn progress_callback(http: &reqwest::Client, base: &str, target: &Target, 
         .map_err(|e| e.to_string())?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if !resp.status().is_success() {
-        return Err(format!("callback answered {}: {}", resp.status(), resp.text().await.unwrap_or_default()));
+        return Err(format!(
+            "callback answered {}: {}",
+            resp.status(),
+            resp.text().await.unwrap_or_default()
+        ));
     }
     Ok(ms)
 }
@@ -113,7 +148,12 @@ async fn callback_scaling() -> Result<String, String> {
     let stack = Stack::start().map_err(|e| e.to_string())?;
     let sim = Client::new(&stack.sim_url, None);
     // BFL never finishes on its own here: its keyframes stay in flight for the whole run.
-    sim.post("/__sim/config", &json!({ "latency_ms": { "bfl": 3_600_000 } })).await.map_err(|e| e.to_string())?;
+    sim.post(
+        "/__sim/config",
+        &json!({ "latency_ms": { "bfl": 3_600_000 } }),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let small = create(&app, &sample_brief()).await?;
     let started = Instant::now();
@@ -121,7 +161,12 @@ async fn callback_scaling() -> Result<String, String> {
     let create_large_ms = started.elapsed().as_secs_f64() * 1000.0;
     let stage_count = |id: String| {
         let app = app.clone();
-        async move { app.get(&format!("/v1/renders/{id}")).await.map(|r| r.json["progress"]["total"].as_u64().unwrap_or(0)).unwrap_or(0) }
+        async move {
+            app.get(&format!("/v1/renders/{id}"))
+                .await
+                .map(|r| r.json["progress"]["total"].as_u64().unwrap_or(0))
+                .unwrap_or(0)
+        }
     };
     let small_target = running_keyframe(&app, &small).await?;
     let large_target = running_keyframe(&app, &large).await?;
@@ -139,10 +184,15 @@ async fn callback_scaling() -> Result<String, String> {
     let mut view_ms = Vec::new();
     for _ in 0..30 {
         let t = Instant::now();
-        app.get(&format!("/v1/renders/{small}")).await.map_err(|e| e.to_string())?;
+        app.get(&format!("/v1/renders/{small}"))
+            .await
+            .map_err(|e| e.to_string())?;
         view_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let (small_stages, large_stages) = (stage_count(small.clone()).await, stage_count(large.clone()).await);
+    let (small_stages, large_stages) = (
+        stage_count(small.clone()).await,
+        stage_count(large.clone()).await,
+    );
     let (s_med, l_med) = (median(&mut small_ms), median(&mut large_ms));
     let (s_p90, l_p90) = (p90(&mut small_ms), p90(&mut large_ms));
     let view_med = median(&mut view_ms);
@@ -158,9 +208,17 @@ async fn callback_scaling() -> Result<String, String> {
 
 /// Zero-overhead makespan of the DAG: stages start the moment their inputs are done and a slot
 /// of their model is free, in plan order, and take exactly their model's simulated latency
-fn ideal_makespan(stages: &[Value], latency_ms: &BTreeMap<String, f64>, concurrency: &BTreeMap<String, u32>) -> f64 {
+fn ideal_makespan(
+    stages: &[Value],
+    latency_ms: &BTreeMap<String, f64>,
+    concurrency: &BTreeMap<String, u32>,
+) -> f64 {
     let n = stages.len();
-    let index: BTreeMap<&str, usize> = stages.iter().enumerate().filter_map(|(i, s)| s["id"].as_str().map(|id| (id, i))).collect();
+    let index: BTreeMap<&str, usize> = stages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s["id"].as_str().map(|id| (id, i)))
+        .collect();
     let mut finish = vec![f64::INFINITY; n];
     let mut started = vec![false; n];
     let mut running: Vec<(f64, String)> = Vec::new();
@@ -172,22 +230,36 @@ fn ideal_makespan(stages: &[Value], latency_ms: &BTreeMap<String, f64>, concurre
                 continue;
             }
             let deps_done = stages[i]["deps"].as_array().into_iter().flatten().all(|d| {
-                d.as_str().and_then(|d| index.get(d)).is_some_and(|&j| finish[j] <= t)
+                d.as_str()
+                    .and_then(|d| index.get(d))
+                    .is_some_and(|&j| finish[j] <= t)
             });
             let model = stages[i]["model"].as_str().unwrap_or("").to_owned();
-            let busy = running.iter().filter(|(end, m)| *m == model && *end > t).count() as u32;
+            let busy = running
+                .iter()
+                .filter(|(end, m)| *m == model && *end > t)
+                .count() as u32;
             if deps_done && busy < *concurrency.get(&model).unwrap_or(&1) {
                 started[i] = true;
                 finish[i] = t + latency_ms.get(&model).copied().unwrap_or(0.0);
                 running.push((finish[i], model));
             }
         }
-        match running.iter().map(|(end, _)| *end).filter(|end| *end > t).min_by(f64::total_cmp) {
+        match running
+            .iter()
+            .map(|(end, _)| *end)
+            .filter(|end| *end > t)
+            .min_by(f64::total_cmp)
+        {
             Some(next) => t = next,
             None => break,
         }
     }
-    finish.iter().copied().filter(|f| f.is_finite()).fold(0.0, f64::max)
+    finish
+        .iter()
+        .copied()
+        .filter(|f| f.is_finite())
+        .fold(0.0, f64::max)
 }
 
 async fn critical_path() -> Result<String, String> {
@@ -208,7 +280,9 @@ async fn critical_path() -> Result<String, String> {
     };
     let stack = Stack::start_with(options).map_err(|e| e.to_string())?;
     let sim = Client::new(&stack.sim_url, None);
-    sim.post("/__sim/config", &json!({ "latency_ms": provider_latency })).await.map_err(|e| e.to_string())?;
+    sim.post("/__sim/config", &json!({ "latency_ms": provider_latency }))
+        .await
+        .map_err(|e| e.to_string())?;
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let started = Instant::now();
     let id = create(&app, &sample_brief()).await?;
@@ -232,7 +306,10 @@ async fn critical_path() -> Result<String, String> {
 async fn main() {
     let mut table = String::from("| figure | value | ratio |\n|---|---|---|\n");
     let mut failed = false;
-    for (name, result) in [("callback scaling", callback_scaling().await), ("critical path", critical_path().await)] {
+    for (name, result) in [
+        ("callback scaling", callback_scaling().await),
+        ("critical path", critical_path().await),
+    ] {
         match result {
             Ok(rows) => table.push_str(&rows),
             Err(e) => {

@@ -1,0 +1,56 @@
+//! Each creator's Standard Webhooks signing secret (`whsec_` + base64 of 32 random bytes), kept
+//! in D1 `creators.webhook_secret` and minted on first use: by `GET /v1/webhooks/secret` or by
+//! the first webhook a job of theirs has to sign, whichever comes first.
+
+use base64::Engine as _;
+use serde::Deserialize;
+use studio::api::ApiError;
+use studio::ids::CreatorId;
+use worker::Env;
+
+use crate::error::OrInternal;
+
+#[derive(Deserialize)]
+struct Row {
+    webhook_secret: Option<String>,
+}
+
+async fn read(env: &Env, creator: &CreatorId) -> Result<Option<Row>, ApiError> {
+    env.d1("DB")
+        .or_internal("D1")?
+        .prepare("SELECT webhook_secret FROM creators WHERE id = ?1")
+        .bind(&[creator.as_str().into()])
+        .or_internal("binding secret read")?
+        .first(None)
+        .await
+        .or_internal("reading webhook secret")
+}
+
+/// The creator's secret, minting it if they have none; concurrent first uses agree on one
+/// (the write only fills an empty column, and everyone reads back what is stored)
+pub(crate) async fn get_or_mint(env: &Env, creator: &CreatorId) -> Result<String, ApiError> {
+    let row = read(env, creator)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no creator {creator}")))?;
+    if let Some(secret) = row.webhook_secret.filter(|s| !s.is_empty()) {
+        return Ok(secret);
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("random secret: {e}")))?;
+    let minted = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+    env.d1("DB")
+        .or_internal("D1")?
+        .prepare("UPDATE creators SET webhook_secret = ?1 WHERE id = ?2 AND webhook_secret IS NULL")
+        .bind(&[minted.as_str().into(), creator.as_str().into()])
+        .or_internal("binding secret write")?
+        .run()
+        .await
+        .or_internal("storing webhook secret")?;
+    read(env, creator)
+        .await?
+        .and_then(|r| r.webhook_secret)
+        .ok_or_else(|| ApiError::Internal(format!("webhook secret of {creator} not stored")))
+}
