@@ -25,6 +25,20 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads a response whole
+    async fn read(resp: reqwest::Response) -> Result<Self, reqwest::Error> {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await?;
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Self {
+            status,
+            headers,
+            json,
+            text,
+        })
+    }
+
     /// A header's value
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -73,17 +87,7 @@ impl Client {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await?;
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Reply {
-            status,
-            headers,
-            json,
-            text,
-        })
+        Reply::read(req.send().await?).await
     }
 
     /// GET
@@ -111,16 +115,6 @@ impl Client {
         if let Some(key) = &self.key {
             req = req.bearer_auth(key);
         }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await?;
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Reply {
-            status,
-            headers,
-            json,
-            text,
-        })
+        Reply::read(req.send().await?).await
     }
 }

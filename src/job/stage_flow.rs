@@ -142,91 +142,34 @@ impl Job {
                 };
                 self.set_state(i, storing);
             }
-            (
-                Outcome::Progressed(p),
-                StageState::Running {
-                    attempt,
-                    model,
-                    reserved,
-                    provider_ref,
-                    since,
-                    deadline,
-                    next_poll,
-                    ..
-                },
-            ) => {
-                let running = StageState::Running {
-                    attempt,
-                    model,
-                    reserved,
-                    provider_ref,
-                    since,
-                    deadline,
-                    next_poll,
-                    progress: p,
-                };
-                self.set_state(i, running);
+            (Outcome::Progressed(p), running @ StageState::Running { .. }) => {
+                self.set_state(i, running.rescheduled(None, Some(p)));
             }
-            (
-                Outcome::PollNow,
-                StageState::Running {
+            (Outcome::PollNow, running @ StageState::Running { .. }) => {
+                let StageState::Running {
                     attempt,
                     model,
-                    reserved,
                     provider_ref,
-                    since,
-                    deadline,
-                    progress,
                     ..
-                },
-            ) => {
-                let spec = self.model(&model);
+                } = &running
+                else {
+                    return;
+                };
+                let spec = self.model(model);
                 if let Some(spec) = spec {
                     fx.push(Effect::Poll {
                         stage: self.sid(i),
-                        attempt,
+                        attempt: *attempt,
                         model: model.clone(),
                         provider: spec.provider,
                         provider_ref: provider_ref.clone(),
                     });
                 }
                 let next_poll = now.plus(poll_interval(spec));
-                let running = StageState::Running {
-                    attempt,
-                    model,
-                    reserved,
-                    provider_ref,
-                    since,
-                    deadline,
-                    next_poll,
-                    progress,
-                };
-                self.set_state(i, running);
+                self.set_state(i, running.rescheduled(Some(next_poll), None));
             }
-            (
-                Outcome::PollLater(next_poll),
-                StageState::Running {
-                    attempt,
-                    model,
-                    reserved,
-                    provider_ref,
-                    since,
-                    deadline,
-                    progress,
-                    ..
-                },
-            ) => {
-                let running = StageState::Running {
-                    attempt,
-                    model,
-                    reserved,
-                    provider_ref,
-                    since,
-                    deadline,
-                    next_poll,
-                    progress,
-                };
-                self.set_state(i, running);
+            (Outcome::PollLater(next_poll), running @ StageState::Running { .. }) => {
+                self.set_state(i, running.rescheduled(Some(next_poll), None));
             }
             (
                 Outcome::Resubmit,

@@ -330,6 +330,25 @@ pub(crate) enum Phase {
 }
 
 impl StageState {
+    /// The same state with a running stage's next poll and progress replaced where given;
+    /// any other state comes back unchanged
+    pub(crate) fn rescheduled(mut self, at: Option<Timestamp>, to: Option<Progress>) -> Self {
+        if let Self::Running {
+            next_poll,
+            progress,
+            ..
+        } = &mut self
+        {
+            if let Some(at) = at {
+                *next_poll = at;
+            }
+            if let Some(to) = to {
+                *progress = to;
+            }
+        }
+        self
+    }
+
     /// The attempt in flight, if any
     pub fn attempt(&self) -> Option<Attempt> {
         match self {

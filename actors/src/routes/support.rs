@@ -12,12 +12,12 @@ use wasm_bindgen::JsValue;
 use worker::{Env, Method, Request, Response};
 
 use super::util::{
-    Cursor, bounded_param, call_job, job_stub, json_response, parse_job_id, query_pairs,
+    Cursor, bounded_param, call_job, job_stub, json_response, parse_job_id, query_pairs, read_body,
     status_param,
 };
 use crate::auth::{authenticate, require_support, require_support_admin};
 use crate::error::OrInternal;
-use crate::{clock, media_links, object_sql};
+use crate::{clock, media_links};
 
 /// How long the download links in a support view stay valid
 const LINK_LIFETIME: studio::time::Millis = studio::time::Millis::from_secs(3600);
@@ -278,20 +278,9 @@ pub(crate) async fn act(mut req: Request, env: &Env, id: &str) -> Result<Respons
     let principal = authenticate(&req, env).await?;
     require_support_admin(&principal)?;
     let job = parse_job_id(id)?;
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_ACTION_BODY) {
-        return Err(ApiError::TooLarge {
-            limit: MAX_ACTION_BODY,
-        });
-    }
-    let body: Value = object_sql::read_json(&mut req)
-        .await
-        .map_err(|e| ApiError::bad_field("invalid_json", "body", e.to_string()))?;
+    let bytes = read_body(&mut req, MAX_ACTION_BODY).await?;
+    let body: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_field("invalid_json", "body", format!("request body: {e}")))?;
     let Value::Object(fields) = &body else {
         return Err(ApiError::bad_field(
             "invalid_action",
