@@ -186,8 +186,14 @@ async fn a_render_survives_sigkill_of_its_runtime_without_duplicate_submissions(
     let mut stack = Stack::start_with(slow_sim()).expect("stack");
     let client = app(&stack);
     let id = create(&client, &sample_brief()).await.expect("create");
+    // Kill with provider tasks in flight (running stages whose callbacks and polls the dead
+    // runtime will miss) but no submit call in progress: a crash inside a submit call itself
+    // is re-submitted on resume, which only a provider's idempotency key can absorb (README).
     wait_for(&client, &id, RENDER_TIMEOUT, |v| {
+        let stages = v["stages"].as_array().cloned().unwrap_or_default();
         v["progress"]["done"].as_u64().unwrap_or(0) >= 3
+            && stages.iter().any(|s| s["status"] == "running")
+            && stages.iter().all(|s| s["status"] != "submitting")
     })
     .await
     .expect("progress");

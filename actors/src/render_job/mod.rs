@@ -20,6 +20,9 @@ pub(crate) use internal::MAX_WAIT_SECS;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
 use studio::job::{Effect, Input, Job, JobError};
 use studio::time::Timestamp;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
@@ -29,9 +32,9 @@ use crate::object_sql;
 use store::StoreError;
 use studio::journal::Actor;
 
-/// Effects rounds one request or alarm performs before leaving the rest to the alarm; bounds
-/// the work of a single invocation (a chain of synchronous providers could otherwise run long).
-const MAX_EFFECT_ROUNDS: usize = 64;
+/// Effects one request or alarm performs before leaving the rest to the alarm; bounds the work
+/// of a single invocation (a chain of synchronous providers could otherwise run long).
+const MAX_EFFECTS: usize = 10_000;
 
 /// Why a step did not happen
 #[derive(Debug, thiserror::Error)]
@@ -160,28 +163,37 @@ impl Inner {
         }
     }
 
-    /// Performs effects, feeding their results back as inputs, until none are left or the round
-    /// limit is hit (the alarm picks up whatever remains: every waiting state has a deadline)
+    /// Performs effects concurrently, feeding each result back as an input as soon as it
+    /// arrives, until none are left or the effect limit is hit (the alarm picks up whatever
+    /// remains: every waiting state has a deadline)
     pub(crate) async fn run(self: Rc<Self>, effects: Vec<Effect>) {
-        let mut pending = effects;
-        for _ in 0..MAX_EFFECT_ROUNDS {
-            self.sync_alarm().await;
-            if pending.is_empty() {
-                return;
-            }
-            let batch = std::mem::take(&mut pending);
-            let results = futures::future::join_all(
-                batch.into_iter().map(|e| effects::perform(self.clone(), e)),
-            )
-            .await;
-            for input in results.into_iter().flatten() {
+        // Each result is fed back (and persisted) the moment its own effect completes, not when
+        // a whole batch has: a provider's acceptance must not wait on a slow neighbour (a
+        // synchronous provider holds its request for seconds), or a crash in between would make
+        // the resumed job submit again.
+        let mut in_flight = FuturesUnordered::new();
+        let mut started = 0usize;
+        for effect in effects {
+            started += 1;
+            in_flight.push(effects::perform(self.clone(), effect));
+        }
+        self.sync_alarm().await;
+        while let Some(inputs) = in_flight.next().await {
+            for input in inputs {
                 match self.step(clock::now(), &Actor::System, input) {
-                    Ok(more) => pending.extend(more),
+                    Ok(more) => {
+                        for effect in more {
+                            if started < MAX_EFFECTS {
+                                started += 1;
+                                in_flight.push(effects::perform(self.clone(), effect));
+                            }
+                        }
+                    }
                     Err(e) => worker::console_error!("feeding an effect result back: {e}"),
                 }
             }
+            self.sync_alarm().await;
         }
-        self.sync_alarm().await;
     }
 
     /// Performs effects in the background and returns at once; the object stays alive while
