@@ -1,0 +1,310 @@
+//! The audio mix of an assembly, built once and shared by every output, as ffmpeg arguments.
+//!
+//! Speech (dialogue lines and the voiceover) is placed at its start times and summed; the
+//! score plays under it, compressed by a side chain keyed on the speech so it dips while anyone
+//! speaks and comes back between lines. The result is padded (or cut) to the cut's exact length
+//! and written as 48 kHz stereo PCM, which the two loudness passes then read.
+
+use crate::ff::{base_args, secs};
+use crate::loudness;
+
+/// One audio input on disk
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// Its path (relative to ffmpeg's working directory)
+    pub path: String,
+    /// Where it starts in the cut, seconds
+    pub start_s: f64,
+    /// Loop the file to fill this many seconds, then fade out (the score); `None` plays it once
+    pub fill_s: Option<f64>,
+}
+
+/// How long a filled score fades out at its end, seconds
+pub const FILL_FADE_S: f64 = 1.5;
+
+/// The audio inputs of an assembly
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inputs {
+    /// Dialogue lines and the voiceover
+    pub speech: Vec<Source>,
+    /// The music bed
+    pub score: Option<Source>,
+}
+
+/// Side-chain compression of the score under speech: a low threshold so any speech triggers
+/// it, a strong ratio (about -15 dB of ducking), a quick attack and a release long enough not to
+/// pump between words
+pub const DUCKING: &str = "sidechaincompress=threshold=0.02:ratio=10:attack=20:release=400";
+
+/// `adelay`'s value for a start time: whole milliseconds
+pub fn delay_ms(start_s: f64) -> u64 {
+    (start_s.max(0.0) * 1000.0).round() as u64
+}
+
+/// The mix's filter graph, labelled `[mix]`; `None` when there is no audio input at all
+/// (the caller then writes silence). Input `i` of `inputs.speech` is ffmpeg input `i`, the
+/// score comes after them.
+pub fn mix_graph(inputs: &Inputs, duration_s: f64) -> Option<String> {
+    let n = inputs.speech.len();
+    if n == 0 && inputs.score.is_none() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let prepare = |index: usize, source: &Source, label: &str| {
+        let ms = delay_ms(source.start_s);
+        // A filled source is looped at its input (`-stream_loop`): cut it to length here and
+        // fade it out, so the bed ends as music, not mid-bar.
+        let fill = source
+            .fill_s
+            .map(|d| {
+                let fade_at = (d - FILL_FADE_S).max(0.0);
+                format!(
+                    "atrim=end={},afade=t=out:st={}:d={},",
+                    secs(d),
+                    secs(fade_at),
+                    secs(FILL_FADE_S.min(d))
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "[{index}:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,\
+             {fill}adelay=delays={ms}|{ms}[{label}]"
+        )
+    };
+    for (i, s) in inputs.speech.iter().enumerate() {
+        parts.push(prepare(i, s, &format!("s{i}")));
+    }
+    let total = secs(duration_s);
+    let finish = format!("apad=whole_dur={total},atrim=end={total},asetpts=N/SR/TB[mix]");
+    let speech = match n {
+        0 => None,
+        1 => Some("s0".to_string()),
+        _ => {
+            let labels: String = (0..n).map(|i| format!("[s{i}]")).collect();
+            parts.push(format!(
+                "{labels}amix=inputs={n}:duration=longest:dropout_transition=0:normalize=0[speech]"
+            ));
+            Some("speech".to_string())
+        }
+    };
+    match (&inputs.score, speech) {
+        (Some(score), Some(speech)) => {
+            parts.push(prepare(n, score, "score"));
+            parts.push(format!("[{speech}]asplit=2[key][voice]"));
+            parts.push(format!("[score][key]{DUCKING}[ducked]"));
+            parts.push(format!(
+                "[voice][ducked]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,{finish}"
+            ));
+        }
+        (Some(score), None) => {
+            parts.push(prepare(n, score, "score"));
+            parts.push(format!("[score]{finish}"));
+        }
+        (None, Some(speech)) => parts.push(format!("[{speech}]{finish}")),
+        (None, None) => return None,
+    }
+    Some(parts.join(";"))
+}
+
+/// The arguments that write the mix (or silence) to `out`, a WAV file
+pub fn mix_args(inputs: &Inputs, duration_s: f64, out: &str) -> Vec<String> {
+    let mut args = base_args();
+    let total = secs(duration_s);
+    match mix_graph(inputs, duration_s) {
+        Some(graph) => {
+            for s in inputs.speech.iter().chain(inputs.score.as_ref()) {
+                if s.fill_s.is_some() {
+                    args.extend(["-stream_loop".to_string(), "-1".to_string()]);
+                }
+                args.extend(["-i".to_string(), s.path.clone()]);
+            }
+            args.extend([
+                "-filter_complex".into(),
+                graph,
+                "-map".into(),
+                "[mix]".into(),
+            ]);
+        }
+        None => {
+            args.extend(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"].map(String::from));
+        }
+    }
+    args.extend(
+        [
+            "-t",
+            &total,
+            "-c:a",
+            "pcm_s16le",
+            "-ar",
+            "48000",
+            "-ac",
+            "2",
+            out,
+        ]
+        .map(String::from),
+    );
+    args
+}
+
+/// The arguments of the first loudness pass (its report is printed at the `info` level)
+pub fn measure_args(mix: &str) -> Vec<String> {
+    [
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "info",
+        "-i",
+        mix,
+        "-af",
+        &loudness::first_pass_filter(),
+        "-f",
+        "null",
+        "-",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The arguments of the second loudness pass, writing 48 kHz stereo PCM to `out`
+pub fn normalize_args(mix: &str, filter: &str, out: &str) -> Vec<String> {
+    let mut args = base_args();
+    args.extend(
+        [
+            "-i",
+            mix,
+            "-af",
+            filter,
+            "-c:a",
+            "pcm_s16le",
+            "-ar",
+            "48000",
+            "-ac",
+            "2",
+            out,
+        ]
+        .map(String::from),
+    );
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(path: &str, start_s: f64) -> Source {
+        Source {
+            path: path.into(),
+            start_s,
+            fill_s: None,
+        }
+    }
+
+    #[test]
+    fn a_short_score_loops_to_fill_and_fades_out() {
+        let score = Source {
+            fill_s: Some(62.0),
+            ..src("in/score", 0.0)
+        };
+        let inputs = Inputs {
+            speech: vec![],
+            score: Some(score),
+        };
+        let args = mix_args(&inputs, 62.0, "mix.wav");
+        let i = args.iter().position(|a| a == "in/score").unwrap();
+        assert_eq!(&args[i - 3..i], ["-stream_loop", "-1", "-i"]);
+        let g = arg_after(&args, "-filter_complex");
+        assert!(
+            g.contains("atrim=end=62.000,afade=t=out:st=60.500:d=1.500,adelay=delays=0|0[score]"),
+            "{g}"
+        );
+    }
+
+    fn arg_after<'a>(args: &'a [String], flag: &str) -> &'a str {
+        let i = args.iter().position(|a| a == flag).unwrap();
+        &args[i + 1]
+    }
+
+    #[test]
+    fn places_lines_at_their_starts_and_ducks_the_score() {
+        let inputs = Inputs {
+            speech: vec![src("in/d0", 1.5), src("in/d1", 12.25), src("in/vo", 0.0)],
+            score: Some(src("in/score", 0.0)),
+        };
+        let args = mix_args(&inputs, 4.5, "mix.wav");
+        let inputs_given: Vec<_> = args
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| *a == "-i")
+            .map(|(i, _)| args[i + 1].as_str())
+            .collect();
+        assert_eq!(inputs_given, ["in/d0", "in/d1", "in/vo", "in/score"]);
+        let g = arg_after(&args, "-filter_complex");
+        assert!(g.contains("[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,adelay=delays=1500|1500[s0]"));
+        assert!(g.contains("adelay=delays=12250|12250[s1]"));
+        assert!(g.contains("[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,adelay=delays=0|0[s2]"));
+        assert!(g.contains(
+            "[s0][s1][s2]amix=inputs=3:duration=longest:dropout_transition=0:normalize=0[speech]"
+        ));
+        assert!(g.contains("[3:a:0]aresample=48000"));
+        assert!(g.contains("[speech]asplit=2[key][voice]"));
+        assert!(g.contains(&format!("[score][key]{DUCKING}[ducked]")));
+        assert!(g.ends_with("apad=whole_dur=4.500,atrim=end=4.500,asetpts=N/SR/TB[mix]"));
+        assert_eq!(arg_after(&args, "-map"), "[mix]");
+        assert_eq!(arg_after(&args, "-t"), "4.500");
+        assert_eq!(arg_after(&args, "-ar"), "48000");
+        assert_eq!(args.last().unwrap(), "mix.wav");
+    }
+
+    #[test]
+    fn no_speech_means_no_ducking() {
+        let inputs = Inputs {
+            speech: vec![],
+            score: Some(src("in/score", 2.0)),
+        };
+        let g = mix_graph(&inputs, 10.0).unwrap();
+        assert!(!g.contains("sidechaincompress"));
+        assert!(!g.contains("amix"));
+        assert!(g.starts_with("[0:a:0]aresample=48000"));
+        assert!(g.contains("adelay=delays=2000|2000[score];[score]apad=whole_dur=10.000"));
+    }
+
+    #[test]
+    fn one_line_needs_no_mixing_of_speech() {
+        let inputs = Inputs {
+            speech: vec![src("in/d0", 0.25)],
+            score: None,
+        };
+        let g = mix_graph(&inputs, 3.0).unwrap();
+        assert_eq!(
+            g,
+            "[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,adelay=delays=250|250[s0];\
+             [s0]apad=whole_dur=3.000,atrim=end=3.000,asetpts=N/SR/TB[mix]"
+        );
+    }
+
+    #[test]
+    fn nothing_to_hear_is_silence_of_the_right_length() {
+        let args = mix_args(&Inputs::default(), 2.0, "mix.wav");
+        assert_eq!(arg_after(&args, "-f"), "lavfi");
+        assert_eq!(arg_after(&args, "-i"), "anullsrc=r=48000:cl=stereo");
+        assert_eq!(arg_after(&args, "-t"), "2.000");
+        assert!(!args.contains(&"-filter_complex".to_string()));
+    }
+
+    #[test]
+    fn loudness_passes() {
+        let m = measure_args("mix.wav");
+        assert_eq!(
+            arg_after(&m, "-af"),
+            "loudnorm=I=-14:TP=-1.5:LRA=11:print_format=json"
+        );
+        assert_eq!(arg_after(&m, "-loglevel"), "info");
+        assert_eq!(&m[m.len() - 3..], ["-f", "null", "-"]);
+        let n = normalize_args("mix.wav", "loudnorm=X", "audio.wav");
+        assert_eq!(arg_after(&n, "-af"), "loudnorm=X");
+        assert_eq!(n.last().unwrap(), "audio.wav");
+        assert_eq!(delay_ms(1.0004), 1000);
+        assert_eq!(delay_ms(-1.0), 0);
+    }
+}
