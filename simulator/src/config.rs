@@ -138,6 +138,9 @@ pub struct SimConfig {
     pub seed: u64,
     /// Providers whose `Idempotency-Key` request header is honored
     pub honor_idempotency_key: BTreeSet<Provider>,
+    /// Zero bytes appended to every output file a provider serves (streamed, never held): large
+    /// outputs for tests of the orchestrator's copies, from small real media
+    pub pad_outputs_bytes: BTreeMap<Provider, u64>,
 }
 
 impl SimConfig {
@@ -154,7 +157,8 @@ impl SimConfig {
             sora_webhook_url: s.sora_webhook_url.clone(),
             faults: BTreeMap::new(),
             seed: s.seed,
-            honor_idempotency_key: BTreeSet::from([Provider::Assembler]),
+            honor_idempotency_key: BTreeSet::new(),
+            pad_outputs_bytes: BTreeMap::new(),
         }
     }
 
@@ -201,6 +205,12 @@ impl SimConfig {
         }
         if let Some(url) = patch.sora_webhook_url {
             next.sora_webhook_url = url.filter(|u| !u.is_empty());
+        }
+        if let Some(pads) = patch.pad_outputs_bytes {
+            next.pad_outputs_bytes = pads
+                .into_iter()
+                .map(|(k, n)| Ok((parse_provider(&k)?, n)))
+                .collect::<Result<_, ConfigError>>()?;
         }
         if let Some(list) = patch.honor_idempotency_key {
             next.honor_idempotency_key = list
@@ -283,6 +293,8 @@ pub struct ConfigPatch {
     pub seed: Option<u64>,
     /// Providers whose `Idempotency-Key` header is honored
     pub honor_idempotency_key: Option<Vec<String>>,
+    /// Zero bytes appended to each provider's output files (replaces the table; `{}` clears it)
+    pub pad_outputs_bytes: Option<BTreeMap<String, u64>>,
 }
 
 fn some_option<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>

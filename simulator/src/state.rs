@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::config::{Settings, SimConfig};
 use crate::faults::{CallbackFaults, FaultKind, FaultState, SubmitFault};
-use crate::media::MediaKind;
+use crate::media::{MediaKind, Shape, StageRef};
 use crate::providers::Provider;
 
 /// How a task ends
@@ -80,6 +80,11 @@ pub struct Task {
     pub media: MediaKind,
     /// Duration of the output, for videos and audio
     pub seconds: f64,
+    /// Frame size and rate, audio encoding and voice of the output
+    pub shape: Shape,
+    /// The job, stage and attempt of ours that asked (from the callback URL or idempotency
+    /// key), when the request names them; the stage id is drawn on pictures and clips
+    pub stage: Option<StageRef>,
     /// Provider-specific detail (Kling endpoint, fal app, Replicate event filter, ...)
     pub aux: String,
     /// How long the output URL lives after completion (scaled; zero: expired at once)
@@ -176,6 +181,9 @@ pub struct Stats {
     pub downloads: BTreeMap<String, u64>,
     /// Downloads refused because the URL had expired, per provider
     pub expired_downloads: BTreeMap<String, u64>,
+    /// Downloads answered 500 because the output could not be rendered (ffmpeg missing or
+    /// failing), per provider
+    pub media_failures: BTreeMap<String, u64>,
     /// Requests refused for bad credentials or bad input, per provider
     pub rejected_requests: BTreeMap<String, u64>,
     /// Hailuo callback challenges sent

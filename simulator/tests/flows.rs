@@ -319,7 +319,8 @@ async fn hailuo_challenge_then_callbacks_and_file_retrieve() {
         .await;
     assert_eq!(q["status"], "Success");
     assert_eq!(q["file_id"], file_id.as_str());
-    assert_eq!(q["video_width"], 1920);
+    // The video is small by default (640x360), or the nominal 1080P with SIM_MEDIA_FULL_SIZE=1
+    assert!(q["video_width"] == 640 || q["video_width"] == 1920, "{q}");
     let (_, f) = sim
         .get_json(
             &sim.url(&format!("/hailuo/v1/files/retrieve?file_id={file_id}")),
@@ -433,89 +434,6 @@ async fn luma_and_seedance_call_back_with_their_objects() {
         )
         .await;
     assert_eq!(polled["status"], "succeeded");
-    sim.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn assembler_honors_idempotency_and_posts_outputs() {
-    let sim = Sim::start(200, 1.0).await;
-    let rx = Receiver::start().await;
-    let auth = [
-        ("authorization", "Bearer sim-assembler-key"),
-        ("idempotency-key", "job_5:assembly:1"),
-    ];
-    // Clips are fetched by the assembler before it accepts: serve them from the receiver.
-    let body = json!({
-        "timeline": {
-            "master": "16:9",
-            "variants": ["9:16"],
-            "badge": true,
-            "duration_s": 10.0,
-            "clips": [{"shot": "s01", "key": "renders/job_5/s01.motion/1/output.mp4", "url": rx.url("/clips/1"), "start_s": 0.0, "duration_s": 4.0},
-                      {"shot": "s02", "key": "renders/job_5/s02.motion/1/output.mp4", "url": rx.url("/clips/2"), "start_s": 4.0, "duration_s": 6.0}],
-            "dialogue": [], "voiceover": null, "score": null
-        },
-        "callback_url": rx.url("/v1/callbacks/assembler/job_5/assembly/1")
-    });
-    let bad = sim
-        .post_json(
-            "/assembler/v1/assemblies",
-            &auth,
-            &json!({"timeline": {"master": "16:9", "clips": [{"shot": "a", "duration_s": 1}]}}),
-        )
-        .await;
-    assert_eq!(bad.status(), 400);
-    assert_eq!(
-        bad.json::<Value>().await.unwrap()["error"]["field"],
-        "timeline.clips[0].key"
-    );
-    let r = sim
-        .post_json("/assembler/v1/assemblies", &auth, &body)
-        .await;
-    assert_eq!(r.status(), 202);
-    let a: Value = r.json().await.unwrap();
-    assert_eq!(a["status"], "queued");
-    let b: Value = sim
-        .post_json("/assembler/v1/assemblies", &auth, &body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(a["id"], b["id"]);
-
-    let got = rx
-        .wait_until("assembly callback", WAIT, |r| !r.is_empty())
-        .await;
-    let done = got[0].json();
-    assert_eq!(done["status"], "succeeded");
-    assert_eq!(done["outputs"]["master"]["content_type"], "video/mp4");
-    assert_eq!(done["outputs"]["master"]["duration_s"], 10.0);
-    let variants = done["outputs"]["variants"].as_array().unwrap();
-    assert_eq!(variants.len(), 1);
-    assert_eq!(variants[0]["aspect"], "9:16");
-    let (_, polled) = sim
-        .get_json(
-            &sim.url(&format!(
-                "/assembler/v1/assemblies/{}",
-                a["id"].as_str().unwrap()
-            )),
-            &auth,
-        )
-        .await;
-    assert_eq!(
-        polled, done,
-        "the callback posts the same object the poll returns"
-    );
-    let m = sim
-        .client
-        .get(done["outputs"]["master"]["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(m.headers()["content-type"], "video/mp4");
-    let stats = sim.stats().await;
-    assert_eq!(stats["idempotent_replays"], 1);
-    assert_eq!(stats["duplicate_submissions"], 0);
     sim.stop().await;
 }
 

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
-use crate::media::MediaKind;
+use crate::media::{MediaKind, Shape};
 use crate::state::{Outcome, Phase, Sim, Task, Unavailable};
 use crate::util;
 
@@ -53,7 +53,7 @@ pub fn error(f: &Failure) -> (StatusCode, Value) {
 pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
     let segs = req.segs();
     if let (&Method::GET, ["delivery", id, _file]) = (&req.method, segs.as_slice()) {
-        return delivery(sim, id);
+        return delivery(sim, id).await;
     }
     match req.header("x-key") {
         None | Some("") => return reject(sim, P, &Failure::MissingAuth),
@@ -66,6 +66,21 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
         }
         (&Method::GET, ["v1", "get_result"]) => get_result(sim, req.query("id").unwrap_or("")),
         _ => reject(sim, P, &Failure::NotFound("Not Found".to_string())),
+    }
+}
+
+/// The size of the image: `width` x `height` (FLUX 1.1 [pro]), else `aspect_ratio` (FLUX
+/// ultra, about 4 megapixels, drawn at a 1440 long side), else BFL's default 1024x768
+fn shape(m: &Map<String, Value>) -> Shape {
+    let dim = |k: &str| m.get(k).and_then(Value::as_u64).map(|n| n as u32);
+    match (dim("width"), dim("height")) {
+        (Some(w), Some(h)) => Shape::image(w, h),
+        (Some(w), None) => Shape::image(w, 768),
+        (None, Some(h)) => Shape::image(1024, h),
+        (None, None) => match m.get("aspect_ratio").and_then(Value::as_str) {
+            Some(a) => Shape::image_aspect(Some(a), 1440),
+            None => Shape::image(1024, 768),
+        },
     }
 }
 
@@ -128,8 +143,10 @@ async fn submit(sim: &Sim, req: &SimRequest, model: &str) -> Response {
     let secret = super::str_field(&m, "webhook_secret")
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let shape = shape(&m);
     let mut sub = Submission::new(model, &prompt, Value::Object(m));
     sub.media = media;
+    sub.shape = shape;
     sub.callback_url = webhook;
     sub.webhook_secret = secret;
     sub.ttl_ms = RESULT_TTL_MS;
@@ -199,9 +216,9 @@ fn get_result(sim: &Sim, id: &str) -> Response {
     http::json(StatusCode::OK, &body)
 }
 
-fn delivery(sim: &Sim, id: &str) -> Response {
+async fn delivery(sim: &Sim, id: &str) -> Response {
     match super::output(sim, P, id) {
-        Ok(t) => super::serve(sim, P, t.media, &t.id, t.seconds),
+        Ok(t) => super::serve_output(sim, P, &t, t.media).await,
         Err(Some(Unavailable::Expired)) => http::raw(
             StatusCode::FORBIDDEN,
             "application/xml",

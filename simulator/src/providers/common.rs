@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Failure, Provider, reject};
 use crate::faults::{CallbackFaults, FaultKind, SubmitFault};
 use crate::http::{self, SimRequest};
-use crate::media::MediaKind;
+use crate::media::{self, MediaError, MediaKind, Shape, Spec, StageRef};
 use crate::state::{Outcome, Sim, Task, Unavailable, bump};
 use crate::util;
 
@@ -33,6 +33,8 @@ pub struct Submission {
     pub media: MediaKind,
     /// Output duration in seconds (videos, audio)
     pub seconds: f64,
+    /// Frame size and rate, audio encoding and voice of the output (from the request's fields)
+    pub shape: Shape,
     /// Provider-specific detail stored on the task
     pub aux: String,
     /// Output URL lifetime after completion, in milliseconds before scaling
@@ -42,7 +44,7 @@ pub struct Submission {
 }
 
 impl Submission {
-    /// A submission with the common defaults (video, no callback, 24 h URLs)
+    /// A submission with the common defaults (a 5 s 16:9 24 fps video, no callback, 24 h URLs)
     pub fn new(model: &str, prompt: &str, input: Value) -> Self {
         Self {
             model: model.to_string(),
@@ -53,6 +55,7 @@ impl Submission {
             provider_key: None,
             media: MediaKind::Video,
             seconds: 5.0,
+            shape: Shape::default(),
             aux: String::new(),
             ttl_ms: 24 * 3600 * 1000,
             outcome: None,
@@ -83,6 +86,7 @@ impl Admission {
 pub struct Cleared {
     identity: String,
     honored_key: Option<String>,
+    stage: Option<StageRef>,
 }
 
 /// Applies submit faults and idempotency; `Ok(Err(task))` is a replay of an existing task
@@ -103,9 +107,16 @@ pub async fn preflight(
         .clone()
         .or_else(|| header_key.clone().filter(|_| honor_header));
     let identity = identity(p, sub, header_key.as_deref());
+    let stage = sub
+        .callback_url
+        .as_deref()
+        .and_then(StageRef::from_callback)
+        .or_else(|| sub.provider_key.as_deref().and_then(StageRef::from_key))
+        .or_else(|| header_key.as_deref().and_then(StageRef::from_key));
     let cleared = Cleared {
         identity,
         honored_key,
+        stage,
     };
 
     match sim.with(|s| s.submit_fault(p, &cleared.identity)) {
@@ -181,6 +192,8 @@ pub fn create(sim: &Sim, p: Provider, cleared: &Cleared, sub: &Submission) -> Ta
             webhook_secret: sub.webhook_secret.clone(),
             media: sub.media,
             seconds: sub.seconds,
+            shape: sub.shape.clone(),
+            stage: cleared.stage.clone(),
             aux: sub.aux.clone(),
             ttl: if expired {
                 Duration::ZERO
@@ -301,14 +314,74 @@ pub fn output(sim: &Sim, p: Provider, id: &str) -> Result<Task, Option<Unavailab
     }
 }
 
-/// Serves output bytes and counts the download
-pub fn serve(sim: &Sim, p: Provider, kind: MediaKind, tag: &str, seconds: f64) -> Response {
-    sim.with(|s| bump(&mut s.stats.downloads, p.as_str()));
-    http::raw(
-        StatusCode::OK,
-        kind.content_type(),
-        kind.render(tag, seconds),
-    )
+/// Serves a task's output as `kind`: rendered on first download (or found in the media cache)
+/// and streamed from disk; counts the download. A file that cannot be rendered (ffmpeg missing
+/// or failing) is a 500 in the provider's error shape, logged with the reason.
+pub async fn serve_output(sim: &Sim, p: Provider, task: &Task, kind: MediaKind) -> Response {
+    let spec = Spec::for_task(task, kind);
+    match media::render(&spec).await {
+        Ok(ready) => {
+            let pad = sim.with(|s| {
+                bump(&mut s.stats.downloads, p.as_str());
+                s.config.pad_outputs_bytes.get(&p).copied().unwrap_or(0)
+            });
+            media::respond_padded(ready, kind.content_type(), pad)
+        }
+        Err(e) => media_failure(sim, p, &spec, &e),
+    }
+}
+
+/// Renders `spec` for a synchronous answer (ElevenLabs, MiniMax music), counting a failure
+pub async fn render_output(sim: &Sim, p: Provider, spec: &Spec) -> Result<media::Ready, Response> {
+    media::render(spec)
+        .await
+        .map_err(|e| media_failure(sim, p, spec, &e))
+}
+
+/// Logs a rendering failure, counts it, and answers 500 in the provider's error shape with the
+/// reason as the message
+pub fn media_failure(sim: &Sim, p: Provider, spec: &Spec, e: &MediaError) -> Response {
+    eprintln!("sim: cannot render {}: {e}", media::describe(p, spec));
+    sim.with(|s| bump(&mut s.stats.media_failures, p.as_str()));
+    let (_, mut body) = error_shape(p, &Failure::ServerError);
+    let message = format!("simulator could not render the output: {e}");
+    for pointer in [
+        "/error/message",
+        "/detail/message",
+        "/base_resp/status_msg",
+        "/detail",
+        "/message",
+        "/error",
+    ] {
+        if let Some(slot) = body.pointer_mut(pointer)
+            && slot.is_string()
+        {
+            *slot = Value::String(message.clone());
+            break;
+        }
+    }
+    http::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
+}
+
+/// The provider's error shape of `f` (as [`reject`] renders it, without counting)
+fn error_shape(p: Provider, f: &Failure) -> (StatusCode, Value) {
+    match p {
+        Provider::Veo => super::veo::error(f),
+        Provider::Sora => super::sora::error(f),
+        Provider::Kling => super::kling::error(f),
+        Provider::Runway => super::runway::error(f),
+        Provider::Fal => super::fal::error(f),
+        Provider::Luma => super::luma::error(f),
+        Provider::Seedance => super::seedance::error(f),
+        Provider::Hailuo | Provider::MinimaxMusic => super::hailuo::error(f),
+        Provider::Bfl => super::bfl::error(f),
+        Provider::Elevenlabs => super::elevenlabs::error(f),
+        Provider::Replicate => super::replicate::error(f),
+        _ => (
+            f.status(),
+            serde_json::json!({"error": {"message": f.message()}}),
+        ),
+    }
 }
 
 /// Marks a task cancelled; returns its copy
@@ -373,5 +446,62 @@ pub fn loose_number(v: &Value) -> Option<f64> {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().trim_end_matches('s').parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    async fn body(r: Response) -> (StatusCode, Value) {
+        let status = r.status();
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_rendering_failure_is_a_500_in_the_providers_shape_naming_the_package() {
+        let sim = Sim::new(Settings::ephemeral(), "http://127.0.0.1:1".into()).unwrap();
+        let task = Task {
+            provider: Provider::Veo,
+            id: "t".into(),
+            identity: "veo:t".into(),
+            created: Instant::now(),
+            created_unix_ms: 0,
+            latency: Duration::ZERO,
+            outcome: Outcome::Succeeded,
+            model: "veo".into(),
+            prompt: "a test".into(),
+            input: Value::Null,
+            callback_url: None,
+            webhook_secret: None,
+            media: MediaKind::Video,
+            seconds: 1.0,
+            shape: Default::default(),
+            stage: None,
+            aux: String::new(),
+            ttl: Duration::ZERO,
+            callbacks: Default::default(),
+            cancelled: false,
+            epoch: 0,
+        };
+        let spec = Spec::for_task(&task, MediaKind::Video);
+        let e = MediaError::Missing(media::tool::FFMPEG);
+        for (p, pointer) in [
+            (Provider::Veo, "/error/message"),
+            (Provider::Sora, "/error/message"),
+            (Provider::Elevenlabs, "/detail/message"),
+            (Provider::MinimaxMusic, "/base_resp/status_msg"),
+            (Provider::Fal, "/detail"),
+            (Provider::Runway, "/error"),
+        ] {
+            let (status, v) = body(media_failure(&sim, p, &spec, &e)).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            let msg = v.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+            assert!(msg.contains("Debian package `ffmpeg`"), "{p:?}: {v}");
+        }
+        let failures = sim.with(|s| s.stats.media_failures.clone());
+        assert_eq!(failures.get("veo"), Some(&1));
     }
 }

@@ -1,7 +1,8 @@
 //! ElevenLabs text to speech: synchronous; the response body is the audio.
 //!
 //! - `POST /elevenlabs/v1/text-to-speech/{voice_id}` (and `/stream`) with `xi-api-key`
-//!   -> `audio/mpeg` after the provider's latency (`output_format` `mp3_*`, or `pcm_*` raw)
+//!   -> `audio/mpeg` after the provider's latency (`output_format` `mp3_{rate}_{kbps}`, or
+//!   `pcm_{rate}` raw 16-bit mono): the line spoken by espeak-ng (a tone without it)
 
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::http::{self, SimRequest};
-use crate::media::MediaKind;
+use crate::media::{self, MediaKind, Shape, Spec, audio};
 use crate::state::{Outcome, Sim, bump};
 
 const P: Provider = Provider::Elevenlabs;
@@ -88,9 +89,15 @@ async fn tts(sim: &Sim, req: &SimRequest, voice: &str) -> Response {
         .query("output_format")
         .unwrap_or("mp3_44100_128")
         .to_string();
-    let pcm_rate = match format.split_once('_') {
-        Some(("mp3", _)) => None,
-        Some(("pcm", rate)) if rate.parse::<u32>().is_ok() => rate.parse::<u32>().ok(),
+    let parts: Vec<&str> = format.split('_').collect();
+    let number = |i: usize| parts.get(i).and_then(|v| v.parse::<u32>().ok());
+    let (media, rate, kbps) = match parts.first() {
+        Some(&"mp3") if number(1).is_some() => (
+            MediaKind::Mp3,
+            number(1).unwrap_or(44_100),
+            number(2).unwrap_or(128),
+        ),
+        Some(&"pcm") if number(1).is_some() => (MediaKind::Pcm, number(1).unwrap_or(16_000), 0),
         _ => {
             return reject(
                 sim,
@@ -104,34 +111,43 @@ async fn tts(sim: &Sim, req: &SimRequest, voice: &str) -> Response {
         .to_string();
     m.insert("voice_id".to_string(), json!(voice));
     let mut sub = Submission::new(&model, &text, Value::Object(m));
-    sub.media = MediaKind::Mp3;
-    sub.seconds = (text.chars().count() as f64 / 15.0).clamp(0.5, 3.0);
+    sub.media = media;
+    sub.shape = Shape::speech(voice, rate, kbps);
+    // What a speaker takes; the rendered line has its own length (the tone fallback uses this)
+    sub.seconds = (text.chars().count() as f64 / audio::CHARS_PER_SECOND).max(0.5);
     let task = match admit(sim, P, req, sub).await {
         Ok(Admission::New(t) | Admission::Replay(t)) => t,
         Err(r) => return r,
     };
+    let spec = Spec::for_task(&task, media);
     let remaining = task.ready_at().saturating_duration_since(Instant::now());
-    if !sim.sleep(remaining).await {
+    let succeeded = task.outcome == Outcome::Succeeded;
+    // Rendering runs during the provider's latency
+    let (awake, rendered) = tokio::join!(sim.sleep(remaining), async {
+        if succeeded {
+            Some(super::render_output(sim, P, &spec).await)
+        } else {
+            None
+        }
+    });
+    if !awake {
         return reject(sim, P, &Failure::ServerError);
     }
-    if task.outcome != Outcome::Succeeded {
-        return http::json(
-            StatusCode::BAD_REQUEST,
-            &json!({"detail": {
-                "status": "content_against_policy",
-                "message": "The text was flagged by our content moderation and cannot be converted."
-            }}),
-        );
-    }
-    sim.with(|s| bump(&mut s.stats.downloads, P.as_str()));
-    let (content_type, bytes) = match pcm_rate {
-        None => ("audio/mpeg", MediaKind::Mp3.render(&task.id, task.seconds)),
-        Some(rate) => (
-            "application/octet-stream",
-            vec![0u8; (f64::from(rate) * 2.0 * task.seconds) as usize],
-        ),
+    let ready = match rendered {
+        Some(Ok(ready)) => ready,
+        Some(Err(r)) => return r,
+        None => {
+            return http::json(
+                StatusCode::BAD_REQUEST,
+                &json!({"detail": {
+                    "status": "content_against_policy",
+                    "message": "The text was flagged by our content moderation and cannot be converted."
+                }}),
+            );
+        }
     };
-    let r = http::raw(StatusCode::OK, content_type, bytes);
+    sim.with(|s| bump(&mut s.stats.downloads, P.as_str()));
+    let r = media::respond(ready, media.content_type());
     let r = http::with_header(r, "request-id", &task.id);
     let r = http::with_header(r, "history-item-id", &task.id);
     http::with_header(

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
-use crate::media::MediaKind;
+use crate::media::{self, MediaKind, Shape, Spec};
 use crate::signing;
 use crate::state::{Outcome, Phase, Sim, Task};
 
@@ -47,7 +47,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
         }
         (&Method::GET, ["files", id, _name]) => {
             return match super::output(sim, P, id) {
-                Ok(t) => super::serve(sim, P, t.media, &t.id, t.seconds),
+                Ok(t) => super::serve_output(sim, P, &t, t.media).await,
                 Err(_) => http::raw(StatusCode::NOT_FOUND, "text/plain", b"Not Found".to_vec()),
             };
         }
@@ -75,6 +75,60 @@ fn output_kind(model_id: &str) -> MediaKind {
     } else {
         MediaKind::Video
     }
+}
+
+/// fal's named image sizes
+fn image_size(name: &str) -> Option<(u32, u32)> {
+    Some(match name {
+        "square_hd" => (1024, 1024),
+        "square" => (512, 512),
+        "portrait_4_3" => (768, 1024),
+        "portrait_16_9" => (576, 1024),
+        "landscape_4_3" => (1024, 768),
+        "landscape_16_9" => (1024, 576),
+        _ => return None,
+    })
+}
+
+/// The output's format and shape: images from `image_size` (a name or `{width, height}`) or
+/// `aspect_ratio` (default `landscape_4_3`) in `output_format` (default PNG); videos from
+/// `aspect_ratio` (default 16:9), `resolution` (default 720p) and `frames_per_second` (24)
+fn output_shape(model_id: &str, m: &Map<String, Value>) -> (MediaKind, Shape) {
+    let kind = output_kind(model_id);
+    if kind == MediaKind::Video {
+        let short = super::str_field(m, "resolution")
+            .and_then(media::resolution)
+            .unwrap_or(720);
+        let fps = m
+            .get("frames_per_second")
+            .or_else(|| m.get("fps"))
+            .and_then(super::loose_number)
+            .map_or(24, |f| f.round().clamp(1.0, 60.0) as u32);
+        let aspect = super::str_field(m, "aspect_ratio");
+        return (kind, Shape::video_aspect(aspect, short, fps));
+    }
+    let kind = match super::str_field(m, "output_format") {
+        Some("jpeg" | "jpg") => MediaKind::Jpeg,
+        Some("webp") => MediaKind::Webp,
+        _ => kind,
+    };
+    let named = match m.get("image_size") {
+        Some(Value::String(name)) => image_size(name),
+        Some(Value::Object(o)) => match (
+            o.get("width").and_then(Value::as_u64),
+            o.get("height").and_then(Value::as_u64),
+        ) {
+            (Some(w), Some(h)) => Some((w as u32, h as u32)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let shape = match (named, super::str_field(m, "aspect_ratio")) {
+        (Some((w, h)), _) => Shape::image(w, h),
+        (None, Some(aspect)) => Shape::image_aspect(Some(aspect), 1024),
+        (None, None) => Shape::image(1024, 768),
+    };
+    (kind, shape)
 }
 
 /// Validates Pika-style input; the errors are FastAPI `detail` items
@@ -147,8 +201,10 @@ async fn submit(sim: &Sim, req: &SimRequest) -> Response {
         .get("duration")
         .and_then(super::loose_number)
         .unwrap_or(5.0);
+    let (media, shape) = output_shape(&model_id, &m);
     let mut sub = Submission::new(&model_id, &prompt, Value::Object(m));
-    sub.media = output_kind(&model_id);
+    sub.media = media;
+    sub.shape = shape;
     sub.seconds = seconds;
     sub.callback_url = webhook;
     sub.aux = app;
@@ -236,19 +292,26 @@ fn status(sim: &Sim, req: &SimRequest, owner: &str, app: &str, id: &str) -> Resp
     http::json(code, &body)
 }
 
-/// The model output of a succeeded request
+/// The model output of a succeeded request (`file_size` once the file has been rendered)
 fn model_output(sim: &Sim, t: &Task) -> Value {
-    let bytes = t.media.render(&t.id, t.seconds).len();
+    let bytes = Spec::for_task(t, t.media).cached_len();
     let name = format!("output.{}", t.media.ext());
     let url = sim.url(P, &format!("files/{}/{name}", t.id));
-    match t.media {
-        MediaKind::Png | MediaKind::Jpeg => json!({
-            "images": [{"url": url, "content_type": t.media.content_type(), "width": 8, "height": 8, "file_size": bytes}],
+    if t.media.is_image() {
+        json!({
+            "images": [{
+                "url": url,
+                "content_type": t.media.content_type(),
+                "width": t.shape.width,
+                "height": t.shape.height,
+                "file_size": bytes,
+            }],
             "seed": crate::util::hash64(&[t.id.as_bytes()]) % 1_000_000,
-        }),
-        _ => json!({
+        })
+    } else {
+        json!({
             "video": {"url": url, "content_type": t.media.content_type(), "file_name": name, "file_size": bytes}
-        }),
+        })
     }
 }
 

@@ -19,10 +19,13 @@ use serde_json::{Map, Value, json};
 use super::{Failure, Provider, Submission, create, preflight, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
+use crate::media::{Shape, Spec};
 use crate::state::{Outcome, Phase, Sim, Task};
 use crate::util;
 
 const P: Provider = Provider::Hailuo;
+/// Frames per second of the videos
+const FPS: u32 = 24;
 /// The dev key of MiniMax (video and music)
 pub const DEV_KEY: &str = "sim-minimax-key";
 
@@ -67,7 +70,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
         let file_id = file.strip_suffix(".mp4").unwrap_or(file);
         let found = by_file_id(sim, file_id).map(|t| super::output(sim, P, &t.id));
         return match found {
-            Some(Ok(t)) => super::serve(sim, P, t.media, &t.id, t.seconds),
+            Some(Ok(t)) => super::serve_output(sim, P, &t, t.media).await,
             _ => http::raw(
                 StatusCode::FORBIDDEN,
                 "text/plain",
@@ -89,7 +92,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
             }
         }
         (&Method::GET, ["v1", "files", "retrieve"]) => {
-            retrieve(sim, req.query("file_id").unwrap_or(""))
+            retrieve(sim, req.query("file_id").unwrap_or("")).await
         }
         _ => reject(sim, P, &Failure::NotFound("404 page not found".to_string())),
     }
@@ -165,8 +168,10 @@ async fn submit(sim: &Sim, req: &SimRequest) -> Response {
         Ok(u) => u,
         Err(f) => return reject(sim, P, &f),
     };
+    let (w, h) = dimensions(&m);
     let mut sub = Submission::new(&model, &prompt, Value::Object(m));
     sub.seconds = seconds;
+    sub.shape = Shape::video(w, h, FPS);
     sub.callback_url = callback;
     sub.ttl_ms = 9 * 3600 * 1000;
     let cleared = match preflight(sim, P, req, &sub).await {
@@ -202,8 +207,9 @@ fn by_file_id(sim: &Sim, file_id_wanted: &str) -> Option<Task> {
     })
 }
 
-fn dimensions(t: &Task) -> (u32, u32) {
-    match t.input.get("resolution").and_then(Value::as_str) {
+/// The nominal frame of `resolution` (MiniMax's 768P default is 1366x768)
+fn dimensions(m: &Map<String, Value>) -> (u32, u32) {
+    match m.get("resolution").and_then(Value::as_str) {
         Some("1080P") => (1920, 1080),
         Some("720P") => (1280, 720),
         Some("512P") => (912, 512),
@@ -220,7 +226,7 @@ fn failure_resp(t: &Task) -> Value {
 }
 
 fn query_object(t: &Task, now: Instant) -> Value {
-    let (w, h) = dimensions(t);
+    let (w, h) = (t.shape.width, t.shape.height);
     let status = match (t.phase_at(now), &t.outcome) {
         (Phase::Queued, _) if t.progress_at(now) < 0.1 => "Preparing",
         (Phase::Queued, _) => "Queueing",
@@ -243,7 +249,8 @@ fn query_object(t: &Task, now: Instant) -> Value {
     })
 }
 
-fn retrieve(sim: &Sim, file_id_wanted: &str) -> Response {
+/// The file object; renders the video first, so that `bytes` is its real size
+async fn retrieve(sim: &Sim, file_id_wanted: &str) -> Response {
     sim.with(|s| crate::state::bump(&mut s.stats.polls, P.as_str()));
     let Some(t) = by_file_id(sim, file_id_wanted) else {
         return reject(sim, P, &Failure::invalid("file_id", "file not found"));
@@ -251,7 +258,11 @@ fn retrieve(sim: &Sim, file_id_wanted: &str) -> Response {
     if t.phase_at(Instant::now()) != Phase::Done || t.outcome != Outcome::Succeeded {
         return reject(sim, P, &Failure::invalid("file_id", "file not found"));
     }
-    let bytes = t.media.render(&t.id, t.seconds).len();
+    let spec = Spec::for_task(&t, t.media);
+    let bytes = match super::render_output(sim, P, &spec).await {
+        Ok(ready) => ready.len,
+        Err(r) => return r,
+    };
     http::json(
         StatusCode::OK,
         &json!({

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
+use crate::media::Shape;
 use crate::signing::{self, SignError};
 use crate::state::{Outcome, Phase, Sim, Task};
 use crate::util;
@@ -73,7 +74,7 @@ fn check_jwt(req: &SimRequest) -> Result<(), Failure> {
 pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
     let segs = req.segs();
     if let (&Method::GET, ["cdn", file]) = (&req.method, segs.as_slice()) {
-        return download(sim, file);
+        return download(sim, file).await;
     }
     if let Err(f) = check_jwt(&req) {
         return reject(sim, P, &f);
@@ -158,8 +159,16 @@ async fn submit(sim: &Sim, req: &SimRequest, kind: &str) -> Response {
     let model = super::str_field(&m, "model_name")
         .unwrap_or("kling-v1")
         .to_string();
+    // `std` renders 720p, `pro` 1080p; the frame follows `aspect_ratio` (default 16:9)
+    let short = if super::str_field(&m, "mode") == Some("pro") {
+        1080
+    } else {
+        720
+    };
+    let shape = Shape::video_aspect(super::str_field(&m, "aspect_ratio"), short, 24);
     let mut sub = Submission::new(&model, &prompt, Value::Object(m));
     sub.seconds = seconds;
+    sub.shape = shape;
     sub.callback_url = callback_url;
     sub.provider_key = external;
     sub.aux = kind.to_string();
@@ -242,10 +251,10 @@ pub fn callback(sim: &Sim, t: &Task, phase: Phase) -> Option<Outgoing> {
     ))
 }
 
-fn download(sim: &Sim, file: &str) -> Response {
+async fn download(sim: &Sim, file: &str) -> Response {
     let id = file.strip_suffix(".mp4").unwrap_or(file);
     match super::output(sim, P, id) {
-        Ok(t) => super::serve(sim, P, t.media, &t.id, t.seconds),
+        Ok(t) => super::serve_output(sim, P, &t, t.media).await,
         Err(_) => http::raw(StatusCode::NOT_FOUND, "text/plain", b"Not Found".to_vec()),
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - `POST /luma/dream-machine/v1/generations` (or `/generations/video`) -> Generation (`state: "queued"`)
 //! - `GET /luma/dream-machine/v1/generations/{id}` -> `queued | dreaming | completed | failed`, `assets.video`
-//! - `GET /luma/assets/{id}/{video.mp4|thumb.png}` serves the output
+//! - `GET /luma/assets/{id}/{video.mp4|thumb.png}` serves the output (the thumbnail is a still
+//!   of the video's size and look)
 
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
-use crate::media::MediaKind;
+use crate::media::{self, MediaKind, Shape};
 use crate::state::{Outcome, Phase, Sim, Task};
 use crate::util;
 
@@ -42,7 +43,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
             MediaKind::Video
         };
         return match super::output(sim, P, id) {
-            Ok(t) => super::serve(sim, P, kind, &format!("{}:{name}", t.id), t.seconds),
+            Ok(t) => super::serve_output(sim, P, &t, kind).await,
             Err(_) => http::raw(StatusCode::NOT_FOUND, "text/plain", b"Not Found".to_vec()),
         };
     }
@@ -122,8 +123,13 @@ async fn submit(sim: &Sim, req: &SimRequest) -> Response {
         Ok(u) => u,
         Err(f) => return reject(sim, P, &f),
     };
+    let short = super::str_field(&m, "resolution")
+        .and_then(media::resolution)
+        .unwrap_or(720);
+    let shape = Shape::video_aspect(super::str_field(&m, "aspect_ratio"), short, 24);
     let mut sub = Submission::new(&model, &prompt, Value::Object(m));
     sub.seconds = seconds;
+    sub.shape = shape;
     sub.callback_url = callback;
     sub.ttl_ms = 30 * 24 * 3600 * 1000;
     match admit(sim, P, req, sub).await {

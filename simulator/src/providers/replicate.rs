@@ -6,7 +6,8 @@
 //! - `GET /replicate/v1/predictions/{id}` -> `starting | processing | succeeded | failed | canceled`
 //! - `POST /replicate/v1/predictions/{id}/cancel`
 //! - webhooks: the prediction object for `start`, `logs` and `completed` (as filtered)
-//! - `GET /replicate/files/{id}/output.{ext}` serves `output` (URLs live 1 h)
+//! - `GET /replicate/files/{id}/output.{ext}` serves `output` (URLs live 1 h): a video, an image
+//!   or audio by the model's name, shaped by its `input` (see [`output_shape`])
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ use serde_json::{Map, Value, json};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
-use crate::media::MediaKind;
+use crate::media::{self, MediaKind, Shape, Sound};
 use crate::signing::REPLICATE_WEBHOOK_SECRET;
 use crate::state::{Outcome, Phase, Sim, Task};
 use crate::util;
@@ -63,7 +64,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
     let segs = req.segs();
     if let (&Method::GET, ["files", id, _name]) = (&req.method, segs.as_slice()) {
         return match super::output(sim, P, id) {
-            Ok(t) => super::serve(sim, P, t.media, &t.id, t.seconds),
+            Ok(t) => super::serve_output(sim, P, &t, t.media).await,
             Err(_) => http::raw(StatusCode::NOT_FOUND, "text/plain", b"Not Found".to_vec()),
         };
     }
@@ -119,6 +120,64 @@ fn media_for(model: &str) -> MediaKind {
         MediaKind::Mp3
     } else {
         MediaKind::Video
+    }
+}
+
+/// What a model's `input` asks for: the format, the shape and the length.
+///
+/// - images: `width`/`height`, else `aspect_ratio` (default 1:1) at a 1024 long side;
+///   `output_format` png, jpg or webp (default PNG)
+/// - videos: `aspect_ratio` (default 16:9), `resolution` (default 720p), `fps` or
+///   `frames_per_second` (default 24), `duration` or `num_frames` / fps (default 5 s)
+/// - audio: speech (tts, speech, voice models: `text` or `prompt`, its spoken length) or music
+///   (`duration`, default 8 s), `output_format` mp3 or wav
+fn output_shape(model: &str, input: &Value) -> (MediaKind, Shape, f64) {
+    let num = |k: &str| input.get(k).and_then(super::loose_number);
+    let text = |k: &str| input.get(k).and_then(Value::as_str);
+    match media_for(model) {
+        MediaKind::Video => {
+            let fps = num("fps")
+                .or_else(|| num("frames_per_second"))
+                .map_or(24, |f| f.round().clamp(1.0, 60.0) as u32);
+            let seconds = num("duration")
+                .or_else(|| num("num_frames").map(|n| n / f64::from(fps)))
+                .filter(|s| *s > 0.0)
+                .unwrap_or(5.0);
+            let short = text("resolution")
+                .and_then(media::resolution)
+                .unwrap_or(720);
+            let shape = Shape::video_aspect(text("aspect_ratio"), short, fps);
+            (MediaKind::Video, shape, seconds)
+        }
+        kind if kind.is_audio() => {
+            let kind = match text("output_format") {
+                Some("wav") => MediaKind::Wav,
+                _ => MediaKind::Mp3,
+            };
+            let m = model.to_ascii_lowercase();
+            if ["tts", "speech", "voice"].iter().any(|k| m.contains(k)) {
+                let line = text("text").or_else(|| text("prompt")).unwrap_or("");
+                let seconds = (line.chars().count() as f64 / 15.0).max(0.5);
+                let voice = text("voice").or_else(|| text("speaker")).unwrap_or(model);
+                (kind, Shape::speech(voice, 44_100, 128), seconds)
+            } else {
+                let seconds = num("duration").filter(|d| *d > 0.0).unwrap_or(8.0);
+                (kind, Shape::music(44_100, 128, 2), seconds)
+            }
+        }
+        kind => {
+            let kind = match text("output_format") {
+                Some("jpg" | "jpeg") => MediaKind::Jpeg,
+                Some("webp") => MediaKind::Webp,
+                Some("png") => MediaKind::Png,
+                _ => kind,
+            };
+            let shape = match (num("width"), num("height")) {
+                (Some(w), Some(h)) => Shape::image(w as u32, h as u32),
+                _ => Shape::image_aspect(text("aspect_ratio"), 1024),
+            };
+            (kind, shape, 5.0)
+        }
     }
 }
 
@@ -184,19 +243,23 @@ async fn submit(sim: &Sim, req: &SimRequest, model: Option<String>) -> Response 
         Err(f) => return reject(sim, P, &f),
     };
     let input = m.get("input").cloned().unwrap_or_else(|| json!({}));
+    let (media, shape, seconds) = output_shape(&model, &input);
+    let prompt_key = if shape.sound == Sound::Speech && media.is_audio() {
+        "text"
+    } else {
+        "prompt"
+    };
     let prompt = input
-        .get("prompt")
+        .get(prompt_key)
+        .or_else(|| input.get("prompt"))
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let seconds = input
-        .get("duration")
-        .and_then(super::loose_number)
-        .unwrap_or(5.0);
     let mut body = m.clone();
     body.insert("version".to_string(), json!(version));
     let mut sub = Submission::new(&model, &prompt, Value::Object(body));
-    sub.media = media_for(&model);
+    sub.media = media;
+    sub.shape = shape;
     sub.seconds = seconds;
     sub.callback_url = webhook;
     sub.aux = filter.join(",");

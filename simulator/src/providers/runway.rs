@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::http::{self, SimRequest};
+use crate::media::Shape;
 use crate::state::{Outcome, Phase, Sim, Task};
 use crate::util;
 
@@ -44,7 +45,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
     if let (&Method::GET, ["output", file]) = (&req.method, segs.as_slice()) {
         let id = file.strip_suffix(".mp4").unwrap_or(file);
         return match super::output(sim, P, id) {
-            Ok(t) => super::serve(sim, P, t.media, &t.id, t.seconds),
+            Ok(t) => super::serve_output(sim, P, &t, t.media).await,
             Err(_) => http::raw(StatusCode::FORBIDDEN, "text/plain", b"Forbidden".to_vec()),
         };
     }
@@ -141,8 +142,11 @@ async fn submit(sim: &Sim, req: &SimRequest, kind: &str) -> Response {
         Ok(v) => v,
         Err(f) => return reject(sim, P, &f),
     };
+    // `ratio` is the frame in pixels (`1280:720`)
+    let shape = Shape::video_aspect(super::str_field(&m, "ratio"), 720, 24);
     let mut sub = Submission::new(&model, &prompt, Value::Object(m));
     sub.seconds = seconds;
+    sub.shape = shape;
     sub.aux = kind.to_string();
     sub.ttl_ms = 24 * 3600 * 1000;
     match admit(sim, P, req, sub).await {

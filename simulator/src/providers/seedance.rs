@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
+use crate::media::{self, Shape};
 use crate::state::{Outcome, Phase, Sim, Task};
 
 const P: Provider = Provider::Seedance;
@@ -57,7 +58,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
     if let (&Method::GET, ["outputs", file]) = (&req.method, segs.as_slice()) {
         let id = file.strip_suffix(".mp4").unwrap_or(file);
         return match super::output(sim, P, id) {
-            Ok(t) => super::serve(sim, P, t.media, &t.id, t.seconds),
+            Ok(t) => super::serve_output(sim, P, &t, t.media).await,
             Err(_) => http::raw(
                 StatusCode::FORBIDDEN,
                 "text/plain",
@@ -178,6 +179,30 @@ fn validate(m: &Map<String, Value>) -> Result<(String, String, f64), Failure> {
     Ok((model, text, seconds))
 }
 
+/// The frame and rate: `ratio` (default 16:9; `adaptive` follows the image, taken as 16:9),
+/// `resolution` (default 720p) and `framespersecond` (24), from the body or the prompt's
+/// `--ratio`/`--rt`, `--resolution`/`--rs` and `--framespersecond`/`--fps` flags
+fn shape(m: &Map<String, Value>, text: &str) -> Shape {
+    let field = |key: &str, flags: &[&str]| -> Option<String> {
+        m.get(key)
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .or_else(|| text_flag(text, flags).map(str::to_string))
+    };
+    let short = field("resolution", &["--rs", "--resolution"])
+        .as_deref()
+        .and_then(media::resolution)
+        .unwrap_or(720);
+    let fps = field("framespersecond", &["--fps", "--framespersecond"])
+        .and_then(|f| f.parse::<u32>().ok())
+        .unwrap_or(24);
+    let ratio = field("ratio", &["--ratio", "--rt"]);
+    Shape::video_aspect(ratio.as_deref(), short, fps)
+}
+
 async fn submit(sim: &Sim, req: &SimRequest) -> Response {
     let m = match req.json_object() {
         Ok(m) => m,
@@ -193,8 +218,10 @@ async fn submit(sim: &Sim, req: &SimRequest) -> Response {
         Ok(u) => u,
         Err(f) => return reject(sim, P, &f),
     };
+    let shape = shape(&m, &prompt);
     let mut sub = Submission::new(&model, &prompt, Value::Object(m));
     sub.seconds = seconds;
+    sub.shape = shape;
     sub.callback_url = callback;
     sub.ttl_ms = 24 * 3600 * 1000;
     match admit(sim, P, req, sub).await {
@@ -237,7 +264,7 @@ fn task_object(sim: &Sim, t: &Task, phase: Phase) -> Value {
         "resolution": field("resolution", &["--rs", "--resolution"], json!("720p")),
         "ratio": field("ratio", &["--ratio", "--rt"], json!("16:9")),
         "duration": t.seconds,
-        "framespersecond": 24,
+        "framespersecond": t.shape.fps,
     });
     match status {
         "succeeded" => {

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{Outgoing, Signer};
 use crate::http::{self, SimRequest};
-use crate::media::MediaKind;
+use crate::media::{MediaKind, Shape};
 use crate::signing::SORA_WEBHOOK_SECRET;
 use crate::state::{Outcome, Phase, Sim, Task, Unavailable};
 use crate::util;
@@ -84,7 +84,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
             Err(Some(r)) => r,
             Err(None) => reject(sim, P, &missing(id)),
         },
-        (&Method::GET, ["v1", "videos", id, "content"]) => content(sim, &req, id),
+        (&Method::GET, ["v1", "videos", id, "content"]) => content(sim, &req, id).await,
         _ => reject(
             sim,
             P,
@@ -179,9 +179,13 @@ async fn submit(sim: &Sim, req: &SimRequest) -> Response {
         Ok(v) => v,
         Err(f) => return reject(sim, P, &f),
     };
+    // `size` is the frame in pixels (default 720x1280)
+    let size = super::str_field(&m, "size").unwrap_or("720x1280");
+    let shape = Shape::video_aspect(Some(size), 720, 24);
     let mut sub = Submission::new(&model, &prompt, Value::Object(m));
     sub.seconds = seconds;
     sub.media = MediaKind::Video;
+    sub.shape = shape;
     sub.ttl_ms = 3600 * 1000;
     match admit(sim, P, req, sub).await {
         Ok(Admission::New(t) | Admission::Replay(t)) => {
@@ -237,7 +241,7 @@ fn video(t: &Task, phase: Phase, now: Instant) -> Value {
     })
 }
 
-fn content(sim: &Sim, req: &SimRequest, id: &str) -> Response {
+async fn content(sim: &Sim, req: &SimRequest, id: &str) -> Response {
     let variant = req.query("variant").unwrap_or("video");
     let kind = match variant {
         "video" => MediaKind::Video,
@@ -251,7 +255,7 @@ fn content(sim: &Sim, req: &SimRequest, id: &str) -> Response {
         }
     };
     match super::output(sim, P, id) {
-        Ok(t) => super::serve(sim, P, kind, &format!("{}:{variant}", t.id), t.seconds),
+        Ok(t) => super::serve_output(sim, P, &t, kind).await,
         Err(None) => reject(sim, P, &missing(id)),
         Err(Some(Unavailable::NotReady)) => reject(
             sim,

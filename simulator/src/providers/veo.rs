@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::{Admission, Failure, Provider, Submission, admit, loose_number, reject};
 use crate::http::{self, SimRequest};
+use crate::media::{self, Shape};
 use crate::state::{Outcome, Phase, Sim, Task, Unavailable};
 
 const P: Provider = Provider::Veo;
@@ -88,7 +89,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
         },
         (&Method::GET, ["v1beta", "models", model, "operations", id]) => poll(sim, &req, model, id),
         (&Method::GET, ["v1beta", "files", file]) => match file.strip_suffix(":download") {
-            Some(id) => download(sim, id),
+            Some(id) => download(sim, id).await,
             None => reject(sim, P, &not_found(&req)),
         },
         _ => reject(sim, P, &not_found(&req)),
@@ -184,8 +185,15 @@ async fn submit(sim: &Sim, req: &SimRequest, model: &str) -> Response {
         Ok(v) => v,
         Err(f) => return reject(sim, P, &f),
     };
+    let params = body.get("parameters");
+    let param = |k: &str| params.and_then(|p| p.get(k)).and_then(Value::as_str);
+    let short = param("resolution")
+        .and_then(media::resolution)
+        .unwrap_or(720);
+    let shape = Shape::video_aspect(param("aspectRatio"), short, 24);
     let mut sub = Submission::new(model, &prompt, body);
     sub.seconds = seconds;
+    sub.shape = shape;
     sub.ttl_ms = 2 * 24 * 3600 * 1000;
     match admit(sim, P, req, sub).await {
         Ok(Admission::New(t) | Admission::Replay(t)) => {
@@ -241,9 +249,9 @@ fn poll(sim: &Sim, req: &SimRequest, model: &str, id: &str) -> Response {
     )
 }
 
-fn download(sim: &Sim, id: &str) -> Response {
+async fn download(sim: &Sim, id: &str) -> Response {
     match super::output(sim, P, id) {
-        Ok(t) => super::serve(sim, P, t.media, &t.id, t.seconds),
+        Ok(t) => super::serve_output(sim, P, &t, t.media).await,
         Err(Some(Unavailable::NotReady)) => reject(
             sim,
             P,
