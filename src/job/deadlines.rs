@@ -147,7 +147,8 @@ pub fn delivery(kind: ProviderKind) -> Delivery {
         | ProviderKind::ElevenLabs
         | ProviderKind::MinimaxMusic
         | ProviderKind::Replicate
-        | ProviderKind::Assembler => Delivery::Callback,
+        | ProviderKind::Assembler
+        | ProviderKind::Shotstack => Delivery::Callback,
     }
 }
 

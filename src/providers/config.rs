@@ -2,7 +2,8 @@
 //! stays pure.
 //!
 //! Keys (with `P` = [`ProviderKind::as_str`] upper-cased: `VEO`, `SORA`, `KLING`, `RUNWAY`, `FAL`,
-//! `LUMA`, `SEEDANCE`, `HAILUO`, `BFL`, `ELEVENLABS`, `MINIMAX_MUSIC`, `REPLICATE`, `ASSEMBLER`):
+//! `LUMA`, `SEEDANCE`, `HAILUO`, `BFL`, `ELEVENLABS`, `MINIMAX_MUSIC`, `REPLICATE`, `ASSEMBLER`,
+//! `SHOTSTACK`):
 //!
 //! | key | meaning |
 //! |---|---|
@@ -132,6 +133,9 @@ pub fn default_base_url(kind: ProviderKind) -> Option<&'static str> {
         ProviderKind::Bfl => "https://api.bfl.ai",
         ProviderKind::ElevenLabs => "https://api.elevenlabs.io",
         ProviderKind::Replicate => "https://api.replicate.com",
+        // The Edit API's production stage; `SHOTSTACK_BASE_URL=https://api.shotstack.io/edit/stage`
+        // selects the watermarked sandbox (the adapter's paths follow the version)
+        ProviderKind::Shotstack => "https://api.shotstack.io/edit/v1",
         ProviderKind::Assembler => return None,
     })
 }
@@ -166,6 +170,7 @@ pub fn dev_credentials(
             Some("whsec_c2ltLXJlcGxpY2F0ZS13ZWJob29rLXNlY3JldC0wMDA="),
         ),
         ProviderKind::Assembler => ("sim-assembler-key", None, None),
+        ProviderKind::Shotstack => ("sim-shotstack-key", None, None),
     }
 }
 

@@ -34,11 +34,13 @@ pub enum ProviderKind {
     Replicate,
     /// Our assembler service: timeline in, master and variants out
     Assembler,
+    /// Shotstack's Edit API, the fallback assembly route: timeline in, master and poster out
+    Shotstack,
 }
 
 impl ProviderKind {
     /// Every provider
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Veo,
         Self::Sora,
         Self::Kling,
@@ -52,6 +54,7 @@ impl ProviderKind {
         Self::MinimaxMusic,
         Self::Replicate,
         Self::Assembler,
+        Self::Shotstack,
     ];
 
     /// The path segment used in callback routes (`/v1/callbacks/{provider}/...`) and config keys
@@ -70,6 +73,7 @@ impl ProviderKind {
             Self::MinimaxMusic => "minimax_music",
             Self::Replicate => "replicate",
             Self::Assembler => "assembler",
+            Self::Shotstack => "shotstack",
         }
     }
 

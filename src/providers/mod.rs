@@ -20,6 +20,7 @@
 //! | elevenlabs, minimax_music | synchronous | — |
 //! | replicate | `webhook` | Standard Webhooks, and our token |
 //! | assembler | `callback_url` | our URL token |
+//! | shotstack | `callback` (render id and status only), then poll | our URL token |
 
 pub mod adapter;
 pub mod config;
@@ -44,6 +45,7 @@ pub mod minimax_music;
 pub mod replicate;
 pub mod runway;
 pub mod seedance;
+pub mod shotstack;
 pub mod sora;
 pub mod veo;
 
@@ -74,5 +76,6 @@ pub fn adapter(kind: ProviderKind) -> &'static dyn Adapter {
         ProviderKind::MinimaxMusic => &minimax_music::MinimaxMusic,
         ProviderKind::Replicate => &replicate::Replicate,
         ProviderKind::Assembler => &assembler::Assembler,
+        ProviderKind::Shotstack => &shotstack::Shotstack,
     }
 }

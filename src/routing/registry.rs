@@ -124,11 +124,11 @@ impl Registry {
 
     /// The newest registry this build ships
     pub fn builtin() -> Self {
-        builtin_v2()
+        builtin_v3()
     }
 
     /// The newest built-in version
-    pub const LATEST_VERSION: u32 = 2;
+    pub const LATEST_VERSION: u32 = 3;
 
     /// A built-in registry by version, so a job in flight keeps routing (and falling back) with
     /// the version it started with even after the build ships a newer one
@@ -136,6 +136,7 @@ impl Registry {
         match version {
             1 => Some(builtin_v1()),
             2 => Some(builtin_v2()),
+            3 => Some(builtin_v3()),
             _ => None,
         }
     }
@@ -245,6 +246,43 @@ fn video(
         continuity,
         flag: None,
     }
+}
+
+/// Version 3: Shotstack's Edit API as a second assembly model, so a job whose assembly fails on
+/// our assembler (or finds it down) falls back to it. It makes the master and a poster only (no
+/// variants, no captions: `src/providers/shotstack.rs`), so its quality prior sits well below our
+/// assembler's and Ra only reaches it by fallback.
+///
+/// - Price: Shotstack bills one credit per rendered minute, counted by the second, whatever the
+///   resolution (<https://help.shotstack.io/en/articles/8580225-general-faq>); a credit costs
+///   $0.20 on the subscription plan and $0.30 pay-as-you-go (secondary, 2026:
+///   <https://raw.githubusercontent.com/api-evangelist/shotstack/refs/heads/main/plans/shotstack-plans-pricing.yml>,
+///   citing <https://shotstack.io/pricing/>). We take the subscription rate: $0.20/60 per second.
+/// - Latency: "approximately 10 seconds for a 30-second video" of rendering
+///   (<https://shotstack.io/docs/guide/architecting-an-application/guidelines>), plus queueing
+///   and fetching every source from R2; our estimate is 30 s median, 120 s at p95.
+/// - Frames: `aspectRatio` 16:9, 9:16 and 1:1 (also 4:5 and 4:3, which we do not plan).
+fn builtin_v3() -> Registry {
+    use AspectRatio::{Landscape as L, Portrait as P, Square as S};
+    let mut registry = builtin_v2();
+    registry.version = 3;
+    registry.models.push(ModelSpec {
+        id: ModelId("shotstack-edit".into()),
+        provider: ProviderKind::Shotstack,
+        provider_model: "edit-v1".into(),
+        capability: Capability::Assembly,
+        quality: BTreeMap::new(),
+        default_quality: 0.8,
+        pricing: Pricing::PerSecond { usd: 0.20 / 60.0 },
+        latency_p50_ms: 30_000,
+        latency_p95_ms: 120_000,
+        max_duration_s: 0.0,
+        aspects: vec![L, P, S],
+        concurrency: 2,
+        continuity: false,
+        flag: None,
+    });
+    registry
 }
 
 /// Version 2: Wan 2.2 opens to 10% of creators; the Runway and Pika priors are corrected down for

@@ -18,6 +18,7 @@ mod registry;
 mod replicate;
 mod runway;
 mod seedance;
+mod shotstack;
 mod signature;
 mod sora;
 mod veo;

@@ -125,6 +125,7 @@ fn deliveries_and_cancels_per_provider() {
         (ProviderKind::MinimaxMusic, Sync, false),
         (ProviderKind::Replicate, Callback, true),
         (ProviderKind::Assembler, Callback, true),
+        (ProviderKind::Shotstack, Callback, false),
     ];
     assert_eq!(expected.len(), ProviderKind::ALL.len());
     for (kind, delivery, cancels) in expected {

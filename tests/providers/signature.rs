@@ -199,15 +199,34 @@ fn callback_token_round_trip_and_fencing() {
     let secret = Secret::new("k");
     let (job, stage) = ids();
     let exp = NOW.plus(Millis::from_secs(3600));
-    let token = callback_token(&secret, &job, &stage, Attempt(2), exp);
+    let token = callback_token(&secret, ProviderKind::Kling, &job, &stage, Attempt(2), exp);
     assert!(
         token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     );
-    verify_callback_token(&secret, &job, &stage, Attempt(2), exp, &token, NOW).unwrap();
+    verify_callback_token(
+        &secret,
+        ProviderKind::Kling,
+        &job,
+        &stage,
+        Attempt(2),
+        exp,
+        &token,
+        NOW,
+    )
+    .unwrap();
     let other = |job: &JobId, stage: &StageId, attempt, exp, secret: &Secret| {
-        verify_callback_token(secret, job, stage, attempt, exp, &token, NOW)
+        verify_callback_token(
+            secret,
+            ProviderKind::Kling,
+            job,
+            stage,
+            attempt,
+            exp,
+            &token,
+            NOW,
+        )
     };
     assert_eq!(
         other(&job, &stage, Attempt(3), exp, &secret),
@@ -241,8 +260,31 @@ fn callback_token_round_trip_and_fencing() {
         other(&job, &stage, Attempt(2), exp, &Secret::new("k2")),
         Err(SignatureError::Mismatch)
     );
+    // The provider is part of what the token signs.
     assert_eq!(
-        verify_callback_token(&secret, &job, &stage, Attempt(2), exp, "not base64!", NOW),
+        verify_callback_token(
+            &secret,
+            ProviderKind::Luma,
+            &job,
+            &stage,
+            Attempt(2),
+            exp,
+            &token,
+            NOW
+        ),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        verify_callback_token(
+            &secret,
+            ProviderKind::Kling,
+            &job,
+            &stage,
+            Attempt(2),
+            exp,
+            "not base64!",
+            NOW
+        ),
         Err(SignatureError::Mismatch)
     );
 }
@@ -252,11 +294,30 @@ fn callback_token_expires() {
     let secret = Secret::new("k");
     let (job, stage) = ids();
     let exp = NOW.plus(Millis::from_secs(60));
-    let token = callback_token(&secret, &job, &stage, Attempt(1), exp);
-    verify_callback_token(&secret, &job, &stage, Attempt(1), exp, &token, exp).unwrap();
+    let token = callback_token(&secret, ProviderKind::Kling, &job, &stage, Attempt(1), exp);
+    verify_callback_token(
+        &secret,
+        ProviderKind::Kling,
+        &job,
+        &stage,
+        Attempt(1),
+        exp,
+        &token,
+        exp,
+    )
+    .unwrap();
     let later = exp.plus(Millis::from_secs(1));
     assert_eq!(
-        verify_callback_token(&secret, &job, &stage, Attempt(1), exp, &token, later),
+        verify_callback_token(
+            &secret,
+            ProviderKind::Kling,
+            &job,
+            &stage,
+            Attempt(1),
+            exp,
+            &token,
+            later
+        ),
         Err(SignatureError::Expired)
     );
 }
@@ -308,4 +369,84 @@ fn callback_url_parse_rejects_other_urls() {
             "{bad}"
         );
     }
+}
+
+/// The URL of `kind`'s callback for the test attempt, its provider segment rewritten to `to`
+fn rewritten(kind: ProviderKind, to: ProviderKind, secret: &Secret, exp: Timestamp) -> String {
+    let (job, stage) = ids();
+    let url = callback_url(
+        "https://render.example.test",
+        kind,
+        &job,
+        &stage,
+        Attempt(2),
+        exp,
+        secret,
+    );
+    url.replace(
+        &format!("/v1/callbacks/{kind}/"),
+        &format!("/v1/callbacks/{to}/"),
+    )
+}
+
+#[test]
+fn a_token_minted_for_one_provider_fails_under_another() {
+    let secret = Secret::new("k");
+    let exp = NOW.plus(Millis::from_secs(3600));
+    for from in ProviderKind::ALL {
+        for to in ProviderKind::ALL {
+            let url = rewritten(from, to, &secret, exp);
+            let route = parse_callback_url(&url).unwrap();
+            assert_eq!(route.provider, to);
+            let verdict = route.verify(&secret, NOW);
+            if from == to {
+                assert_eq!(verdict, Ok(()), "{from}");
+            } else {
+                assert_eq!(verdict, Err(SignatureError::Mismatch), "{from} as {to}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_leaked_fal_url_rewritten_to_kling_is_refused_by_the_kling_adapter() {
+    use studio::providers::{HttpRequest, Method, VerifyContext, adapter};
+    let secret = crate::support::callback_secret();
+    let exp = NOW.plus(Millis::from_secs(3600));
+    let ctx = VerifyContext {
+        now: NOW,
+        callback_secret: &secret,
+        fal_jwks: None,
+    };
+    let kling = ProviderKind::Kling;
+    let cfg = crate::support::cfg(kling);
+    let request = |url: String| HttpRequest {
+        method: Method::Post,
+        url,
+        headers: vec![],
+        body: br#"{"task_id":"t","task_status":"succeed"}"#.to_vec(),
+    };
+    for leaked in [
+        ProviderKind::FalPika,
+        ProviderKind::Bfl,
+        ProviderKind::Replicate,
+    ] {
+        let forged = request(rewritten(leaked, kling, &secret, exp));
+        assert_eq!(
+            adapter(kling).verify_callback(&forged, &cfg, &ctx),
+            Err(SignatureError::Mismatch),
+            "{leaked}"
+        );
+    }
+    // Kling's own URL still passes, and still expires.
+    let own = request(rewritten(kling, kling, &secret, exp));
+    adapter(kling).verify_callback(&own, &cfg, &ctx).unwrap();
+    let late = VerifyContext {
+        now: exp.plus(Millis::from_secs(1)),
+        ..ctx
+    };
+    assert_eq!(
+        adapter(kling).verify_callback(&own, &cfg, &late),
+        Err(SignatureError::Expired)
+    );
 }

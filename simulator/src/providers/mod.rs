@@ -5,7 +5,6 @@
 //! [`Task`]. Polls read the task's phase from the clock; callbacks are scheduled by
 //! [`crate::delivery::spawn_lifecycle`] and built by the module's `callback` function.
 
-pub mod assembler;
 pub mod bfl;
 pub mod elevenlabs;
 pub mod fal;
@@ -16,6 +15,7 @@ pub mod minimax_music;
 pub mod replicate;
 pub mod runway;
 pub mod seedance;
+pub mod shotstack;
 pub mod sora;
 pub mod veo;
 
@@ -60,8 +60,8 @@ pub enum Provider {
     MinimaxMusic,
     /// Replicate predictions
     Replicate,
-    /// Our assembler service
-    Assembler,
+    /// Shotstack's Edit API (the fallback assembly route)
+    Shotstack,
 }
 
 impl Provider {
@@ -79,7 +79,7 @@ impl Provider {
         Self::Elevenlabs,
         Self::MinimaxMusic,
         Self::Replicate,
-        Self::Assembler,
+        Self::Shotstack,
     ];
 
     /// The path prefix and config key
@@ -97,7 +97,7 @@ impl Provider {
             Self::Elevenlabs => "elevenlabs",
             Self::MinimaxMusic => "minimax_music",
             Self::Replicate => "replicate",
-            Self::Assembler => "assembler",
+            Self::Shotstack => "shotstack",
         }
     }
 
@@ -113,7 +113,7 @@ impl Provider {
                 &[Phase::Running, Phase::Done]
             }
             Self::Replicate => &[Phase::Queued, Phase::Running, Phase::Done],
-            Self::Sora | Self::Fal | Self::Bfl | Self::Assembler => &[Phase::Done],
+            Self::Sora | Self::Fal | Self::Bfl | Self::Shotstack => &[Phase::Done],
             Self::Veo | Self::Runway | Self::Elevenlabs | Self::MinimaxMusic => &[],
         }
     }
@@ -124,7 +124,7 @@ impl Provider {
             Self::Veo => util::base36(a, 12),
             Self::Sora => format!("video_{a:016x}{b:016x}"),
             Self::Kling | Self::Hailuo => util::numeric_id(a, 18),
-            Self::Runway | Self::Fal | Self::Luma | Self::Bfl => util::uuid(a, b),
+            Self::Runway | Self::Fal | Self::Luma | Self::Bfl | Self::Shotstack => util::uuid(a, b),
             Self::Seedance => {
                 let stamp: String = util::rfc3339(util::now_unix_ms())
                     .chars()
@@ -136,7 +136,6 @@ impl Provider {
             Self::Elevenlabs => util::base36(a, 20),
             Self::MinimaxMusic => format!("{a:016x}{b:016x}"),
             Self::Replicate => util::base36(a, 26),
-            Self::Assembler => format!("asm_{a:016x}"),
         }
     }
 }
@@ -156,7 +155,7 @@ pub async fn handle(sim: &Sim, p: Provider, req: SimRequest) -> Response {
         Provider::Elevenlabs => elevenlabs::handle(sim, req).await,
         Provider::MinimaxMusic => minimax_music::handle(sim, req).await,
         Provider::Replicate => replicate::handle(sim, req).await,
-        Provider::Assembler => assembler::handle(sim, req).await,
+        Provider::Shotstack => shotstack::handle(sim, req).await,
     }
 }
 
@@ -171,7 +170,7 @@ pub fn callback(sim: &Sim, task: &Task, phase: Phase) -> Option<Outgoing> {
         Provider::Hailuo => hailuo::callback(sim, task, phase),
         Provider::Bfl => bfl::callback(sim, task, phase),
         Provider::Replicate => replicate::callback(sim, task, phase),
-        Provider::Assembler => assembler::callback(sim, task, phase),
+        Provider::Shotstack => shotstack::callback(sim, task, phase),
         Provider::Veo | Provider::Runway | Provider::Elevenlabs | Provider::MinimaxMusic => None,
     }
 }
@@ -262,7 +261,7 @@ pub fn reject(sim: &Sim, p: Provider, f: &Failure) -> Response {
         Provider::Bfl => bfl::error(f),
         Provider::Elevenlabs => elevenlabs::error(f),
         Provider::Replicate => replicate::error(f),
-        Provider::Assembler => assembler::error(f),
+        Provider::Shotstack => shotstack::error(f),
     };
     let r = http::json(status, &body);
     if *f == Failure::RateLimited {
