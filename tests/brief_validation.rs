@@ -258,3 +258,27 @@ fn a_total_far_from_the_target_gets_a_note_within_twenty_percent_does_not() {
     assert!(warnings_after(|v| v["pacing"]["target_duration_s"] = json!(70)).is_empty());
     assert!(warnings_after(|v| v["pacing"]["target_duration_s"] = json!(52)).is_empty());
 }
+
+#[test]
+fn captions_of_the_wrong_shape_are_named() {
+    // Found by tests/fuzz_brief.rs: the schema walk did not know `captions`, so these refusals
+    // named no field.
+    assert_eq!(
+        field_of(|v| v["captions"] = json!({"burn": 1})),
+        "captions.burn"
+    );
+    assert_eq!(
+        field_of(|v| v["captions"] = json!({"burn": true, "x": 1})),
+        "captions"
+    );
+    assert_eq!(field_of(|v| v["captions"] = json!("yes")), "captions");
+    let mut v = example();
+    v["captions"] = json!({"burn": true});
+    assert!(
+        parse_brief(v.to_string().as_bytes())
+            .unwrap()
+            .brief
+            .captions
+            .burn
+    );
+}

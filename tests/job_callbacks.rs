@@ -7,8 +7,9 @@ mod common;
 use common::{T0, World, created, example_brief};
 use studio::ids::{Attempt, DeliveryId, JobId, ProviderRef, StageId};
 use studio::job::{Effect, Input, JobError, JobStatus, StageState};
+use studio::journal::Actor;
 use studio::memory::MemoryContext;
-use studio::providers::{Output, ProviderError, ProviderStatus};
+use studio::providers::{Output, ProviderError, ProviderKind, ProviderStatus};
 use studio::time::{Millis, Timestamp};
 
 const KF: &str = "s01.keyframe";
@@ -279,4 +280,61 @@ fn a_callback_touches_one_stage_row_and_the_header() {
     assert!(!changes.spec);
     let _ = T0;
     let _: Timestamp = w.now;
+}
+
+fn callback(provider: ProviderKind, stage: &str, attempt: u32, dlv: &str) -> Input {
+    Input::Callback {
+        provider,
+        stage: sid(stage),
+        attempt: Attempt(attempt),
+        status: succeeded(),
+        delivery_id: Some(DeliveryId(dlv.into())),
+    }
+}
+
+#[test]
+fn a_callback_on_another_providers_route_is_refused_and_changes_nothing() {
+    let mut w = rendering();
+    w.poke(accepted(KF, 1, "t1"));
+    let runs_on = w.job.attempt_provider(&sid(KF), Attempt(1)).unwrap();
+    let model = &w.stage(KF).attempts[0].model;
+    assert_eq!(
+        Some(runs_on),
+        w.job.spec().registry.get(model).map(|m| m.provider)
+    );
+    let before = w.job.clone();
+    let view = w.job.view();
+    let journal = w.journal.len();
+    for other in ProviderKind::ALL.into_iter().filter(|p| *p != runs_on) {
+        let err = w
+            .deliver(
+                Actor::Provider { provider: other },
+                callback(other, KF, 1, "d1"),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            JobError::WrongProvider {
+                stage: sid(KF),
+                attempt: Attempt(1),
+                expected: runs_on,
+                got: other,
+            }
+        );
+    }
+    assert!(w.job == before, "a refused callback changed the job");
+    assert_eq!(w.job.view(), view);
+    assert!(w.job.take_changes().is_empty());
+    assert_eq!(w.journal.len(), journal, "a refused callback was journaled");
+    // Its delivery id was not taken either: the provider's own callback still counts.
+    let (fx, _) = w.poke(callback(runs_on, KF, 1, "d1"));
+    assert_store_then_next_keyframe(&fx);
+    w.assert_noop(callback(runs_on, KF, 1, "d1"));
+    // An attempt never made has no provider to compare: fenced off as before, and journaled.
+    let other = ProviderKind::ALL
+        .into_iter()
+        .find(|p| *p != runs_on)
+        .unwrap();
+    w.assert_noop(callback(other, KF, 3, "future"));
+    w.assert_replays();
 }

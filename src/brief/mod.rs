@@ -2,8 +2,10 @@
 //!
 //! [`types`] holds the wire shape (serde), [`validate`] turns a raw JSON body into a checked
 //! [`Brief`] or a [`BriefError`] that names the offending field (`shots[3].duration_s`), and
-//! collects Ra's pacing push-back as [`PacingWarning`]s, which never block a render.
+//! collects Ra's pacing push-back as [`PacingWarning`]s, which never block a render; [`limits`]
+//! holds every size limit of a brief.
 
+pub mod limits;
 pub mod types;
 pub mod validate;
 

@@ -228,4 +228,16 @@ pub struct Brief {
     /// Where status changes are POSTed (signed)
     #[serde(default)]
     pub webhook_url: Option<String>,
+    /// How captions are delivered (a WebVTT file always comes with the outputs)
+    #[serde(default)]
+    pub captions: Captions,
+}
+
+/// Caption options of a brief
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Captions {
+    /// Burn the captions into every video output, not only deliver the WebVTT file
+    #[serde(default)]
+    pub burn: bool,
 }

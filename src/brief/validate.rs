@@ -8,7 +8,9 @@
 //!    `diagnose`, which walks the JSON value along the brief's schema, because serde_json's own
 //!    errors only carry a line and column;
 //! 2. meaning: [`validate_brief`] checks what types cannot say (unique shot ids, known cast ids,
-//!    positive finite durations, a budget, at most [`MAX_SHOTS`] shots, http(s) webhooks).
+//!    positive finite durations, a budget, at most [`MAX_SHOTS`] shots, http(s) webhooks), and
+//!    the size of everything: each text field, each list, each keyframe prompt and the plan's
+//!    text as a whole (the limits are in [`super::limits`]; lengths count characters).
 //!
 //! Ra's pacing push-back ([`PacingWarning`]) comes from [`pacing`] and never blocks a render.
 
@@ -19,19 +21,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::{
+    MAX_CAST, MAX_CAST_DESCRIPTION_CHARS, MAX_CAST_NAME_CHARS, MAX_CAST_PER_SHOT,
+    MAX_DIALOGUE_LINE_CHARS, MAX_FORMAT_CHARS, MAX_KEYFRAME_PROMPT_CHARS, MAX_LOGLINE_CHARS,
+    MAX_PLAN_TEXT_CHARS, MAX_PLATFORMS, MAX_PROMPT_CHARS, MAX_QUOTED_MESSAGE_CHARS,
+    MAX_SCORE_MOOD_CHARS, MAX_VOICE_CHARS, MAX_VOICEOVER_TEXT_CHARS, MAX_WEBHOOK_URL_CHARS,
+    keyframe_prompt_chars, plan_text_chars,
+};
 use super::types::Brief;
 
+pub use super::limits::{MAX_DEADLINE_S, MAX_ID_LEN, MAX_SHOT_DURATION_S, MAX_SHOTS};
 pub use pacing::{PacingWarning, pacing_warnings};
-
-/// The most shots one brief may have
-pub const MAX_SHOTS: usize = 1000;
-/// The longest a single shot may be, seconds (no model renders more in one call; this only
-/// rejects absurd values, routing decides what a model can do)
-pub const MAX_SHOT_DURATION_S: f64 = 300.0;
-/// The longest deadline a brief may ask for, seconds (7 days)
-pub const MAX_DEADLINE_S: u64 = 7 * 24 * 3600;
-/// The longest id (shot or cast) accepted; ids end up in stage ids and R2 keys
-pub const MAX_ID_LEN: usize = 64;
 
 /// Why a brief was refused; every variant but `Syntax` names the field (`shots[3].duration_s`)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -96,6 +96,14 @@ impl BriefError {
     }
 }
 
+/// `message`, cut to [`MAX_QUOTED_MESSAGE_CHARS`] characters (with `...` when cut)
+pub(crate) fn clipped(message: String) -> String {
+    match message.char_indices().nth(MAX_QUOTED_MESSAGE_CHARS) {
+        Some((at, _)) => format!("{}...", &message[..at]),
+        None => message,
+    }
+}
+
 /// A brief that passed validation, with Ra's pacing notes
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidatedBrief {
@@ -109,14 +117,14 @@ pub struct ValidatedBrief {
 pub fn parse_brief(json: &[u8]) -> Result<ValidatedBrief, BriefError> {
     let value: serde_json::Value =
         serde_json::from_slice(json).map_err(|e| BriefError::Syntax {
-            message: e.to_string(),
+            message: clipped(e.to_string()),
         })?;
     let brief = match serde_json::from_value::<Brief>(value.clone()) {
         Ok(brief) => brief,
         Err(e) => {
             return Err(diagnose::diagnose(&value).unwrap_or(BriefError::Type {
                 field: String::new(),
-                message: e.to_string(),
+                message: clipped(e.to_string()),
             }));
         }
     };
@@ -137,6 +145,35 @@ fn non_blank(field: &str, s: &str) -> Result<(), BriefError> {
     Ok(())
 }
 
+/// At most `max` characters (Unicode scalar values, not bytes)
+fn at_most(field: &str, s: &str, max: usize) -> Result<(), BriefError> {
+    // Stop counting once over: the answer is the same and a huge field costs no more.
+    let n = s.chars().take(max.saturating_add(1)).count();
+    if n > max {
+        return Err(BriefError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Not blank, and at most `max` characters
+fn text(field: &str, s: &str, max: usize) -> Result<(), BriefError> {
+    non_blank(field, s)?;
+    at_most(field, s, max)
+}
+
+fn at_most_items(field: &str, len: usize, max: usize, what: &str) -> Result<(), BriefError> {
+    if len > max {
+        return Err(BriefError::invalid(
+            field,
+            format!("at most {max} {what}, got {len}"),
+        ));
+    }
+    Ok(())
+}
+
 fn positive_finite(field: &str, v: f64) -> Result<(), BriefError> {
     if !v.is_finite() {
         return Err(BriefError::invalid(field, "must be a finite number"));
@@ -152,13 +189,7 @@ fn positive_finite(field: &str, v: f64) -> Result<(), BriefError> {
 
 /// Ids travel into stage ids (`s04.motion`) and R2 keys, so they stay URL- and key-safe
 fn safe_id(field: &str, id: &str) -> Result<(), BriefError> {
-    non_blank(field, id)?;
-    if id.len() > MAX_ID_LEN {
-        return Err(BriefError::invalid(
-            field,
-            format!("must be at most {MAX_ID_LEN} characters"),
-        ));
-    }
+    text(field, id, MAX_ID_LEN)?;
     if !id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -172,9 +203,9 @@ fn safe_id(field: &str, id: &str) -> Result<(), BriefError> {
 }
 
 fn check(b: &Brief) -> Result<(), BriefError> {
-    non_blank("project_id", b.project_id.as_str())?;
-    non_blank("logline", &b.logline)?;
-    non_blank("format", &b.format)?;
+    text("project_id", b.project_id.as_str(), MAX_ID_LEN)?;
+    text("logline", &b.logline, MAX_LOGLINE_CHARS)?;
+    text("format", &b.format, MAX_FORMAT_CHARS)?;
     if b.deadline_s == 0 {
         return Err(BriefError::invalid(
             "deadline_s",
@@ -194,8 +225,10 @@ fn check(b: &Brief) -> Result<(), BriefError> {
             "name at least one platform",
         ));
     }
+    at_most_items("platforms", b.platforms.len(), MAX_PLATFORMS, "platforms")?;
     positive_finite("pacing.target_duration_s", b.pacing.target_duration_s)?;
 
+    at_most_items("cast", b.cast.len(), MAX_CAST, "cast members")?;
     let mut cast_ids: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, member) in b.cast.iter().enumerate() {
         safe_id(&format!("cast[{i}].id"), &member.id)?;
@@ -205,7 +238,16 @@ fn check(b: &Brief) -> Result<(), BriefError> {
                 format!("duplicate cast id `{}` (first at cast[{first}])", member.id),
             ));
         }
-        non_blank(&format!("cast[{i}].name"), &member.name)?;
+        text(
+            &format!("cast[{i}].name"),
+            &member.name,
+            MAX_CAST_NAME_CHARS,
+        )?;
+        at_most(
+            &format!("cast[{i}].description"),
+            &member.description,
+            MAX_CAST_DESCRIPTION_CHARS,
+        )?;
     }
 
     if b.shots.is_empty() {
@@ -230,7 +272,7 @@ fn check(b: &Brief) -> Result<(), BriefError> {
                 format!("duplicate shot id `{}` (first at shots[{first}])", shot.id),
             ));
         }
-        non_blank(&at("prompt"), &shot.prompt)?;
+        text(&at("prompt"), &shot.prompt, MAX_PROMPT_CHARS)?;
         positive_finite(&at("duration_s"), shot.duration_s)?;
         if shot.duration_s > MAX_SHOT_DURATION_S {
             return Err(BriefError::invalid(
@@ -241,32 +283,72 @@ fn check(b: &Brief) -> Result<(), BriefError> {
                 ),
             ));
         }
+        at_most_items(
+            &at("cast"),
+            shot.cast.len(),
+            MAX_CAST_PER_SHOT,
+            "cast members per shot",
+        )?;
         for (j, member) in shot.cast.iter().enumerate() {
+            at_most(&format!("shots[{i}].cast[{j}]"), member, MAX_ID_LEN)?;
             if !cast_ids.contains_key(member.as_str()) {
                 return Err(BriefError::invalid(
                     format!("shots[{i}].cast[{j}]"),
                     format!("`{member}` is not in the brief's cast"),
                 ));
             }
+            // A repeat would only repeat the member's description in the prompt: refused rather
+            // than silently dropped, so the brief the job keeps is the brief the app sent.
+            if let Some(first) = shot.cast.iter().take(j).position(|m| m == member) {
+                return Err(BriefError::invalid(
+                    format!("shots[{i}].cast[{j}]"),
+                    format!("duplicate cast id `{member}` (first at shots[{i}].cast[{first}])"),
+                ));
+            }
+        }
+        let keyframe = keyframe_prompt_chars(b, shot);
+        if keyframe > MAX_KEYFRAME_PROMPT_CHARS {
+            return Err(BriefError::invalid(
+                at("cast"),
+                format!(
+                    "the keyframe prompt (the prompt, then each cast member's name and \
+                     description) would be {keyframe} characters, at most \
+                     {MAX_KEYFRAME_PROMPT_CHARS}: shorten the prompt or the descriptions, or \
+                     name fewer cast members"
+                ),
+            ));
         }
         if let Some(d) = &shot.dialogue {
+            at_most(&at("dialogue.character"), &d.character, MAX_ID_LEN)?;
             if !cast_ids.contains_key(d.character.as_str()) {
                 return Err(BriefError::invalid(
                     at("dialogue.character"),
                     format!("`{}` is not in the brief's cast", d.character),
                 ));
             }
-            non_blank(&at("dialogue.line"), &d.line)?;
+            text(&at("dialogue.line"), &d.line, MAX_DIALOGUE_LINE_CHARS)?;
         }
     }
 
     if let Some(vo) = &b.voiceover {
-        non_blank("voiceover.text", &vo.text)?;
-        non_blank("voiceover.voice", &vo.voice)?;
+        text("voiceover.text", &vo.text, MAX_VOICEOVER_TEXT_CHARS)?;
+        text("voiceover.voice", &vo.voice, MAX_VOICE_CHARS)?;
     }
     if let Some(score) = &b.score {
-        non_blank("score.mood", &score.mood)?;
+        text("score.mood", &score.mood, MAX_SCORE_MOOD_CHARS)?;
         positive_finite("score.duration_s", score.duration_s)?;
+    }
+    // Every field is within its limit here, so the total is bounded too; checked as a whole
+    // because many shots repeating long cast descriptions add up.
+    let total = plan_text_chars(b);
+    if total > MAX_PLAN_TEXT_CHARS {
+        return Err(BriefError::invalid(
+            "shots",
+            format!(
+                "the plan's prompts and texts would be {total} characters, at most \
+                 {MAX_PLAN_TEXT_CHARS}: shorten prompts or cast descriptions"
+            ),
+        ));
     }
     if let Some(url) = &b.webhook_url {
         check_webhook_url(url)?;
@@ -275,6 +357,7 @@ fn check(b: &Brief) -> Result<(), BriefError> {
 }
 
 fn check_webhook_url(url: &str) -> Result<(), BriefError> {
+    at_most("webhook_url", url, MAX_WEBHOOK_URL_CHARS)?;
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))

@@ -4,7 +4,8 @@
 //! change nothing, because providers and alarms deliver at least once and in any order.
 
 use crate::brief::BriefError;
-use crate::ids::{JobId, StageId};
+use crate::ids::{Attempt, JobId, StageId};
+use crate::providers::ProviderKind;
 
 /// Misuse of the job machine by its shell
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,6 +28,19 @@ pub enum JobError {
         job: JobId,
         /// The stage the input names
         stage: StageId,
+    },
+    /// A callback came in on another provider's route than the provider of the attempt's model
+    /// (a callback URL rewritten to another provider, or a task id of another provider's)
+    #[error("{stage} attempt {attempt} runs on {expected}, not {got}: callback refused")]
+    WrongProvider {
+        /// The stage the callback names
+        stage: StageId,
+        /// The attempt it names
+        attempt: Attempt,
+        /// The provider of the attempt's model
+        expected: ProviderKind,
+        /// The provider of the callback's route
+        got: ProviderKind,
     },
     /// A support action that does not apply to the job as it is (no reason given, an action on
     /// a cancelled job, retrying a done stage, resuming a job that is not paused, a model that

@@ -9,7 +9,7 @@ use super::support::SupportAction;
 use crate::brief::Brief;
 use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ProviderRef, StageId};
 use crate::memory::MemoryContext;
-use crate::providers::{ProviderError, ProviderStatus};
+use crate::providers::{ProviderError, ProviderKind, ProviderStatus};
 use crate::routing::Registry;
 use crate::time::Millis;
 
@@ -64,6 +64,22 @@ pub enum Input {
     /// A status from a callback or a poll
     ProviderUpdate {
         /// The stage (from the callback URL's token or the poll effect)
+        stage: StageId,
+        /// The attempt (same)
+        attempt: Attempt,
+        /// The status, normalised
+        status: ProviderStatus,
+        /// The provider's delivery id (`webhook-id`, ...), to drop replays
+        delivery_id: Option<DeliveryId>,
+    },
+    /// A status from a provider's callback, with the provider whose route it came in on: the
+    /// same as `ProviderUpdate`, but refused ([`JobError::WrongProvider`](super::JobError)) when
+    /// the attempt runs on another provider's model, so a callback rerouted to another provider's
+    /// route (whose signature check it may pass more easily) changes nothing
+    Callback {
+        /// The provider of the callback route (`/v1/callbacks/{provider}/...`)
+        provider: ProviderKind,
+        /// The stage (from the callback URL's token or the provider's task id)
         stage: StageId,
         /// The attempt (same)
         attempt: Attempt,
@@ -145,6 +161,7 @@ impl Input {
             Self::SubmitAccepted { .. } => "submit_accepted",
             Self::SubmitFailed { .. } => "submit_failed",
             Self::ProviderUpdate { .. } => "provider_update",
+            Self::Callback { .. } => "callback",
             Self::PollFailed { .. } => "poll_failed",
             Self::ArtifactStored { .. } => "artifact_stored",
             Self::ArtifactFailed { .. } => "artifact_failed",
@@ -161,6 +178,7 @@ impl Input {
             Self::SubmitAccepted { stage, .. }
             | Self::SubmitFailed { stage, .. }
             | Self::ProviderUpdate { stage, .. }
+            | Self::Callback { stage, .. }
             | Self::PollFailed { stage, .. }
             | Self::ArtifactStored { stage, .. }
             | Self::ArtifactFailed { stage, .. } => Some(stage),

@@ -145,7 +145,8 @@ use self::index::{Index, Positions};
 use self::state::Phase;
 use self::transition::{Outcome, StageEvent, transition};
 use crate::brief::validate_brief;
-use crate::ids::{DeliveryId, ModelId, StageId};
+use crate::ids::{Attempt, DeliveryId, ModelId, StageId};
+use crate::providers::ProviderKind;
 use crate::routing::ModelSpec;
 use crate::time::Timestamp;
 
@@ -393,6 +394,26 @@ impl Job {
                 let ev = StageEvent::Update { attempt, status };
                 self.on_stage(now, &stage, ev, delivery_id, &mut fx)?;
             }
+            Input::Callback {
+                provider,
+                stage,
+                attempt,
+                status,
+                delivery_id,
+            } => {
+                if let Some(expected) = self.attempt_provider(&stage, attempt)
+                    && expected != provider
+                {
+                    return Err(JobError::WrongProvider {
+                        stage,
+                        attempt,
+                        expected,
+                        got: provider,
+                    });
+                }
+                let ev = StageEvent::Update { attempt, status };
+                self.on_stage(now, &stage, ev, delivery_id, &mut fx)?;
+            }
             Input::PollFailed {
                 stage,
                 attempt,
@@ -505,6 +526,17 @@ impl Job {
             .map(|r| (r.spec.id.clone(), r))
             .collect();
         (self.spec, self.header, stages)
+    }
+
+    /// The provider an attempt of a stage runs on (its model's, in the job's registry); `None`
+    /// for an unknown stage or an attempt not made yet
+    pub fn attempt_provider(&self, stage: &StageId, attempt: Attempt) -> Option<ProviderKind> {
+        let record = self
+            .stage(stage)?
+            .attempts
+            .iter()
+            .find(|a| a.attempt == attempt)?;
+        self.model(&record.model).map(|m| m.provider)
     }
 
     fn model(&self, id: &ModelId) -> Option<&ModelSpec> {

@@ -240,7 +240,9 @@ async fn callback(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
     };
     let now = clock::now();
     let input = match cb.event {
-        CallbackEvent::Status { status } => Input::ProviderUpdate {
+        // The core refuses it when the attempt runs on another provider's model.
+        CallbackEvent::Status { status } => Input::Callback {
+            provider: cb.provider,
             stage: cb.stage,
             attempt: cb.attempt,
             status,
@@ -252,6 +254,10 @@ async fn callback(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
             let Some(provider_ref) = cb.provider_ref else {
                 return Response::error("callback names no task", 400);
             };
+            let runs_on = inner.with_job(|j| j.attempt_provider(&cb.stage, cb.attempt));
+            if runs_on.flatten().is_some_and(|p| p != cb.provider) {
+                return Response::error("callback for another provider's attempt", 409);
+            }
             let effects = inner.poll_now(&cb.stage, cb.attempt, provider_ref);
             inner.spawn(effects);
             return Response::from_json(&json!({ "accepted": true }));

@@ -9,8 +9,8 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::BriefError;
-use crate::brief::types::{Energy, OutcomeTarget, Platform, ShotKind};
+use super::{BriefError, clipped};
+use crate::brief::types::{Captions, Energy, OutcomeTarget, Platform, ShotKind};
 
 type Obj = Map<String, Value>;
 
@@ -32,7 +32,7 @@ fn leaf<T: DeserializeOwned>(v: &Value, field: &str) -> Result<(), BriefError> {
         .map(|_| ())
         .map_err(|e| BriefError::Type {
             field: field.to_owned(),
-            message: e.to_string(),
+            message: clipped(e.to_string()),
         })
 }
 
@@ -114,6 +114,13 @@ fn walk_brief(v: &Value) -> Result<(), BriefError> {
         req_leaf::<f64>(score, "score", "duration_s")?;
     }
     opt_leaf::<Option<String>>(o, "", "webhook_url")?;
+    if let Some(captions) = o.get("captions") {
+        if let Some(burn) = captions.as_object().and_then(|c| c.get("burn")) {
+            leaf::<bool>(burn, "captions.burn")?;
+        }
+        // Anything else (not an object, an unknown key) in serde's words
+        leaf::<Captions>(captions, "captions")?;
+    }
     Ok(())
 }
 

@@ -3,12 +3,18 @@
 //!
 //! ```text
 //! {public_base}/v1/callbacks/{provider}/{job}/{stage}/{attempt}?exp={unix s}&token={token}
-//! token = base64url(HMAC-SHA256(CALLBACK_SECRET, "v1\n{job}\n{stage}\n{attempt}\n{exp}"))
+//! token = base64url(HMAC-SHA256(CALLBACK_SECRET,
+//!                               "v2\n{provider}\n{job}\n{stage}\n{attempt}\n{exp}"))
 //! ```
 //!
-//! The token binds the URL to one attempt of one stage and expires, so a leaked URL is good for
-//! nothing else and not forever; the path gives the route everything it needs to find the job.
-//! Ids never contain a newline (they are path segments), so the signed message is unambiguous.
+//! The token binds the URL to one provider and one attempt of one stage and expires, so a leaked
+//! URL is good for nothing else and not forever; the path gives the route everything it needs to
+//! find the job. Binding the provider matters because the route picks the adapter (and so the
+//! signature scheme) from the provider segment: a leaked fal or BFL URL rewritten to
+//! `/v1/callbacks/kling/...` would otherwise pass with the token alone, skipping the provider's
+//! own signature. Ids never contain a newline (they are path segments) and provider names are
+//! fixed words, so the signed message is unambiguous. (`v1` tokens, which did not name the
+//! provider, no longer verify.)
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -30,34 +36,42 @@ pub const DEFAULT_TOKEN_TTL: Millis = Millis::from_secs(48 * 3600);
 
 fn mac_of(
     secret: &Secret,
+    provider: ProviderKind,
     job: &JobId,
     stage: &StageId,
     attempt: Attempt,
     expires_at: Timestamp,
 ) -> Result<HmacSha256, SignatureError> {
     let mut mac = hmac(secret.expose().as_bytes())?;
-    let msg = format!("v1\n{job}\n{stage}\n{attempt}\n{}", expires_at.as_secs());
+    let msg = format!(
+        "v2\n{provider}\n{job}\n{stage}\n{attempt}\n{}",
+        expires_at.as_secs()
+    );
     mac.update(msg.as_bytes());
     Ok(mac)
 }
 
-/// The URL-safe token of one attempt's callback URL; `expires_at` counts in whole seconds. An
-/// empty secret yields an empty token, which never verifies.
+/// The URL-safe token of one attempt's callback URL for `provider`; `expires_at` counts in whole
+/// seconds. An empty secret yields an empty token, which never verifies.
 pub fn callback_token(
     secret: &Secret,
+    provider: ProviderKind,
     job: &JobId,
     stage: &StageId,
     attempt: Attempt,
     expires_at: Timestamp,
 ) -> String {
-    mac_of(secret, job, stage, attempt, expires_at)
+    mac_of(secret, provider, job, stage, attempt, expires_at)
         .map(|mac| URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
         .unwrap_or_default()
 }
 
-/// Checks a token in constant time, then its expiry against `now`
+/// Checks a token in constant time (for the provider the URL names), then its expiry against
+/// `now`
+#[allow(clippy::too_many_arguments)]
 pub fn verify_callback_token(
     secret: &Secret,
+    provider: ProviderKind,
     job: &JobId,
     stage: &StageId,
     attempt: Attempt,
@@ -68,7 +82,7 @@ pub fn verify_callback_token(
     let given = URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| SignatureError::Mismatch)?;
-    mac_of(secret, job, stage, attempt, expires_at)?
+    mac_of(secret, provider, job, stage, attempt, expires_at)?
         .verify_slice(&given)
         .map_err(|_| SignatureError::Mismatch)?;
     if now > Timestamp::from_secs(expires_at.as_secs()) {
@@ -87,7 +101,7 @@ pub fn callback_url(
     expires_at: Timestamp,
     secret: &Secret,
 ) -> String {
-    let token = callback_token(secret, job, stage, attempt, expires_at);
+    let token = callback_token(secret, provider, job, stage, attempt, expires_at);
     format!(
         "{}{CALLBACK_PATH}{}/{}/{}/{attempt}?exp={}&token={token}",
         public_base.trim_end_matches('/'),
@@ -116,17 +130,27 @@ pub struct CallbackRoute {
 }
 
 impl CallbackRoute {
-    /// Verifies the route's token at `now`
+    /// Verifies the route's token at `now`; the token must have been minted for the route's
+    /// provider
     pub fn verify(&self, secret: &Secret, now: Timestamp) -> Result<(), SignatureError> {
         let Self {
+            provider,
             job,
             stage,
             attempt,
             expires_at,
             token,
-            ..
         } = self;
-        verify_callback_token(secret, job, stage, *attempt, *expires_at, token, now)
+        verify_callback_token(
+            secret,
+            *provider,
+            job,
+            stage,
+            *attempt,
+            *expires_at,
+            token,
+            now,
+        )
     }
 }
 
