@@ -1,12 +1,16 @@
 # The two commands a new user needs: `make demo` and `make test`. Every target installs what is
 # missing first (pinned versions, idempotent, quick when everything is there).
-.PHONY: tools worker simulator up down reset demo test lint bench status
+.PHONY: tools system worker simulator assembler up down reset demo test lint bench status
 SHELL := /bin/bash
 
 RUST_SOURCES := $(shell find src actors/src -name '*.rs') Cargo.toml Cargo.lock actors/Cargo.toml
 
 tools:
 	@scripts/install-tools.sh
+
+# ffmpeg, espeak-ng and a font from the system's packages (apt), only where missing.
+system:
+	@scripts/install-system.sh
 
 # The Worker bundle; rebuilt only when a source changed (wrangler's build command calls this too).
 worker: actors/build/index.js
@@ -17,7 +21,10 @@ actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh
 simulator: tools
 	@cargo build --quiet --profile fast -p simulator
 
-up: tools worker simulator
+assembler: tools system
+	@cargo build --quiet --profile fast -p assembler
+
+up: tools system worker simulator assembler
 	@scripts/stack.sh up
 
 down:
@@ -32,7 +39,7 @@ reset: down
 	@echo "  local state wiped"
 
 demo: up
-	@status=0; cargo run --quiet --profile fast -p e2e --bin demo -- examples/brief.json || status=$$?; \
+	@status=0; cargo run --quiet --profile fast -p e2e --bin demo -- examples/brief.json out || status=$$?; \
 	  scripts/stack.sh down; exit $$status
 
 lint: tools
@@ -40,12 +47,12 @@ lint: tools
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 # Native core tests, then end-to-end tests that start their own stack on free loopback ports.
-test: tools worker simulator lint
+test: tools system worker simulator assembler lint
 	cargo test --workspace
 
 # Native benchmarks of the core, then end-to-end figures on the real stack (each prints ratios
 # against a baseline measured in the same run).
-bench: tools worker simulator
+bench: tools system worker simulator assembler
 	cargo bench -p studio
 	cargo run --quiet --profile fast -p e2e --bin bench
 	cargo run --quiet --profile fast -p e2e --bin bench_memory

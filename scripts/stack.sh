@@ -7,10 +7,16 @@ cd "$(dirname "$0")/.."
 
 WORKER_PORT="${WORKER_PORT:-8787}"
 SIM_PORT="${SIM_PORT:-8788}"
+ASSEMBLER_PORT="${ASSEMBLER_PORT:-8789}"
+# Dev renders assemble at preview quality (360p, fast); production defaults to 1080p.
+ASSEMBLY_QUALITY="${ASSEMBLY_QUALITY:-preview}"
 INSPECTOR_PORT="${INSPECTOR_PORT:-9329}"
 PERSIST_DIR="${PERSIST_DIR:-.wrangler/state}"
 RUN_DIR="${RUN_DIR:-.stack}"
 SIM_BIN="${SIM_BIN:-target/fast/simulator}"
+ASSEMBLER_BIN="${ASSEMBLER_BIN:-target/fast/assembler}"
+# The dev credential the Worker presents to the assembler (the core's dev_credentials).
+DEV_ASSEMBLER_KEY=sim-assembler-key
 export WRANGLER_SEND_METRICS=false CI="${CI:-true}"
 
 mkdir -p "$RUN_DIR"
@@ -47,6 +53,15 @@ up() {
       >"$RUN_DIR/sim.log" 2>&1 < /dev/null &
     echo $! >"$RUN_DIR/sim.pid"
   fi
+  if alive "$RUN_DIR/assembler.pid"; then
+    say "assembler already running (pid $(cat "$RUN_DIR/assembler.pid"))"
+  else
+    say "starting assembler on 127.0.0.1:$ASSEMBLER_PORT"
+    ASSEMBLER_LISTEN="127.0.0.1:$ASSEMBLER_PORT" ASSEMBLER_PUBLIC_URL="http://127.0.0.1:$ASSEMBLER_PORT" \
+      ASSEMBLER_API_KEY="$DEV_ASSEMBLER_KEY" ASSEMBLER_DATA_DIR="$PERSIST_DIR/assembler" \
+      setsid "$ASSEMBLER_BIN" >>"$RUN_DIR/assembler.log" 2>&1 < /dev/null &
+    echo $! >"$RUN_DIR/assembler.pid"
+  fi
   if alive "$RUN_DIR/worker.pid"; then
     say "worker already running (pid $(cat "$RUN_DIR/worker.pid"))"
   else
@@ -55,12 +70,14 @@ up() {
     setsid npx wrangler dev --ip 127.0.0.1 --port "$WORKER_PORT" --inspector-port "$INSPECTOR_PORT" \
       --persist-to "$PERSIST_DIR" --show-interactive-dev-session=false \
       --var "SIM_BASE_URL:http://127.0.0.1:$SIM_PORT" --var "PUBLIC_BASE_URL:http://127.0.0.1:$WORKER_PORT" \
+      --var "ASSEMBLER_BASE_URL:http://127.0.0.1:$ASSEMBLER_PORT" --var "ASSEMBLY_QUALITY:$ASSEMBLY_QUALITY" \
       >"$RUN_DIR/worker.log" 2>&1 < /dev/null &
     echo $! >"$RUN_DIR/worker.pid"
   fi
   wait_http "http://127.0.0.1:$SIM_PORT/healthz" 30 || { say "simulator did not answer; see $RUN_DIR/sim.log"; tail -20 "$RUN_DIR/sim.log" >&2; exit 1; }
+  wait_http "http://127.0.0.1:$ASSEMBLER_PORT/healthz" 30 || { say "assembler did not answer; see $RUN_DIR/assembler.log"; tail -20 "$RUN_DIR/assembler.log" >&2; exit 1; }
   wait_http "http://127.0.0.1:$WORKER_PORT/healthz" 180 || { say "worker did not answer; see $RUN_DIR/worker.log"; tail -40 "$RUN_DIR/worker.log" >&2; exit 1; }
-  say "up: worker http://127.0.0.1:$WORKER_PORT  simulator http://127.0.0.1:$SIM_PORT"
+  say "up: worker http://127.0.0.1:$WORKER_PORT  simulator http://127.0.0.1:$SIM_PORT  assembler http://127.0.0.1:$ASSEMBLER_PORT"
 }
 
 stop() { # name
@@ -78,9 +95,9 @@ stop() { # name
 
 case "${1:-}" in
   up) up ;;
-  down) stop worker; stop sim ;;
+  down) stop worker; stop assembler; stop sim ;;
   status)
-    for p in sim worker; do
+    for p in sim assembler worker; do
       if alive "$RUN_DIR/$p.pid"; then echo "$p: running (pid $(cat "$RUN_DIR/$p.pid"))"; else echo "$p: stopped"; fi
     done ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;

@@ -53,3 +53,11 @@ pub(crate) fn registry(env: &Env) -> studio::routing::Registry {
     }
     registry
 }
+
+/// The assembler's output quality: `ASSEMBLY_QUALITY` = `hd` (1080p, the default) or `preview`
+/// (360p, fast: tests and demos). Anything else is `hd`, so a typo never ships a 360p master.
+pub(crate) fn assembly_quality(env: &Env) -> studio::plan::Quality {
+    lookup(env, "ASSEMBLY_QUALITY")
+        .and_then(|q| studio::plan::Quality::parse(&q))
+        .unwrap_or_default()
+}

@@ -9,11 +9,13 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod assembly_route;
 mod auth;
 mod clock;
 mod config;
 mod error;
 mod health;
+mod media_copy;
 mod media_links;
 mod memory_client;
 mod memory_graph;

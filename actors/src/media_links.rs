@@ -8,7 +8,8 @@ use worker::Env;
 
 use crate::config;
 
-/// Adds a signed `url` next to every `key` (and `master_key`) that names an artifact
+/// Adds a signed `url` next to every `key` (and `master_key`, `poster_key`, `captions_key`) that
+/// names an artifact
 pub(crate) fn sign_keys(env: &Env, value: &mut Value, now: Timestamp, lifetime: Millis) {
     let base = config::public_base(env);
     let secret = config::media_secret(env);
@@ -18,7 +19,12 @@ pub(crate) fn sign_keys(env: &Env, value: &mut Value, now: Timestamp, lifetime: 
 fn sign(base: &str, secret: &[u8], value: &mut Value, expires: Timestamp) {
     match value {
         Value::Object(map) => {
-            for (field, url_field) in [("key", "url"), ("master_key", "master_url")] {
+            for (field, url_field) in [
+                ("key", "url"),
+                ("master_key", "master_url"),
+                ("poster_key", "poster_url"),
+                ("captions_key", "captions_url"),
+            ] {
                 if let Some(Value::String(key)) = map.get(field).cloned()
                     && media::servable_key(&key)
                 {

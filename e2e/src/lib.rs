@@ -7,6 +7,7 @@
 //! or killed test never leaves a server behind.
 
 pub mod client;
+pub mod media;
 pub mod render;
 pub mod schema;
 pub mod shared;

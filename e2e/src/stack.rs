@@ -45,7 +45,14 @@ pub struct StackOptions {
     pub sim_env: Vec<(String, String)>,
     /// Extra `--var NAME:VALUE` for the Worker
     pub worker_vars: Vec<(String, String)>,
+    /// Leave our assembler out (assembly then routes to the hosted route in the simulator)
+    pub without_assembler: bool,
+    /// Extra environment for the assembler
+    pub assembler_env: Vec<(String, String)>,
 }
+
+/// The key the dev Worker presents to our assembler (`dev_credentials` in the core's config)
+pub const DEV_ASSEMBLER_KEY: &str = "sim-assembler-key";
 
 /// A running stack
 pub struct Stack {
@@ -53,6 +60,8 @@ pub struct Stack {
     pub worker_url: String,
     /// `http://127.0.0.1:{port}` of the simulator
     pub sim_url: String,
+    /// `http://127.0.0.1:{port}` of our assembler
+    pub assembler_url: String,
     root: PathBuf,
     persist_dir: PathBuf,
     log_dir: PathBuf,
@@ -62,6 +71,8 @@ pub struct Stack {
     options: StackOptions,
     worker: Option<Child>,
     sim: Option<Child>,
+    assembler_port: u16,
+    assembler: Option<Child>,
 }
 
 /// The repository root (the e2e crate lives one level below it)
@@ -120,10 +131,15 @@ fn npx(args: &[&str]) -> Command {
 /// test process is gone (even if it was SIGKILLed and never ran a destructor).
 fn spawn_group(root: &Path, what: &str, mut cmd: Command, log: &Path) -> Result<Child, StackError> {
     use std::os::unix::process::CommandExt;
-    let log_file = std::fs::File::create(log).map_err(|source| StackError::Spawn {
-        what: format!("creating {}", log.display()),
-        source,
-    })?;
+    // Appends, so a restarted part's log keeps what it said before it was killed.
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|source| StackError::Spawn {
+            what: format!("creating {}", log.display()),
+            source,
+        })?;
     let err_file = log_file.try_clone().map_err(|source| StackError::Spawn {
         what: "cloning log handle".into(),
         source,
@@ -229,9 +245,11 @@ impl Stack {
         })?;
         let worker_port = free_port()?;
         let sim_port = free_port()?;
+        let assembler_port = free_port()?;
         let mut stack = Self {
             worker_url: format!("http://127.0.0.1:{worker_port}"),
             sim_url: format!("http://127.0.0.1:{sim_port}"),
+            assembler_url: format!("http://127.0.0.1:{assembler_port}"),
             root,
             persist_dir,
             log_dir,
@@ -241,9 +259,14 @@ impl Stack {
             options,
             worker: None,
             sim: None,
+            assembler_port,
+            assembler: None,
         };
         stack.migrate()?;
         stack.start_sim()?;
+        if !stack.options.without_assembler {
+            stack.start_assembler()?;
+        }
         stack.start_worker()?;
         Ok(stack)
     }
@@ -315,6 +338,40 @@ impl Stack {
         }
     }
 
+    /// Starts (or restarts) our assembler on the same port and data folder
+    pub fn start_assembler(&mut self) -> Result<(), StackError> {
+        let bin = std::env::var("ASSEMBLER_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| self.root.join("target/fast/assembler"));
+        let mut cmd = Command::new(&bin);
+        cmd.env(
+            "ASSEMBLER_LISTEN",
+            format!("127.0.0.1:{}", self.assembler_port),
+        )
+        .env("ASSEMBLER_PUBLIC_URL", &self.assembler_url)
+        .env("ASSEMBLER_API_KEY", DEV_ASSEMBLER_KEY)
+        .env("ASSEMBLER_DATA_DIR", self.persist_dir.join("assembler"));
+        for (k, v) in &self.options.assembler_env {
+            cmd.env(k, v);
+        }
+        let log = self.log_dir.join("assembler.log");
+        self.assembler = Some(spawn_group(&self.root, "assembler", cmd, &log)?);
+        if wait_healthy(&format!("{}/healthz", self.assembler_url), 30) {
+            Ok(())
+        } else {
+            Err(StackError::Unhealthy {
+                what: "assembler".into(),
+                secs: 30,
+                log: tail(&log, 30),
+            })
+        }
+    }
+
+    /// Kills our assembler at once (SIGKILL), as a crash would
+    pub fn kill_assembler(&mut self) {
+        stop_child(&mut self.assembler, "-KILL");
+    }
+
     /// Starts (or restarts) the Worker on the same port and state folder
     pub fn start_worker(&mut self) -> Result<(), StackError> {
         let inspector = free_port()?;
@@ -334,6 +391,10 @@ impl Stack {
             &format!("SIM_BASE_URL:{}", self.sim_url),
             "--var",
             &format!("PUBLIC_BASE_URL:{}", self.worker_url),
+            "--var",
+            &format!("ASSEMBLER_BASE_URL:{}", self.assembler_url),
+            "--var",
+            "ASSEMBLY_QUALITY:preview",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -371,6 +432,33 @@ impl Stack {
         stop_child(&mut self.worker, "-KILL");
     }
 
+    /// Resident memory of the Worker's runtime (every `workerd` in its process group), bytes
+    pub fn worker_rss_bytes(&self) -> Option<u64> {
+        let group = self.worker.as_ref()?.id();
+        let mut total = 0;
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid pgrp ...
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let pgrp = rest
+                .split_whitespace()
+                .nth(2)
+                .and_then(|g| g.parse::<u32>().ok());
+            if pgrp != Some(group) || !head.ends_with("(workerd") {
+                continue;
+            }
+            let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+            let kb = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            total += kb.unwrap_or(0) * 1024;
+        }
+        (total > 0).then_some(total)
+    }
+
     /// The Worker's log so far, for failure messages
     pub fn worker_log(&self) -> String {
         tail(&self.log_dir.join("worker.log"), 80)
@@ -380,6 +468,7 @@ impl Stack {
     pub fn stop(&mut self) {
         stop_child(&mut self.worker, "-TERM");
         stop_child(&mut self.sim, "-TERM");
+        stop_child(&mut self.assembler, "-TERM");
     }
 }
 

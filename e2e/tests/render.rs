@@ -48,7 +48,7 @@ async fn the_sample_brief_renders_with_every_artifact_in_r2() {
                 "{key}"
             );
             assert!(
-                ["video/", "image/", "audio/"]
+                ["video/", "image/", "audio/", "text/vtt"]
                     .iter()
                     .any(|p| content_type.starts_with(p)),
                 "{key}: {content_type}"

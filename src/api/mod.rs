@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod media;
+pub mod upload_parts;
 
 pub use auth::{Principal, Role};
 pub use error::{ApiError, ErrorBody};

@@ -273,8 +273,10 @@ impl Job {
                 duration_s: s.duration_s,
             },
             StageWork::Assembly(a) => StageInputs::Assembly {
-                timeline: Timeline::build(a, key_of)
-                    .map_err(|missing| format!("{id}: {missing} has no artifact"))?,
+                timeline: Box::new(
+                    Timeline::build(a, key_of)
+                        .map_err(|missing| format!("{id}: {missing} has no artifact"))?,
+                ),
             },
         };
         Ok(Effect::Submit {

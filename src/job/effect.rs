@@ -81,10 +81,11 @@ pub enum StageInputs {
         /// Length, seconds
         duration_s: f64,
     },
-    /// The cut: outputs are the master first, then one variant per `timeline.variants`, in order
+    /// The cut: outputs are the master, one variant per `timeline.variants` in order, then
+    /// the poster and the captions (told apart by content type)
     Assembly {
-        /// Every artifact on the timeline
-        timeline: Timeline,
+        /// Every artifact on the timeline (boxed: it dwarfs every other stage's inputs)
+        timeline: Box<Timeline>,
     },
 }
 

@@ -299,7 +299,16 @@ impl Job {
         }
     }
 
-    fn output_name(&self, stage: u32, i: usize) -> (String, Option<AspectRatio>) {
+    /// Names an output. An assembly's outputs are told apart by type: the videos are the master
+    /// then the variants in the timeline's order, an image is the poster, a WebVTT file the
+    /// captions. `videos_before` counts the videos ahead of this output.
+    fn output_name(
+        &self,
+        stage: u32,
+        i: usize,
+        content_type: Option<&str>,
+        videos_before: usize,
+    ) -> (String, Option<AspectRatio>) {
         let assembly = self.row(stage).and_then(|r| match &r.spec.work {
             StageWork::Assembly(a) => Some(a),
             StageWork::Keyframe { .. }
@@ -307,14 +316,22 @@ impl Job {
             | StageWork::Speech { .. }
             | StageWork::Score { .. } => None,
         });
-        match (assembly, i) {
-            (Some(a), 0) => ("master".into(), Some(a.master)),
-            (Some(a), i) => match a.variants.get(i - 1) {
-                Some(v) => (format!("variant-{}", aspect_name(*v)), Some(*v)),
-                None => (format!("extra-{i}"), None),
+        let media = content_type
+            .and_then(|c| c.split(';').next())
+            .map(str::trim)
+            .unwrap_or("video/mp4");
+        match assembly {
+            Some(_) if media.starts_with("image/") => ("poster".into(), None),
+            Some(_) if media == "text/vtt" => ("captions".into(), None),
+            Some(a) => match videos_before {
+                0 => ("master".into(), Some(a.master)),
+                n => match a.variants.get(n - 1) {
+                    Some(v) => (format!("variant-{}", aspect_name(*v)), Some(*v)),
+                    None => (format!("extra-{i}"), None),
+                },
             },
-            (None, 0) => ("output".into(), None),
-            (None, i) => (format!("output-{i}"), None),
+            None if i == 0 => ("output".into(), None),
+            None => (format!("output-{i}"), None),
         }
     }
 
@@ -336,8 +353,16 @@ impl Job {
         let mut pending = Vec::new();
         let mut stored = Vec::new();
         let id = self.sid(i);
+        let mut videos = 0;
         for (n, output) in outputs.into_iter().enumerate() {
-            let (name, aspect) = self.output_name(i, n);
+            let content_type = match &output {
+                Output::Url { content_type, .. } => content_type.as_deref(),
+                Output::Stored { content_type, .. } => Some(content_type.as_str()),
+            };
+            let (name, aspect) = self.output_name(i, n, content_type, videos);
+            if content_type.is_none_or(|c| c.starts_with("video/")) {
+                videos += 1;
+            }
             let position = u32::try_from(n).unwrap_or(u32::MAX);
             match output {
                 Output::Stored {

@@ -52,6 +52,10 @@ pub struct JobView {
     pub master_key: Option<String>,
     /// R2 keys of the per-platform variants
     pub variants: Vec<VariantView>,
+    /// R2 key of the poster frame, once assembled
+    pub poster_key: Option<String>,
+    /// R2 key of the WebVTT captions, once assembled (none when nothing is spoken)
+    pub captions_key: Option<String>,
     /// Every stage, in plan order
     pub stages: Vec<StageView>,
     /// When the job next needs its alarm
@@ -145,11 +149,16 @@ pub struct StageView {
 impl Job {
     /// The master artifact, once assembled
     pub(super) fn master(&self) -> Option<&Artifact> {
+        self.assembled("master")
+    }
+
+    /// An assembly output by name (`master`, `poster`, `captions`), once assembled
+    pub(super) fn assembled(&self, name: &str) -> Option<&Artifact> {
         self.rows
             .iter()
             .find(|r| r.spec.kind == StageKind::Assembly)
             .and_then(|r| match &r.state {
-                StageState::Done { artifacts, .. } => artifacts.first(),
+                StageState::Done { artifacts, .. } => artifacts.iter().find(|a| a.name == name),
                 StageState::Blocked
                 | StageState::Ready { .. }
                 | StageState::Submitting { .. }
@@ -187,7 +196,10 @@ impl Job {
             .iter()
             .filter(|r| r.spec.kind == StageKind::Assembly)
             .flat_map(|r| match &r.state {
-                StageState::Done { artifacts, .. } => artifacts.iter().skip(1).collect::<Vec<_>>(),
+                StageState::Done { artifacts, .. } => artifacts
+                    .iter()
+                    .filter(|a| a.name.starts_with("variant-"))
+                    .collect::<Vec<_>>(),
                 StageState::Blocked
                 | StageState::Ready { .. }
                 | StageState::Submitting { .. }
@@ -227,6 +239,8 @@ impl Job {
             cancelled_by: h.cancelled_by.clone(),
             master_key: self.master().map(|a| a.key.clone()),
             variants,
+            poster_key: self.assembled("poster").map(|a| a.key.clone()),
+            captions_key: self.assembled("captions").map(|a| a.key.clone()),
             stages: rows.into_iter().map(stage_view).collect(),
             next_deadline: self.next_deadline(),
             paused_from: h.paused_from,

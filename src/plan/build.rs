@@ -2,7 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stage::{AssemblySpec, ShotSlot, StageKind, StageSpec, StageWork, shot_stage_id};
+use super::stage::{
+    AssemblySpec, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork, shot_stage_id,
+};
+use crate::brief::limits::{
+    MAX_KEYFRAME_PROMPT_CHARS, MAX_PLAN_TEXT_CHARS, cast_note_chars, keyframe_prompt_chars,
+    plan_text_chars,
+};
 use crate::brief::validate::pacing::speaking_time_s;
 use crate::brief::{AspectRatio, Brief, Shot};
 use crate::ids::StageId;
@@ -41,18 +47,42 @@ fn master_and_variants(brief: &Brief) -> (AspectRatio, Vec<AspectRatio>) {
     (master, it.collect())
 }
 
-/// The keyframe prompt: the shot's prompt, then who is in it as the memory graph locked them
-fn keyframe_work(brief: &Brief, memory: &MemoryContext, shot: &Shot) -> StageWork {
+/// The keyframe prompt: the shot's prompt, then who is in it as the memory graph locked them.
+///
+/// Validation bounds the prompt built from the brief's own descriptions (per shot by
+/// [`MAX_KEYFRAME_PROMPT_CHARS`], per plan by [`MAX_PLAN_TEXT_CHARS`]); a locked look may be
+/// longer than the description it replaces, so it is used only while both stay within their
+/// limits, which `look_slack` (what the plan may still grow by) and the shot's own slack track.
+/// Otherwise the brief's description stands in for it.
+fn keyframe_work(
+    brief: &Brief,
+    memory: &MemoryContext,
+    shot: &Shot,
+    look_slack: &mut usize,
+) -> StageWork {
     let mut prompt = shot.prompt.trim().to_owned();
     let mut reference_images = Vec::new();
+    let mut shot_slack =
+        MAX_KEYFRAME_PROMPT_CHARS.saturating_sub(keyframe_prompt_chars(brief, shot));
     for id in &shot.cast {
         let member = brief.cast.iter().find(|m| &m.id == id);
         let look = memory.looks.get(id);
-        let description = look
+        let name = member.map_or(id.as_str(), |m| m.name.as_str());
+        let from_brief = member.map(|m| m.description.as_str());
+        let brief_chars = from_brief.map_or(0, |d| cast_note_chars(name, d));
+        let locked = look
             .map(|l| l.description.as_str())
             .filter(|d| !d.trim().is_empty())
-            .or(member.map(|m| m.description.as_str()));
-        let name = member.map_or(id.as_str(), |m| m.name.as_str());
+            .filter(|d| {
+                let extra = cast_note_chars(name, d).saturating_sub(brief_chars);
+                let fits = extra <= shot_slack && extra <= *look_slack;
+                if fits {
+                    shot_slack -= extra;
+                    *look_slack -= extra;
+                }
+                fits
+            });
+        let description = locked.or(from_brief);
         if let Some(d) = description {
             prompt.push_str(&format!(". {name}: {}", d.trim()));
         }
@@ -113,6 +143,7 @@ impl Builder {
 /// Plans a render: a DAG of stages from a (validated) brief and the creator's memory context
 pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Plan {
     let (master, variants) = master_and_variants(brief);
+    let mut look_slack = MAX_PLAN_TEXT_CHARS.saturating_sub(plan_text_chars(brief));
     let mut b = Builder {
         stages: Vec::new(),
         master,
@@ -135,7 +166,7 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
                 work,
             };
         let has_cast = !shot.cast.is_empty();
-        let work = keyframe_work(brief, memory, shot);
+        let work = keyframe_work(brief, memory, shot, &mut look_slack);
         let keyframe = b.push(shot_spec(
             &b,
             StageKind::Keyframe,
@@ -172,10 +203,19 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
                 work,
             ))
         });
+        let line = shot.dialogue.as_ref().map(|d| SpokenLine {
+            text: d.line.trim().to_owned(),
+            speaker: brief
+                .cast
+                .iter()
+                .find(|c| c.id == d.character)
+                .map_or_else(|| d.character.clone(), |c| c.name.clone()),
+        });
         slots.push(ShotSlot {
             shot: shot.id.clone(),
             motion,
             dialogue,
+            line,
             start_s,
             duration_s: shot.duration_s,
         });
@@ -209,6 +249,9 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
         voiceover,
         score,
         duration_s: start_s,
+        voiceover_text: brief.voiceover.as_ref().map(|vo| vo.text.trim().to_owned()),
+        burn_captions: brief.captions.burn,
+        score_duration_s: brief.score.as_ref().map(|s| s.duration_s),
     };
     let id = b.job_stage(
         ASSEMBLY,

@@ -21,6 +21,6 @@ pub mod timeline;
 
 pub use build::{Plan, PlanOptions, build};
 pub use stage::{
-    AssemblySpec, Capability, ShotSlot, StageKind, StageSpec, StageWork, shot_stage_id,
+    AssemblySpec, Capability, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork, shot_stage_id,
 };
-pub use timeline::{Clip, Cue, Timeline};
+pub use timeline::{CaptionOptions, Clip, Cue, Quality, Timeline};

@@ -148,6 +148,24 @@ pub struct AssemblySpec {
     pub score: Option<StageId>,
     /// Length of the cut, seconds
     pub duration_s: f64,
+    /// The narration's words, for captions
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voiceover_text: Option<String>,
+    /// Burn the captions into the video outputs (the brief asked for it)
+    #[serde(default)]
+    pub burn_captions: bool,
+    /// How long the score plays (the brief's), when the brief has one
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_duration_s: Option<f64>,
+}
+
+/// A line of dialogue as captions show it
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpokenLine {
+    /// The words
+    pub text: String,
+    /// The speaker's display name
+    pub speaker: String,
 }
 
 /// One shot's place in the edit
@@ -159,6 +177,9 @@ pub struct ShotSlot {
     pub motion: StageId,
     /// Its dialogue stage, when it has a line
     pub dialogue: Option<StageId>,
+    /// The line's words and who speaks them, for captions
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<SpokenLine>,
     /// Where it starts in the cut, seconds
     pub start_s: f64,
     /// How long it runs, seconds

@@ -15,6 +15,12 @@ pub struct Timeline {
     pub variants: Vec<AspectRatio>,
     /// Burn in the "Made with CreatorStudio" badge
     pub badge: bool,
+    /// Output resolution and encoder speed; the deployment chooses it, not the brief
+    #[serde(default)]
+    pub quality: Quality,
+    /// Caption delivery
+    #[serde(default)]
+    pub captions: CaptionOptions,
     /// Length of the cut, seconds
     pub duration_s: f64,
     /// Video clips in edit order
@@ -25,6 +31,35 @@ pub struct Timeline {
     pub voiceover: Option<Cue>,
     /// Music bed from the start
     pub score: Option<Cue>,
+}
+
+/// How the assembler renders: the same code path either way, at two sizes and speeds
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quality {
+    /// 1080p, what a creator publishes
+    #[default]
+    Hd,
+    /// 360p with a fast preset: tests, demos, previews
+    Preview,
+}
+
+impl Quality {
+    /// Parses the `ASSEMBLY_QUALITY` setting (`hd` or `preview`)
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "hd" => Some(Self::Hd),
+            "preview" => Some(Self::Preview),
+            _ => None,
+        }
+    }
+}
+
+/// Caption delivery options of the cut
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptionOptions {
+    /// Burn captions into the video outputs (a WebVTT file is delivered either way)
+    pub burn: bool,
 }
 
 /// One shot's video on the timeline
@@ -49,6 +84,16 @@ pub struct Cue {
     pub key: String,
     /// Start in the cut, seconds
     pub start_s: f64,
+    /// The words spoken, for captions
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Who speaks them (display name), for captions
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// How long it plays (the score: the brief's length; a music model's clip may be shorter
+    /// and is looped to fill it); absent plays the file once
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
 }
 
 impl Timeline {
@@ -74,10 +119,16 @@ impl Timeline {
                     stage: d.clone(),
                     key: key(d)?,
                     start_s: slot.start_s,
+                    text: slot.line.as_ref().map(|l| l.text.clone()),
+                    speaker: slot.line.as_ref().map(|l| l.speaker.clone()),
+                    duration_s: None,
                 });
             }
         }
-        let cue = |stage: &Option<StageId>| -> Result<Option<Cue>, StageId> {
+        let cue = |stage: &Option<StageId>,
+                   text: Option<&String>,
+                   duration_s: Option<f64>|
+         -> Result<Option<Cue>, StageId> {
             stage
                 .as_ref()
                 .map(|s| {
@@ -85,6 +136,9 @@ impl Timeline {
                         stage: s.clone(),
                         key: key(s)?,
                         start_s: 0.0,
+                        text: text.cloned(),
+                        speaker: None,
+                        duration_s,
                     })
                 })
                 .transpose()
@@ -93,11 +147,15 @@ impl Timeline {
             master: spec.master,
             variants: spec.variants.clone(),
             badge: spec.badge,
+            quality: Quality::default(),
+            captions: CaptionOptions {
+                burn: spec.burn_captions,
+            },
             duration_s: spec.duration_s,
             clips,
             dialogue,
-            voiceover: cue(&spec.voiceover)?,
-            score: cue(&spec.score)?,
+            voiceover: cue(&spec.voiceover, spec.voiceover_text.as_ref(), None)?,
+            score: cue(&spec.score, None, spec.score_duration_s)?,
         })
     }
 }

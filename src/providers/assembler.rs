@@ -1,39 +1,25 @@
-//! Our assembler service: a timeline in, a master and per-platform variants out. Its wire format
-//! is ours, defined here:
+//! Our assembler service (`assembler/` in this repository): a timeline in, a master, per-platform
+//! variants, a poster and WebVTT captions out. Its wire format is ours; `docs/assembler.md` is
+//! the full contract. In short:
 //!
 //! ```text
-//! POST {base}/v1/assemblies
-//!   Authorization: Bearer <ASSEMBLER_API_KEY>
-//!   Idempotency-Key: <idempotency key>         the same key gives the same assembly, never two
-//!   {"timeline": {
-//!     "master": "16:9", "variants": ["9:16", "1:1"],       frame shapes, master first
-//!     "badge": true,                                       burn in the AI-content badge
-//!     "duration_s": 30.0,
-//!     "clips": [{"shot": "s01", "key": "<r2 key>", "start_s": 0.0, "duration_s": 4.0}, ...],
-//!     "dialogue": [{"stage": "s04.dialogue", "key": "<r2 key>", "start_s": 12.0}, ...],
-//!     "voiceover": {"stage": "voiceover", "key": "<r2 key>", "start_s": 0.0} | null,
-//!     "score": {"stage": "score", "key": "<r2 key>", "start_s": 0.0} | null
-//!     (every key comes with a signed "url" the assembler fetches it from)
-//!   },
-//!    "callback_url": "https://.../v1/callbacks/assembler/{job}/{stage}/{attempt}?exp=..&token=.."
-//!   }
-//! -> 201/202 {"id": "asm_...", "status": "queued"}
-//!
-//! DELETE {base}/v1/assemblies/{id}              cancels (best effort)
-//!
-//! GET {base}/v1/assemblies/{id}                 (the same body is POSTed to callback_url on change)
-//! -> 200 {"id": "asm_...", "status": "queued" | "running" | "succeeded" | "failed",
-//!         "error": "..."                                                      (failed only)
-//!         "outputs": {"master": {"url", "content_type"},
-//!                     "variants": [{"aspect": "9:16", "url", "content_type"}, ...]}}  (succeeded)
+//! POST {base}/v1/assemblies        Bearer <ASSEMBLER_API_KEY>, Idempotency-Key: <key>
+//!   {"timeline": <plan::Timeline with a signed "url" beside every "key">, "callback_url": "..."}
+//! -> 202 {"id": "asm_...", "status": "queued"}
+//! GET {base}/v1/assemblies/{id}    (the same object is POSTed to callback_url when it ends)
+//! -> 200 {"id", "status": "queued" | "running" | "succeeded" | "failed",
+//!         "error": {"code", "message"},                                        (failed)
+//!         "outputs": {"master": {url, content_type}, "variants": [{aspect, url, content_type}],
+//!                     "poster": {url, content_type}, "captions": {url, content_type} | null}}
+//! DELETE {base}/v1/assemblies/{id} cancels (best effort)
 //! ```
 //!
 //! The body is the planner's timeline ([`crate::plan::Timeline`], serialised into
-//! [`SubmitRequest::timeline`]) under `timeline`, plus `callback_url`, so the timeline type is the one source of
-//! truth for its fields. Outputs come back master first, then the variants in the timeline's
-//! `variants` order. A failed assembly is retryable: its inputs are already in R2. Output URLs
-//! under the assembler's base get its credentials. Callbacks are unsigned; our URL token
-//! authenticates them.
+//! [`SubmitRequest::timeline`]) under `timeline`, plus `callback_url`, so the timeline type is the
+//! one source of truth for its fields. Outputs come back master first, then the variants in the
+//! timeline's `variants` order, then the poster and the captions; the job names them by type. A
+//! failed assembly is retryable: its inputs are already in R2. Output URLs under the assembler's
+//! base get its credentials. Callbacks are unsigned; our URL token authenticates them.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -62,9 +48,32 @@ const ASSEMBLIES: &str = "/v1/assemblies";
 struct Assembly {
     id: Option<String>,
     status: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    error: String,
+    #[serde(default)]
+    error: Option<AssemblyError>,
     outputs: Option<Outputs>,
+}
+
+/// Older assemblers answered a bare string; ours answers `{code, message}`
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AssemblyError {
+    Text(String),
+    Coded {
+        #[serde(default, deserialize_with = "nullable")]
+        code: String,
+        #[serde(default, deserialize_with = "nullable")]
+        message: String,
+    },
+}
+
+impl AssemblyError {
+    fn reason(self) -> String {
+        match self {
+            Self::Text(text) => text,
+            Self::Coded { code, message } if message.is_empty() => code,
+            Self::Coded { message, .. } => message,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -72,6 +81,10 @@ struct Outputs {
     master: File,
     #[serde(default, deserialize_with = "nullable")]
     variants: Vec<File>,
+    #[serde(default)]
+    poster: Option<File>,
+    #[serde(default)]
+    captions: Option<File>,
 }
 
 #[derive(Deserialize)]
@@ -88,21 +101,29 @@ fn status_of(assembly: Assembly) -> Result<ProviderStatus, ProviderError> {
         "running" => ProviderStatus::Running,
         "succeeded" => {
             let outputs = assembly.outputs.ok_or_else(|| missing("outputs"))?;
-            let files = std::iter::once(outputs.master).chain(outputs.variants);
-            let outputs = files
-                .map(|f| {
-                    let ct = if f.content_type.is_empty() {
-                        "video/mp4"
-                    } else {
-                        &f.content_type
-                    };
-                    url_output(&f.url, ct, None)
-                })
+            let typed = |f: File, default: &str| {
+                let ct = if f.content_type.is_empty() {
+                    default.to_owned()
+                } else {
+                    f.content_type
+                };
+                url_output(&f.url, &ct, None)
+            };
+            let mut files: Vec<Output> = std::iter::once(outputs.master)
+                .chain(outputs.variants)
+                .map(|f| typed(f, "video/mp4"))
                 .collect();
+            files.extend(outputs.poster.map(|f| typed(f, "image/jpeg")));
+            files.extend(outputs.captions.map(|f| typed(f, "text/vtt")));
+            let outputs = files;
             ProviderStatus::Succeeded { outputs }
         }
         "failed" => ProviderStatus::Failed {
-            reason: assembly.error,
+            reason: assembly
+                .error
+                .map(AssemblyError::reason)
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "the assembly failed".into()),
             retryable: true,
         },
         other => return Err(unknown_status("assembler", other)),

@@ -20,12 +20,16 @@ use studio::time::{Millis, Timestamp};
 
 use super::Inner;
 use crate::clock;
-use crate::{config, media_links, memory_client, outbound, side_effects};
+use crate::{config, media_copy, media_links, memory_client, outbound, side_effects};
 
 /// How long callback URLs and provider-facing media URLs stay valid
 const URL_LIFETIME: Millis = Millis::from_secs(24 * 3600);
-/// Downloads of outputs may be large: allow longer than a control call
-const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+/// Downloads of outputs may be large (a 1080p master is tens of megabytes): allow far longer
+/// than a control call; the copy streams, so time, not memory, is what a large file costs
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+/// The largest keyframe sent inline (base64 in the request body, held in memory to encode):
+/// Gemini's limit for inline data in one request is 20 MB
+const MAX_INLINE_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 /// Used when the memory graph has no voice for a speaker (ElevenLabs' premade "Rachel")
 const DEFAULT_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
 
@@ -57,6 +61,16 @@ async fn inline_image(inner: &Inner, key: &str) -> Result<InlineImage, ProviderE
         .await
         .map_err(|e| transient(format!("reading {key}: {e}")))?;
     let object = object.ok_or_else(|| transient(format!("keyframe {key} is not in R2")))?;
+    if object.size() > MAX_INLINE_IMAGE_BYTES {
+        // Not transient: the same keyframe will never fit; the job falls back to a model that
+        // takes the image by URL.
+        return Err(ProviderError::Rejected {
+            reason: format!(
+                "keyframe is {} bytes, over the {MAX_INLINE_IMAGE_BYTES} byte limit of an inline image",
+                object.size()
+            ),
+        });
+    }
     let mime_type = object
         .http_metadata()
         .content_type
@@ -165,7 +179,8 @@ async fn submit_request(
             req.prompt = mood;
             req.duration_s = duration_s;
         }
-        StageInputs::Assembly { timeline } => {
+        StageInputs::Assembly { mut timeline } => {
+            timeline.quality = config::assembly_quality(&inner.env);
             let mut value =
                 serde_json::to_value(&timeline).map_err(|e| ProviderError::Rejected {
                     reason: e.to_string(),
@@ -449,30 +464,34 @@ async fn perform_store(
     let Some(request) = adapter(provider).build_output_fetch(&output, &cfg) else {
         return failed("output has nothing to download".into());
     };
-    let resp = match outbound::send(&request, DOWNLOAD_TIMEOUT).await {
-        Ok(resp) => resp,
-        Err(e) => return failed(e.to_string()),
+    let bucket = match inner.env.bucket("MEDIA") {
+        Ok(bucket) => bucket,
+        Err(e) => return failed(format!("R2 binding: {e}")),
     };
-    if !resp.is_success() {
-        return failed(format!("download answered {}", resp.status));
-    }
-    let content_type = resp
-        .header("content-type")
-        .map(str::to_owned)
-        .or_else(|| match &output {
-            Output::Url { content_type, .. } => content_type.clone(),
-            Output::Stored { .. } => None,
-        })
-        .unwrap_or_else(|| "application/octet-stream".into());
-    match put_bytes(inner, &key, resp.body, &content_type).await {
-        Ok(bytes) => vec![Input::ArtifactStored {
+    let declared = match &output {
+        Output::Url { content_type, .. } => content_type.clone(),
+        Output::Stored { .. } => None,
+    };
+    match media_copy::copy(
+        &bucket,
+        &request,
+        &key,
+        declared.as_deref(),
+        media_copy::MAX_OUTPUT_BYTES,
+        DOWNLOAD_TIMEOUT,
+    )
+    .await
+    {
+        Ok(copied) => vec![Input::ArtifactStored {
             stage,
             attempt,
             key,
-            content_type,
-            bytes,
+            content_type: copied
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            bytes: copied.bytes,
         }],
-        Err(reason) => failed(reason),
+        Err(e) => failed(e.to_string()),
     }
 }
 

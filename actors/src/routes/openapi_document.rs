@@ -172,9 +172,12 @@ pub(crate) const DOCUMENT: &str = r##"
      },
      "413": {
       "$ref": "#/components/responses/TooLarge"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     },
-    "description": "Idempotent with `Idempotency-Key` (1-255 chars): within 24 hours (`IDEMPOTENCY_TTL_S`) of its first use, every request with the key gets the same job (concurrent ones too); the same key with another body is 409. After 24 hours the key starts a new job.",
+    "description": "Refused with 503 before anything is written or submitted when no assembly route (our assembler, or a hosted one) is configured and reachable, so a render never spends its budget without a way to finish. Idempotent with `Idempotency-Key` (1-255 chars): within 24 hours (`IDEMPOTENCY_TTL_S`) of its first use, every request with the key gets the same job (concurrent ones too); the same key with another body is 409. After 24 hours the key starts a new job.",
     "parameters": [
      {
       "name": "Idempotency-Key",
@@ -714,7 +717,8 @@ pub(crate) const DOCUMENT: &str = r##"
         "elevenlabs",
         "minimax_music",
         "replicate",
-        "assembler"
+        "assembler",
+        "shotstack"
        ]
       },
       "description": "renders with a task at, or a cost line for, this provider"
@@ -971,7 +975,8 @@ pub(crate) const DOCUMENT: &str = r##"
         "elevenlabs",
         "minimax_music",
         "replicate",
-        "assembler"
+        "assembler",
+        "shotstack"
        ]
       }
      }
@@ -1039,7 +1044,8 @@ pub(crate) const DOCUMENT: &str = r##"
         "elevenlabs",
         "minimax_music",
         "replicate",
-        "assembler"
+        "assembler",
+        "shotstack"
        ]
       }
      },
@@ -1458,6 +1464,16 @@ pub(crate) const DOCUMENT: &str = r##"
        "null"
       ],
       "description": "http(s) URL that receives signed `render.status_changed` webhooks (see `webhooks`)"
+     },
+     "captions": {
+      "type": "object",
+      "properties": {
+       "burn": {
+        "type": "boolean",
+        "description": "burn the captions into every video output; a WebVTT file comes with the outputs either way"
+       }
+      },
+      "additionalProperties": false
      }
     },
     "required": [
@@ -2007,6 +2023,28 @@ pub(crate) const DOCUMENT: &str = r##"
      "master_url": {
       "type": "string",
       "description": "signed download link of the master"
+     },
+     "poster_key": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "R2 key of the poster frame (JPEG), once assembled"
+     },
+     "poster_url": {
+      "type": "string",
+      "description": "signed download link of the poster"
+     },
+     "captions_key": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "R2 key of the WebVTT captions, once assembled; null when nothing is spoken or the route made none"
+     },
+     "captions_url": {
+      "type": "string",
+      "description": "signed download link of the captions"
      },
      "variants": {
       "type": "array",
@@ -2728,6 +2766,16 @@ pub(crate) const DOCUMENT: &str = r##"
    },
    "TooLarge": {
     "description": "The body is over the route's limit",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Unavailable": {
+    "description": "The service cannot take this request now (for a render: no assembly route)",
     "content": {
      "application/json": {
       "schema": {

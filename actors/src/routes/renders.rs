@@ -134,6 +134,7 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
             "must be 1 to 255 characters",
         ));
     }
+    crate::assembly_route::ensure(env).await?;
     let now = clock::now();
     let job_id = match idempotency_key.as_deref() {
         Some(key) => keyed_job_id(env, &creator, key, now).await?,

@@ -1,12 +1,14 @@
 //! `make demo`: submits a brief to the running stack, shows live progress, then the result.
 //!
-//! Usage: `demo [BRIEF_JSON]` (default `examples/brief.json`); `STUDIO_URL` (default
-//! `http://127.0.0.1:8787`) and `STUDIO_KEY` (default the dev key `sk_test_demo`).
+//! Usage: `demo [BRIEF_JSON] [OUT_DIR]` (defaults `examples/brief.json`, `out`); `STUDIO_URL`
+//! (default `http://127.0.0.1:8787`) and `STUDIO_KEY` (default the dev key `sk_test_demo`).
+//! A finished render's master, variants, poster and captions are downloaded to
+//! `OUT_DIR/{job}/`, each described by ffprobe, with a contact sheet of one frame per shot.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use e2e::Client;
+use e2e::{Client, media};
 use serde_json::Value;
 
 /// A render that has not finished by then is reported as stuck
@@ -92,6 +94,44 @@ fn print_result(view: &Value) {
     for v in view["variants"].as_array().into_iter().flatten() {
         println!("  variant:  {:<5} {}", s(&v["aspect"]), s(&v["key"]));
     }
+    println!("  poster:   {}", s(&view["poster_key"]));
+    println!("  captions: {}", s(&view["captions_key"]));
+}
+
+/// Downloads the finished files and shows what they are
+async fn save_outputs(view: &Value, brief: &Value, out: &std::path::Path) -> Result<(), String> {
+    let dir = out.join(s(&view["job_id"]));
+    let files = media::download_outputs(view, &dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("\n  files in {}/:", dir.display());
+    for f in &files {
+        if f.name == "captions" {
+            let cues = std::fs::read_to_string(&f.path)
+                .map(|t| t.matches(" --> ").count())
+                .unwrap_or(0);
+            println!("    {:<14} WebVTT, {cues} cues", f.name);
+            continue;
+        }
+        let probe = media::probe(&f.path).map_err(|e| e.to_string())?;
+        println!("    {}", media::describe(&f.name, &probe));
+    }
+    let Some(master) = files.iter().find(|f| f.name == "master") else {
+        return Err("the render has no master".into());
+    };
+    let mut shots = Vec::new();
+    let mut start = 0.0;
+    for shot in brief["shots"].as_array().into_iter().flatten() {
+        let duration = shot["duration_s"].as_f64().unwrap_or(0.0);
+        shots.push((s(&shot["id"]), start, duration));
+        start += duration;
+    }
+    let sheet = dir.join("contact-sheet.png");
+    media::contact_sheet(&master.path, &shots, &sheet).map_err(|e| e.to_string())?;
+    println!("    {:<14} {}", "contact sheet", sheet.display());
+    let loudness = media::integrated_lufs(&master.path).map_err(|e| e.to_string())?;
+    println!("    master loudness {loudness:.1} LUFS integrated");
+    Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -100,6 +140,7 @@ async fn main() {
         .nth(1)
         .unwrap_or_else(|| "examples/brief.json".into());
     let base = std::env::var("STUDIO_URL").unwrap_or_else(|_| "http://127.0.0.1:8787".into());
+    let out = std::path::PathBuf::from(std::env::args().nth(2).unwrap_or_else(|| "out".into()));
     let key = std::env::var("STUDIO_KEY").unwrap_or_else(|_| "sk_test_demo".into());
     let brief = match std::fs::read_to_string(&path).map(|t| serde_json::from_str::<Value>(&t)) {
         Ok(Ok(b)) => b,
@@ -139,6 +180,9 @@ async fn main() {
     print_result(&view);
     if view["status"] != "succeeded" {
         std::process::exit(1);
+    }
+    if let Err(e) = save_outputs(&view, &brief, &out).await {
+        fail(&format!("saving the outputs: {e}"));
     }
 }
 
