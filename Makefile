@@ -54,5 +54,6 @@ test: tools system worker simulator assembler lint
 # against a baseline measured in the same run).
 bench: tools system worker simulator assembler
 	cargo bench -p studio
+	cargo bench -p assembler --bench assembly
 	cargo run --quiet --profile fast -p e2e --bin bench
 	cargo run --quiet --profile fast -p e2e --bin bench_memory

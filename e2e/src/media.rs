@@ -195,10 +195,33 @@ pub fn describe(name: &str, probe: &Value) -> String {
     )
 }
 
-/// Integrated loudness in LUFS, measured with ffmpeg's EBU R128 filter
-pub fn integrated_lufs(path: &Path) -> Result<f64, MediaError> {
+/// Integrated loudness in LUFS and true peak in dBTP, measured with ffmpeg's EBU R128 filter
+pub fn loudness(path: &Path) -> Result<(f64, f64), MediaError> {
+    let out = ebur128_summary(path)?;
+    let value = |section: &str, key: &str| {
+        out.rsplit(section)
+            .next()
+            .unwrap_or("")
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    match (
+        value("Integrated loudness:", "I:"),
+        value("True peak:", "Peak:"),
+    ) {
+        (Some(i), Some(tp)) => Ok((i, tp)),
+        _ => Err(MediaError::Tool {
+            tool: "ffmpeg ebur128".into(),
+            reason: "no loudness summary".into(),
+        }),
+    }
+}
+
+fn ebur128_summary(path: &Path) -> Result<String, MediaError> {
     let path = path.to_string_lossy();
-    let out = tool(
+    tool(
         "ffmpeg",
         &[
             "-nostats",
@@ -213,17 +236,12 @@ pub fn integrated_lufs(path: &Path) -> Result<f64, MediaError> {
             "null",
             "-",
         ],
-    )?;
-    // The summary at the end: "Integrated loudness:\n    I:         -14.0 LUFS"
-    let summary = out.rsplit("Integrated loudness:").next().unwrap_or("");
-    summary
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("I:"))
-        .and_then(|v| v.trim().trim_end_matches("LUFS").trim().parse().ok())
-        .ok_or_else(|| MediaError::Tool {
-            tool: "ffmpeg ebur128".into(),
-            reason: "no integrated loudness in the summary".into(),
-        })
+    )
+}
+
+/// Integrated loudness in LUFS, measured with ffmpeg's EBU R128 filter
+pub fn integrated_lufs(path: &Path) -> Result<f64, MediaError> {
+    loudness(path).map(|(integrated, _)| integrated)
 }
 
 /// One frame at `at_s` as 8-bit grey pixels, `width`x`height`

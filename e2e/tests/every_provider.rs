@@ -1,5 +1,6 @@
 //! Every provider adapter, end to end through the simulator, with faults injected: support
-//! reroutes the sample brief's motion stages so that each video model runs once, the
+//! reroutes the sample brief's motion stages so that each video model runs once, and its
+//! assembly to the hosted route (our own assembler has its own tests in `assembly.rs`), the
 //! simulator throws 429s with Retry-After, 5xx, malformed bodies, duplicate, late and
 //! out-of-order callbacks, and the render still completes with every artifact in R2 and
 //! nothing submitted twice.
@@ -11,8 +12,8 @@ use e2e::{Client, Stack};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// Motion stage -> the model support puts on it (one per video provider)
-const REROUTES: [(&str, &str); 9] = [
+/// Stage -> the model support puts on it (one per video provider, and the hosted assembler)
+const REROUTES: [(&str, &str); 10] = [
     ("s01.motion", "veo-3"),
     ("s02.motion", "sora-2"),
     ("s03.motion", "runway-gen4-turbo"),
@@ -22,6 +23,7 @@ const REROUTES: [(&str, &str); 9] = [
     ("s07.motion", "seedance-1-pro"),
     ("s08.motion", "hailuo-02"),
     ("s11.motion", "wan-2.2"),
+    ("assembly", "shotstack-edit"),
 ];
 
 fn faults() -> Value {
@@ -116,7 +118,7 @@ async fn every_provider_renders_through_the_simulator_with_faults_injected() {
         "elevenlabs",
         "minimax_music",
         "replicate",
-        "assembler",
+        "shotstack",
     ] {
         assert!(
             stats["submissions"][provider].as_u64().unwrap_or(0) >= 1,
