@@ -40,7 +40,10 @@ async fn reachable(env: &Env, kind: ProviderKind) -> bool {
         return true;
     }
     let probe = HttpRequest::get(format!("{}/healthz", cfg.base_url.trim_end_matches('/')));
-    let ok = matches!(outbound::send(&probe, PROBE_TIMEOUT).await, Ok(r) if r.is_success());
+    let ok = matches!(
+        outbound::send_for_status(&probe, PROBE_TIMEOUT).await,
+        Ok(r) if r.is_success()
+    );
     if ok {
         ASSEMBLER_SEEN_AT.set(Some(now));
     }

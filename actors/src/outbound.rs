@@ -1,13 +1,23 @@
 //! Sends the core's IO-free [`HttpRequest`]s with the runtime's `fetch`.
+//!
+//! Every call has a deadline; past it the fetch is aborted (a dropped future alone would leave
+//! the runtime downloading). A response body is read with a running cap, so a provider that
+//! answers a control call with hundreds of megabytes cannot take the isolate's memory; callers
+//! that only need the status (webhook receivers, health probes) never read the body at all.
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::future::{Either, select};
 use studio::providers::{HttpRequest, HttpResponse, Method, ProviderError};
-use worker::{Delay, Fetch, Headers, Request, RequestInit};
+use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit};
 
 /// How long one provider call may take before it counts as a transient failure
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest body read from a control call. Synchronous providers answer with the output
+/// itself (ElevenLabs' audio of a line, MiniMax's hex audio of a score): minutes of MP3 fit.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 fn method(m: Method) -> worker::Method {
     match m {
@@ -18,22 +28,39 @@ fn method(m: Method) -> worker::Method {
     }
 }
 
-async fn send_inner(req: &HttpRequest) -> worker::Result<HttpResponse> {
+/// Whether the body is read (and how much of it may be)
+#[derive(Clone, Copy)]
+enum Body {
+    Read { cap: usize },
+    Discard,
+}
+
+async fn send_inner(
+    req: &HttpRequest,
+    signal: &worker::AbortSignal,
+    body: Body,
+) -> Result<HttpResponse, String> {
     let headers = Headers::new();
     for (k, v) in &req.headers {
-        headers.append(k, v)?;
+        headers.append(k, v).map_err(|e| e.to_string())?;
     }
     let mut init = RequestInit::new();
     init.with_method(method(req.method)).with_headers(headers);
     if !req.body.is_empty() {
-        let body = worker::js_sys::Uint8Array::from(req.body.as_slice());
-        init.with_body(Some(body.into()));
+        let bytes = worker::js_sys::Uint8Array::from(req.body.as_slice());
+        init.with_body(Some(bytes.into()));
     }
-    let request = Request::new_with_init(&req.url, &init)?;
-    let mut resp = Fetch::Request(request).send().await?;
+    let request = Request::new_with_init(&req.url, &init).map_err(|e| e.to_string())?;
+    let mut resp = Fetch::Request(request)
+        .send_with_signal(signal)
+        .await
+        .map_err(|e| e.to_string())?;
     let status = resp.status_code();
     let headers = resp.headers().entries().collect::<Vec<(String, String)>>();
-    let body = resp.bytes().await?;
+    let body = match body {
+        Body::Discard => Vec::new(),
+        Body::Read { cap } => read_capped(&mut resp, cap).await?,
+    };
     Ok(HttpResponse {
         status,
         headers,
@@ -41,25 +68,78 @@ async fn send_inner(req: &HttpRequest) -> worker::Result<HttpResponse> {
     })
 }
 
-/// Sends a request; network failures and timeouts become [`ProviderError::Transient`]
+async fn read_capped(resp: &mut worker::Response, cap: usize) -> Result<Vec<u8>, String> {
+    let declared = resp
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(format!("the response is larger than {cap} bytes"));
+    }
+    let mut stream = resp.stream().map_err(|e| e.to_string())?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        if body.len() + chunk.len() > cap {
+            return Err(format!("the response is larger than {cap} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn send_with(
+    req: &HttpRequest,
+    timeout: Duration,
+    body: Body,
+) -> Result<HttpResponse, ProviderError> {
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let call = Box::pin(send_inner(req, &signal, body));
+    let timer = Box::pin(Delay::from(timeout));
+    // Only the host and path go into reasons: query strings carry our callback tokens and
+    // signed media URLs, and reasons reach journals and views.
+    let target = req.url.split('?').next().unwrap_or_default();
+    match select(call, timer).await {
+        Either::Left((Ok(resp), _)) => Ok(resp),
+        Either::Left((Err(e), _)) => Err(ProviderError::Transient {
+            reason: format!("{} {target}: {e}", req.method.as_str()),
+        }),
+        Either::Right(_) => {
+            controller.abort();
+            Err(ProviderError::Transient {
+                reason: format!(
+                    "{} {target} timed out after {}s",
+                    req.method.as_str(),
+                    timeout.as_secs()
+                ),
+            })
+        }
+    }
+}
+
+/// Sends a request and reads its body (at most [`MAX_RESPONSE_BYTES`]); network failures,
+/// oversized bodies and timeouts become [`ProviderError::Transient`]
 pub(crate) async fn send(
     req: &HttpRequest,
     timeout: Duration,
 ) -> Result<HttpResponse, ProviderError> {
-    let call = Box::pin(send_inner(req));
-    let timer = Box::pin(Delay::from(timeout));
-    match select(call, timer).await {
-        Either::Left((Ok(resp), _)) => Ok(resp),
-        Either::Left((Err(e), _)) => Err(ProviderError::Transient {
-            reason: format!("{} {}: {e}", req.method.as_str(), req.url),
-        }),
-        Either::Right(_) => Err(ProviderError::Transient {
-            reason: format!(
-                "{} {} timed out after {}s",
-                req.method.as_str(),
-                req.url,
-                timeout.as_secs()
-            ),
-        }),
-    }
+    send_with(
+        req,
+        timeout,
+        Body::Read {
+            cap: MAX_RESPONSE_BYTES,
+        },
+    )
+    .await
+}
+
+/// Sends a request and reads only its status and headers: the body is never read
+pub(crate) async fn send_for_status(
+    req: &HttpRequest,
+    timeout: Duration,
+) -> Result<HttpResponse, ProviderError> {
+    send_with(req, timeout, Body::Discard).await
 }

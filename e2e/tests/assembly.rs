@@ -192,6 +192,12 @@ async fn assembly_finishes_when_the_assembler_is_killed_mid_assembly() {
     let probe = media::probe(&file(&files, "master").path).expect("probe");
     let duration = media::duration_s(&probe).expect("duration");
     assert!((duration - SAMPLE_DURATION_S).abs() <= 0.1, "{duration}");
+    // One assembly at our assembler: the restarted service resumed it, and whatever the job
+    // re-issued carried the same Idempotency-Key and was absorbed.
+    let records = std::fs::read_dir(stack.persist_dir().join("assembler/assemblies"))
+        .expect("assembler data")
+        .count();
+    assert_eq!(records, 1, "assemblies at our assembler");
 }
 
 #[tokio::test]

@@ -82,7 +82,8 @@ pub(super) async fn deliver(
         ],
         body,
     };
-    match outbound::send(&request, DELIVERY_TIMEOUT).await {
+    // The receiver's body is never used: only its status and Retry-After are.
+    match outbound::send_for_status(&request, DELIVERY_TIMEOUT).await {
         Ok(resp) if resp.is_success() => report(true, None, None),
         Ok(resp) => report(
             false,
