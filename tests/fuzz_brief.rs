@@ -9,28 +9,31 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 use studio::brief::limits::{MAX_KEYFRAME_PROMPT_CHARS, MAX_PLAN_TEXT_CHARS, MAX_STAGE_TEXT_CHARS};
 use studio::brief::{Brief, BriefError, parse_brief, validate_brief};
 use studio::memory::{CastLook, MemoryContext};
 use studio::plan::{PlanOptions, StageWork, build};
 
+#[path = "support/fuzz.rs"]
+#[allow(dead_code)]
+mod fuzz;
+use fuzz::config;
+
+/// An object key, biased toward this domain's
+fn key() -> impl Strategy<Value = String> + Clone {
+    fuzz::key(KEYS)
+}
+
+/// Arbitrary JSON, biased toward this domain's keys and values
+fn json() -> impl Strategy<Value = Value> {
+    fuzz::json(number(), text(), key(), 4, 6)
+}
+
 const EXAMPLE: &str = include_str!("../examples/brief.json");
 
 /// The longest error message the API may echo (serde quotes offending values; they are cut)
 const MAX_MESSAGE_CHARS: usize = 1_000;
-
-/// `PROPTEST_CASES` when set, else `default` (kept small so `cargo test` stays quick)
-fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
 
 fn example() -> Value {
     serde_json::from_str(EXAMPLE).unwrap()
@@ -203,30 +206,6 @@ fn number() -> impl Strategy<Value = Value> {
         .prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
         (0u64..=2_000).prop_map(Value::from),
     ]
-}
-
-fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => prop::sample::select(KEYS).prop_map(str::to_owned),
-        1 => any::<String>(),
-    ]
-}
-
-/// Arbitrary JSON, biased toward briefs' keys and values
-fn json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        number(),
-        text().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((key(), inner), 0..8)
-                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
-        ]
-    })
 }
 
 /// Raw JSON tokens serde_json may or may not take (out-of-range and non-JSON numbers too)

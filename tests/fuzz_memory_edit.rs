@@ -8,26 +8,28 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use serde_json::{Map, Number, Value, json};
+use serde_json::{Number, Value, json};
 use studio::brief::parse_brief;
 use studio::memory::{
     DEFAULT_SIMILAR, MemoryError, MemoryGraph, NgramEmbedder, apply_edit, build_context, parse_edit,
 };
 use studio::plan::{PlanOptions, build};
 
-const EXAMPLE_BRIEF: &str = include_str!("../examples/brief.json");
+#[path = "support/fuzz.rs"]
+mod fuzz;
+use fuzz::{config, pointers};
 
-/// `PROPTEST_CASES` when set, else `default` (kept small so `cargo test` stays quick)
-fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
+/// An object key, biased toward this domain's
+fn key() -> impl Strategy<Value = String> + Clone {
+    fuzz::key(KEYS)
 }
+
+/// Arbitrary JSON, biased toward this domain's keys and values
+fn json() -> impl Strategy<Value = Value> {
+    fuzz::json(number(), text(), key(), 4, 6)
+}
+
+const EXAMPLE_BRIEF: &str = include_str!("../examples/brief.json");
 
 /// A full, valid edit (the shape of `tests/memory_edits.rs`)
 fn full() -> Value {
@@ -151,48 +153,6 @@ fn number() -> impl Strategy<Value = Value> {
         prop::sample::select(&[0.0, -0.0, 0.5, 1.0, 1.0000001, 60.0, 60.1, 5e-324, f64::MAX][..])
             .prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
     ]
-}
-
-fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => prop::sample::select(KEYS).prop_map(str::to_owned),
-        1 => text(),
-    ]
-}
-
-fn json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        number(),
-        text().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((key(), inner), 0..8)
-                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
-        ]
-    })
-}
-
-/// Every path of a value, as JSON pointers
-fn pointers(v: &Value, at: &str, out: &mut Vec<String>) {
-    out.push(at.to_owned());
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                pointers(child, &format!("{at}/{k}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                pointers(child, &format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 #[derive(Debug, Clone)]

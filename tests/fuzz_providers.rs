@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 use studio::brief::AspectRatio;
 use studio::ids::{Attempt, JobId, ProviderRef, StageId};
 use studio::plan::StageKind;
@@ -30,22 +30,24 @@ use studio::providers::{
 };
 use studio::time::{Millis, Timestamp};
 
+#[path = "support/fuzz.rs"]
+mod fuzz;
+use fuzz::{config, pointers};
+
+/// An object key, biased toward this domain's
+fn key() -> impl Strategy<Value = String> + Clone {
+    fuzz::key(KEYS)
+}
+
+/// Arbitrary JSON, biased toward this domain's keys and values
+fn json() -> impl Strategy<Value = Value> {
+    fuzz::json(number(), text(), key(), 5, 5)
+}
+
 /// 2025-06-15T15:06:40Z, as in the golden tests
 const NOW: Timestamp = Timestamp(1_750_000_000_000);
 const PUBLIC_BASE: &str = "https://render.example.test";
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// `PROPTEST_CASES` when set, else `default` (kept small so `cargo test` stays quick)
-fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
 
 /// Every fixture's bytes (every provider's folder), read once
 fn fixtures() -> &'static [Vec<u8>] {
@@ -255,48 +257,6 @@ fn number() -> impl Strategy<Value = Value> {
         (0u64..=100).prop_map(Value::from),
         (1_700_000_000u64..=1_800_000_000).prop_map(Value::from),
     ]
-}
-
-fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => prop::sample::select(KEYS).prop_map(str::to_owned),
-        1 => any::<String>(),
-    ]
-}
-
-fn json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        number(),
-        text().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(5, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::vec((key(), inner), 0..8)
-                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
-        ]
-    })
-}
-
-/// Every value in a JSON tree, by JSON pointer
-fn pointers(v: &Value, at: &str, out: &mut Vec<String>) {
-    out.push(at.to_owned());
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                pointers(child, &format!("{at}/{k}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                pointers(child, &format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// How a fixture is changed

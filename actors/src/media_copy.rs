@@ -12,11 +12,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::future::{Either, select};
 use studio::api::upload_parts::{PartError, PartSplitter};
-use studio::providers::{HttpRequest, Method};
-use worker::{
-    AbortController, Bucket, Data, Delay, Fetch, Headers, HttpMetadata, Request, RequestInit,
-    ResponseBody,
-};
+use studio::providers::HttpRequest;
+use worker::{AbortController, Bucket, Data, Delay, Fetch, HttpMetadata, ResponseBody};
+
+use crate::outbound;
 
 /// R2 multipart parts must be at least 5 MiB (all but the last); 8 MiB keeps few parts in flight
 const PART_BYTES: usize = 8 * 1024 * 1024;
@@ -59,25 +58,6 @@ fn io(what: &str) -> impl Fn(worker::Error) -> CopyError + '_ {
     move |e| CopyError::Io(format!("{what}: {e}"))
 }
 
-fn method(m: Method) -> worker::Method {
-    match m {
-        Method::Get => worker::Method::Get,
-        Method::Post => worker::Method::Post,
-        Method::Put => worker::Method::Put,
-        Method::Delete => worker::Method::Delete,
-    }
-}
-
-fn request(req: &HttpRequest) -> Result<Request, CopyError> {
-    let headers = Headers::new();
-    for (k, v) in &req.headers {
-        headers.append(k, v).map_err(io("header"))?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(method(req.method)).with_headers(headers);
-    Request::new_with_init(&req.url, &init).map_err(io("request"))
-}
-
 /// Streams `source` into `bucket` at `key`; `content_type` is used when the source declares none
 pub(crate) async fn copy(
     bucket: &Bucket,
@@ -90,7 +70,7 @@ pub(crate) async fn copy(
     let controller = AbortController::default();
     let signal = controller.signal();
     let work = Box::pin(async {
-        let request = request(source)?;
+        let request = outbound::request(source).map_err(io("request"))?;
         let resp = Fetch::Request(request)
             .send_with_signal(&signal)
             .await

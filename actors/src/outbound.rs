@@ -35,14 +35,11 @@ enum Body {
     Discard,
 }
 
-async fn send_inner(
-    req: &HttpRequest,
-    signal: &worker::AbortSignal,
-    body: Body,
-) -> Result<HttpResponse, String> {
+/// The runtime's request for one of the core's
+pub(crate) fn request(req: &HttpRequest) -> worker::Result<Request> {
     let headers = Headers::new();
     for (k, v) in &req.headers {
-        headers.append(k, v).map_err(|e| e.to_string())?;
+        headers.append(k, v)?;
     }
     let mut init = RequestInit::new();
     init.with_method(method(req.method)).with_headers(headers);
@@ -50,7 +47,15 @@ async fn send_inner(
         let bytes = worker::js_sys::Uint8Array::from(req.body.as_slice());
         init.with_body(Some(bytes.into()));
     }
-    let request = Request::new_with_init(&req.url, &init).map_err(|e| e.to_string())?;
+    Request::new_with_init(&req.url, &init)
+}
+
+async fn send_inner(
+    req: &HttpRequest,
+    signal: &worker::AbortSignal,
+    body: Body,
+) -> Result<HttpResponse, String> {
+    let request = request(req).map_err(|e| e.to_string())?;
     let mut resp = Fetch::Request(request)
         .send_with_signal(signal)
         .await
