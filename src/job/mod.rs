@@ -528,15 +528,20 @@ impl Job {
         (self.spec, self.header, stages)
     }
 
-    /// The provider an attempt of a stage runs on (its model's, in the job's registry); `None`
-    /// for an unknown stage or an attempt not made yet
-    pub fn attempt_provider(&self, stage: &StageId, attempt: Attempt) -> Option<ProviderKind> {
+    /// The model an attempt of a stage runs on, in the job's registry; `None` for an unknown
+    /// stage or an attempt not made yet
+    pub fn attempt_model(&self, stage: &StageId, attempt: Attempt) -> Option<&ModelSpec> {
         let record = self
             .stage(stage)?
             .attempts
             .iter()
             .find(|a| a.attempt == attempt)?;
-        self.model(&record.model).map(|m| m.provider)
+        self.model(&record.model)
+    }
+
+    /// The provider an attempt of a stage runs on (see [`Job::attempt_model`])
+    pub fn attempt_provider(&self, stage: &StageId, attempt: Attempt) -> Option<ProviderKind> {
+        self.attempt_model(stage, attempt).map(|m| m.provider)
     }
 
     fn model(&self, id: &ModelId) -> Option<&ModelSpec> {

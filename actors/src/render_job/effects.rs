@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use studio::api::media;
-use studio::ids::{Attempt, JobId, ModelId, ProviderRef, StageId};
-use studio::job::{Effect, Input, Job, StageInputs, artifact_key};
+use studio::ids::{Attempt, JobId, ProviderRef, StageId};
+use studio::job::{Effect, Input, StageInputs, artifact_key};
 use studio::plan::StageKind;
 use studio::providers::signature::token::callback_url;
 use studio::providers::{
@@ -32,13 +32,6 @@ const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 const MAX_INLINE_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 /// Used when the memory graph has no voice for a speaker (ElevenLabs' premade "Rachel")
 const DEFAULT_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
-
-fn provider_of(job: &Job, stage: &StageId, attempt: Attempt) -> Option<(ModelId, ProviderKind)> {
-    let row = job.stage(stage)?;
-    let record = row.attempts.iter().find(|a| a.attempt == attempt)?;
-    let spec = job.spec().registry.get(&record.model)?;
-    Some((record.model.clone(), spec.provider))
-}
 
 fn media_url(inner: &Inner, key: &str, now: Timestamp) -> String {
     media::signed_url(
@@ -451,9 +444,8 @@ async fn perform_store(
         Output::Url { .. } => {}
     }
     let provider = inner
-        .with_job(|j| provider_of(j, &stage, attempt))
-        .flatten()
-        .map(|(_, p)| p);
+        .with_job(|j| j.attempt_provider(&stage, attempt))
+        .flatten();
     let Some(provider) = provider else {
         return failed("no attempt record for this output".into());
     };
@@ -613,7 +605,11 @@ impl Inner {
         attempt: Attempt,
         provider_ref: ProviderRef,
     ) -> Vec<Effect> {
-        match self.with_job(|j| provider_of(j, stage, attempt)).flatten() {
+        let model = self.with_job(|j| {
+            j.attempt_model(stage, attempt)
+                .map(|m| (m.id.clone(), m.provider))
+        });
+        match model.flatten() {
             Some((model, provider)) => vec![Effect::Poll {
                 stage: stage.clone(),
                 attempt,
