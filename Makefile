@@ -3,7 +3,7 @@
 .PHONY: tools system worker simulator assembler up down reset demo test lint bench status
 SHELL := /bin/bash
 
-RUST_SOURCES := $(shell find src actors/src -name '*.rs') Cargo.toml Cargo.lock actors/Cargo.toml
+RUST_SOURCES := $(shell find src actors/src -name '*.rs') actors/src/routes/openapi.json Cargo.toml Cargo.lock actors/Cargo.toml
 
 tools:
 	@scripts/install-tools.sh
@@ -48,6 +48,7 @@ lint: tools
 
 # Native core tests, then end-to-end tests that start their own stack on free loopback ports.
 test: tools system worker simulator assembler lint
+	@scripts/install-schemathesis.sh
 	cargo test --workspace
 
 # Native benchmarks of the core, then end-to-end figures on the real stack (each prints ratios
@@ -57,3 +58,7 @@ bench: tools system worker simulator assembler
 	cargo bench -p assembler --bench assembly
 	cargo run --quiet --profile fast -p e2e --bin bench
 	cargo run --quiet --profile fast -p e2e --bin bench_memory
+	@scripts/install-schemathesis.sh
+	API_FUZZ_CASES=150 cargo test --quiet -p e2e --test api_fuzz
+	cargo run --quiet --profile fast -p e2e --bin bench_faults
+	cargo run --quiet --profile fast -p e2e --bin chaos

@@ -17,6 +17,8 @@ SIM_BIN="${SIM_BIN:-target/fast/simulator}"
 ASSEMBLER_BIN="${ASSEMBLER_BIN:-target/fast/assembler}"
 # The dev credential the Worker presents to the assembler (the core's dev_credentials).
 DEV_ASSEMBLER_KEY=sim-assembler-key
+# Every wrangler command runs the dev environment of wrangler.toml (its top level is production).
+WRANGLER_ENV=dev
 export WRANGLER_SEND_METRICS=false CI="${CI:-true}"
 
 mkdir -p "$RUN_DIR"
@@ -37,9 +39,9 @@ wait_http() { # url seconds
 
 migrate() {
   say "applying D1 migrations and dev seed to $PERSIST_DIR"
-  npx wrangler d1 migrations apply DB --local --persist-to "$PERSIST_DIR" >"$RUN_DIR/migrate.log" 2>&1 \
+  npx wrangler d1 migrations apply DB --local --env "$WRANGLER_ENV" --persist-to "$PERSIST_DIR" >"$RUN_DIR/migrate.log" 2>&1 \
     || { cat "$RUN_DIR/migrate.log" >&2; exit 1; }
-  npx wrangler d1 execute DB --local --persist-to "$PERSIST_DIR" --file scripts/seed-dev.sql \
+  npx wrangler d1 execute DB --local --env "$WRANGLER_ENV" --persist-to "$PERSIST_DIR" --file scripts/seed-dev.sql \
     >>"$RUN_DIR/migrate.log" 2>&1 || { cat "$RUN_DIR/migrate.log" >&2; exit 1; }
 }
 
@@ -67,7 +69,7 @@ up() {
   else
     migrate
     say "starting wrangler dev on 127.0.0.1:$WORKER_PORT (state in $PERSIST_DIR)"
-    setsid npx wrangler dev --ip 127.0.0.1 --port "$WORKER_PORT" --inspector-port "$INSPECTOR_PORT" \
+    setsid npx wrangler dev --env "$WRANGLER_ENV" --ip 127.0.0.1 --port "$WORKER_PORT" --inspector-port "$INSPECTOR_PORT" \
       --persist-to "$PERSIST_DIR" --show-interactive-dev-session=false \
       --var "SIM_BASE_URL:http://127.0.0.1:$SIM_PORT" --var "PUBLIC_BASE_URL:http://127.0.0.1:$WORKER_PORT" \
       --var "ASSEMBLER_BASE_URL:http://127.0.0.1:$ASSEMBLER_PORT" --var "ASSEMBLY_QUALITY:$ASSEMBLY_QUALITY" \

@@ -9,6 +9,8 @@ macro_rules! string_id {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
+        #[derive(schemars::JsonSchema)]
+        #[schemars(inline)]
         pub struct $name(pub String);
 
         impl $name {
@@ -68,6 +70,8 @@ string_id!(
 /// The attempt number of a stage: fences callbacks and poll results of older attempts
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
+#[derive(schemars::JsonSchema)]
+#[schemars(inline)]
 pub struct Attempt(pub u32);
 
 impl fmt::Display for Attempt {

@@ -6,20 +6,24 @@
 //! stored rows are lost or suspect can be rebuilt from the journal alone.
 //!
 //! Contract for the shell: journal an input only when `handle` returned `Ok` (an `Err` left the
-//! job unchanged, e.g. a refused support action); journal in the same synchronous step as
-//! persisting the changes. Support actions are journaled with [`Actor::Support`], webhook
+//! job unchanged, e.g. a refused support action) and the step changed something
+//! ([`Changes::skipped`] is `None`); journal in the same synchronous step as persisting the
+//! changes. A step that changed nothing is counted by its [`Skipped`] kind instead: it would
+//! replay as a no-op, and journaling it would let duplicate callbacks and idle alarms grow the
+//! journal without bound. Support actions are journaled with [`Actor::Support`], webhook
 //! results (`NotifyResult`) with [`Actor::System`]: the replay needs both, since they move the
 //! job and its outbox.
 
 use serde::{Deserialize, Serialize};
 
-use crate::job::{Input, Job, JobError};
+use crate::job::{Changes, Input, Job, JobError};
 use crate::providers::ProviderKind;
 use crate::time::Timestamp;
 
 /// Who caused an input
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum Actor {
     /// The creator's app, by API key id
     App {
@@ -40,6 +44,60 @@ pub enum Actor {
     },
     /// The shell reporting its own work (R2 copies, the memory graph's answer)
     System,
+}
+
+/// Why a step changed nothing: what the shell counts instead of journaling it
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skipped {
+    /// A callback or provider answer the stage already had (a delivery id seen before, or the
+    /// same status again)
+    DuplicateCallback,
+    /// A callback or provider answer for an attempt no longer in flight, or for an ended job
+    StaleCallback,
+    /// An alarm with nothing due (alarms may fire twice or late)
+    NoOpTick,
+    /// Anything else that changed nothing (a repeated cancel, a result already taken)
+    Other,
+}
+
+impl Skipped {
+    /// Every kind, for counters that show zeros too
+    pub const ALL: [Self; 4] = [
+        Self::DuplicateCallback,
+        Self::StaleCallback,
+        Self::NoOpTick,
+        Self::Other,
+    ];
+
+    /// The snake_case name, as stored and shown
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DuplicateCallback => "duplicate_callback",
+            Self::StaleCallback => "stale_callback",
+            Self::NoOpTick => "noop_tick",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// What the shell does with a step's input
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// The step changed the job: append the input to the journal
+    Append,
+    /// The step changed nothing: count it under this kind
+    Count(Skipped),
+}
+
+impl Record {
+    /// The rule, from what the step changed
+    pub fn of(changes: &Changes) -> Self {
+        match changes.skipped {
+            Some(kind) if changes.is_empty() => Self::Count(kind),
+            Some(_) | None => Self::Append,
+        }
+    }
 }
 
 /// One journal row

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(transparent)]
+#[derive(schemars::JsonSchema)]
+#[schemars(inline)]
 pub struct Timestamp(pub u64);
 
 /// A duration in milliseconds
@@ -17,6 +19,8 @@ pub struct Timestamp(pub u64);
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(transparent)]
+#[derive(schemars::JsonSchema)]
+#[schemars(inline)]
 pub struct Millis(pub u64);
 
 impl Timestamp {

@@ -308,6 +308,7 @@ fn plan_text(plan: &Plan) -> (Vec<usize>, usize, usize) {
             }
             StageWork::Speech { text, .. } => count(text, &mut per),
             StageWork::Score { mood } => count(mood, &mut per),
+            StageWork::Frame { .. } => {}
             StageWork::Assembly(spec) => {
                 // Captions: every line with its speaker, and the narration.
                 let v = serde_json::to_value(spec).unwrap();
@@ -489,5 +490,24 @@ fn refusals_quote_at_most_a_bounded_part_of_the_body() {
             message.chars().count()
         );
         assert!(message.ends_with("..."), "{message}");
+    }
+}
+
+/// A score or master of absurd length was accepted and then split into one stage per music call
+/// (6.7e16 s hung the Worker: the API tester found it); both are capped at an hour
+#[test]
+fn master_and_score_lengths_are_capped() {
+    use studio::brief::limits::MAX_MASTER_DURATION_S;
+    for field in ["score", "pacing"] {
+        let key = if field == "score" {
+            "duration_s"
+        } else {
+            "target_duration_s"
+        };
+        let named = refused_field(|v| v[field][key] = json!(6.7e16));
+        assert_eq!(named, format!("{field}.{key}"));
+        let named = refused_field(|v| v[field][key] = json!(MAX_MASTER_DURATION_S + 0.5));
+        assert_eq!(named, format!("{field}.{key}"));
+        accepted(|v| v[field][key] = json!(MAX_MASTER_DURATION_S));
     }
 }

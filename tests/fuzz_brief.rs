@@ -85,7 +85,7 @@ fn check_accepted(brief: &Brief) -> Result<(), TestCaseError> {
                 StageWork::Motion { prompt, .. } => prompt.chars().count(),
                 StageWork::Speech { text, .. } => text.chars().count(),
                 StageWork::Score { mood } => mood.chars().count(),
-                StageWork::Assembly(_) => 0,
+                StageWork::Frame { .. } | StageWork::Assembly(_) => 0,
             };
             prop_assert!(text <= MAX_STAGE_TEXT_CHARS);
             total += text;

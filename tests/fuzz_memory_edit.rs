@@ -35,7 +35,7 @@ const EXAMPLE_BRIEF: &str = include_str!("../examples/brief.json");
 fn full() -> Value {
     json!({
       "voices": {"narrator": "21m00Tcm4TlvDq8ikWAM", "keeper": "EXAVITQu4vr4xnSDxMaL", "old": null},
-      "looks": {"keeper": {"description": "weathered, yellow oilskin", "reference_images": ["looks/keeper/1.png"]},
+      "looks": {"keeper": {"description": "weathered, yellow oilskin", "reference_images": ["creators/fuzz/looks/keeper/1.png"]},
                 "gull": {"description": "one-legged gull"}},
       "fingerprint": {"palette": ["#1B2A3C", "#e0c068"], "grade": "bleach bypass", "lens": "35mm", "lighting": "low-key"},
       "formats": {"short_doc": {"pacing": {"avg_shot_s": 5.2, "energy": "slow_burn"},
@@ -118,7 +118,7 @@ const WORDS: &[&str] = &[
     "#1b2a3c",
     "#GGGGGG",
     "#1b2a3",
-    "looks/keeper/1.png",
+    "creators/fuzz/looks/keeper/1.png",
     "/abs.png",
     "a//b",
     "../up",

@@ -213,6 +213,9 @@ fn after_cancel_nothing_changes_and_nothing_is_submitted() {
         }
     )));
     assert!(!fx.iter().any(|e| matches!(e, Effect::Submit { .. })));
+    // The index and memory writes keep the alarm until they are acknowledged.
+    assert!(w.job.next_deadline().is_some());
+    w.ack_writes();
     assert_eq!(w.job.next_deadline(), None, "no alarm after the end");
     w.assert_noop(update(KF, 1, succeeded(), Some("late")));
     w.assert_noop(accepted("s02.keyframe", 1, "t2"));

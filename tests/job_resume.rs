@@ -131,6 +131,7 @@ fn an_isolate_that_died_mid_call_resumes_from_its_alarm() {
         })
         .collect();
     assert!(!keys.is_empty());
+    w.ack_writes();
     // A new isolate loads the rows and the alarm fires at the stored deadline.
     w.job = w.store.load();
     let due = w.job.next_deadline().unwrap();

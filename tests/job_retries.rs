@@ -165,7 +165,7 @@ fn a_stage_with_no_model_left_fails_the_job_with_a_readable_reason() {
     let view = w.job.view();
     let reason = view.failure.unwrap();
     assert!(
-        reason.starts_with("s01.motion: no model left to try."),
+        reason.starts_with("s01.motion: no model left to try (every model refused it)."),
         "{reason}"
     );
     for m in w.candidates("s01.motion") {

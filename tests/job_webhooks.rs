@@ -240,7 +240,7 @@ fn a_finished_job_keeps_its_alarm_until_its_notifications_settle() {
     });
     assert!(w.run_until(|w| w.status() == JobStatus::Succeeded));
     let done_at = w.now;
-    w.step(); // the failed result
+    w.advance_to(done_at.plus(RTT)); // the writes' acknowledgements, then the failed result
     let next = done_at.plus(RTT).plus(notify_backoff(42, 4, 1));
     assert_eq!(w.job.next_deadline(), Some(next));
     assert_eq!(w.job.view().next_deadline, Some(next));

@@ -21,7 +21,7 @@ fn graph() -> MemoryGraph {
     let edit = parse_edit(
         r#"{
       "voices": {"narrator": "voice-narr", "keeper": "voice-keeper", "someone_else": "voice-x"},
-      "looks": {"keeper": {"description": "yellow oilskin, grey braid", "reference_images": ["looks/keeper.png"]},
+      "looks": {"keeper": {"description": "yellow oilskin, grey braid", "reference_images": ["creators/demo/looks/keeper.png"]},
                 "villain": {"description": "not in this brief"}},
       "formats": {"short_doc": {"pacing": {"avg_shot_s": 5, "energy": "slow_burn"}, "hook_style": "cold open"},
                   "ad": {"pacing": {"avg_shot_s": 2, "energy": "punchy"}}}
@@ -101,7 +101,10 @@ fn the_context_locks_the_briefs_cast_and_voices_only() {
     );
     assert_eq!(ctx.looks.len(), 1);
     let keeper = ctx.looks.get("keeper").unwrap();
-    assert_eq!(keeper.reference_images, vec!["looks/keeper.png"]);
+    assert_eq!(
+        keeper.reference_images,
+        vec!["creators/demo/looks/keeper.png"]
+    );
     let dna = ctx.format_dna.unwrap();
     assert_eq!(dna.format, "short_doc");
     assert_eq!(dna.hook_style.as_deref(), Some("cold open"));

@@ -17,7 +17,7 @@ fn field_of(body: &str) -> String {
 
 const FULL: &str = r##"{
   "voices": {"narrator": "21m00Tcm4TlvDq8ikWAM", "keeper": "EXAVITQu4vr4xnSDxMaL"},
-  "looks": {"keeper": {"description": "weathered, yellow oilskin", "reference_images": ["looks/keeper/1.png"]}},
+  "looks": {"keeper": {"description": "weathered, yellow oilskin", "reference_images": ["creators/demo/looks/keeper/1.png"]}},
   "fingerprint": {"palette": ["#1B2A3C", "#e0c068"], "grade": "bleach bypass", "lens": "35mm", "lighting": "low-key"},
   "formats": {"short_doc": {"pacing": {"avg_shot_s": 5.2, "energy": "slow_burn"},
                             "shot_mix": {"establishing": 0.25, "close_up": 0.5, "b_roll": 0.25},
@@ -33,7 +33,10 @@ fn a_full_edit_is_applied_as_rows() {
     assert_eq!(g.voices.len(), 2);
     assert_eq!(g.looks.len(), 1);
     assert_eq!(g.looks[0].cast_id, "keeper");
-    assert_eq!(g.looks[0].reference_images, vec!["looks/keeper/1.png"]);
+    assert_eq!(
+        g.looks[0].reference_images,
+        vec!["creators/demo/looks/keeper/1.png"]
+    );
     let fp = g.fingerprint.clone().unwrap();
     assert_eq!(
         fp.palette,

@@ -187,3 +187,95 @@ fn outcomes_for_unknown_renders_or_shots_are_refused() {
     assert_eq!(err.field(), Some("shots[1].shot_id"));
     assert_eq!(g, before, "a refused report writes nothing");
 }
+
+/// The creator's outcome statistics for a watch-time brief: (model, shot kind) -> (renders, mean)
+fn watch_time_stats(
+    g: &MemoryGraph,
+) -> std::collections::BTreeMap<(String, studio::brief::ShotKind), (u32, f64)> {
+    let mut brief: studio::brief::Brief =
+        serde_json::from_str(include_str!("../examples/brief.json")).unwrap();
+    brief.outcome_target = studio::brief::OutcomeTarget::WatchTime;
+    let context = studio::memory::build_context(g, &brief, &NgramEmbedder::default(), 0);
+    context
+        .outcomes
+        .iter()
+        .map(|s| ((s.model.0.clone(), s.shot_kind), (s.renders, s.mean)))
+        .collect()
+}
+
+#[test]
+fn compaction_folds_the_oldest_renders_and_keeps_their_outcome_evidence() {
+    use studio::memory::{MAX_FULL_RENDERS, RowChange, RowKey};
+    let extra = 20;
+    let mut g = MemoryGraph::new("demo".into());
+    let mut expected: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for i in 0..MAX_FULL_RENDERS + extra {
+        let model = if i % 2 == 0 { "veo-3" } else { "kling-2.1" };
+        let job = format!("rnd_{i:04}");
+        let mut r = common::render(&job, &[("s01", CloseUp, model, "hands winding clockwork")]);
+        r.finished_at = studio::time::Timestamp(1_700_000_000_000 + i as u64 * 1000);
+        let recorded = record_render(&mut g, &r, &NgramEmbedder::default()).unwrap();
+        if i == MAX_FULL_RENDERS {
+            // The first render over the cap folds the oldest one, and says so.
+            let RenderRecorded::Recorded { changes, .. } = recorded else {
+                panic!("not recorded");
+            };
+            assert!(changes.contains(&RowChange::Delete(RowKey::Render("rnd_0000".into()))));
+            assert!(changes.contains(&RowChange::Upsert(RowKey::Folded)));
+        }
+        let retention = 0.2 + (i % 7) as f64 * 0.1;
+        let report = parse_outcomes(&format!(r#"{{"retention_3s": {retention}}}"#)).unwrap();
+        record_outcomes(&mut g, &JobId(job), &report).unwrap();
+        expected.entry(model).or_default().push(retention);
+    }
+    assert_eq!(g.renders.len(), MAX_FULL_RENDERS);
+    assert_eq!(g.shots.len(), MAX_FULL_RENDERS);
+    assert!(g.render(&JobId("rnd_0000".into())).is_none());
+    assert!(g.outcomes.iter().all(|o| o.job.as_str() >= "rnd_0020"));
+    assert_eq!(g.folded_formats.len(), 1);
+    assert_eq!(g.folded_formats[0].renders, extra as u32);
+    // Every render's evidence is still in the statistics, folded or not.
+    let stats = watch_time_stats(&g);
+    for (model, values) in &expected {
+        let (renders, mean) = stats[&(model.to_string(), CloseUp)];
+        assert_eq!(renders as usize, values.len(), "{model}");
+        let want = values.iter().sum::<f64>() / values.len() as f64;
+        assert!((mean - want).abs() < 1e-9, "{model}: {mean} vs {want}");
+    }
+    // A folded render's outcomes can no longer be reported.
+    let report = parse_outcomes(r#"{"retention_3s": 0.9}"#).unwrap();
+    assert!(record_outcomes(&mut g, &JobId("rnd_0000".into()), &report).is_err());
+}
+
+#[test]
+fn compaction_caps_the_shots_kept_in_full() {
+    use studio::memory::MAX_FULL_SHOTS;
+    let mut g = MemoryGraph::new("demo".into());
+    let ids: Vec<String> = (0..100).map(|i| format!("s{i:03}")).collect();
+    let shots: Vec<(&str, studio::brief::ShotKind, &str, &str)> = ids
+        .iter()
+        .map(|id| (id.as_str(), BRoll, "pika-2.2", "rain on a tin roof"))
+        .collect();
+    let renders = MAX_FULL_SHOTS / 100 + 5;
+    for i in 0..renders {
+        let mut r = common::render(&format!("rnd_{i:04}"), &shots);
+        r.finished_at = studio::time::Timestamp(1_700_000_000_000 + i as u64);
+        record_render(&mut g, &r, &NgramEmbedder::default()).unwrap();
+    }
+    assert_eq!(g.shots.len(), MAX_FULL_SHOTS);
+    assert_eq!(g.renders.len(), MAX_FULL_SHOTS / 100);
+    // No outcomes were reported: nothing to keep but the counts.
+    assert!(g.folded.is_empty());
+    assert_eq!(g.folded_formats[0].renders, 5);
+    // The newest render is never folded, however large.
+    let many: Vec<String> = (0..MAX_FULL_SHOTS + 1).map(|i| format!("x{i}")).collect();
+    let big: Vec<(&str, studio::brief::ShotKind, &str, &str)> = many
+        .iter()
+        .map(|id| (id.as_str(), BRoll, "pika-2.2", "rain"))
+        .collect();
+    let mut r = common::render("rnd_big", &big);
+    r.finished_at = studio::time::Timestamp(1_800_000_000_000);
+    record_render(&mut g, &r, &NgramEmbedder::default()).unwrap();
+    assert_eq!(g.renders.len(), 1);
+    assert!(g.render(&JobId("rnd_big".into())).is_some());
+}

@@ -61,6 +61,7 @@ fn motion_waits_for_its_own_keyframe_and_assembly_for_everything() {
             StageKind::Keyframe | StageKind::Dialogue | StageKind::Voiceover | StageKind::Score => {
                 assert!(s.deps.is_empty(), "{} waits for nothing", s.id);
             }
+            StageKind::Frame => panic!("{}: no shot is split without a clip limit", s.id),
         }
     }
 }
@@ -68,7 +69,14 @@ fn motion_waits_for_its_own_keyframe_and_assembly_for_everything() {
 #[test]
 fn assembly_outputs_the_master_and_one_variant_per_other_aspect() {
     let mut b = brief();
-    let plan = build(&b, &MemoryContext::default(), PlanOptions { badge: true });
+    let plan = build(
+        &b,
+        &MemoryContext::default(),
+        PlanOptions {
+            badge: true,
+            ..PlanOptions::default()
+        },
+    );
     let StageWork::Assembly(a) = &plan.stages.last().unwrap().work else {
         panic!()
     };
@@ -180,4 +188,101 @@ fn a_thousand_shots_plan_in_order() {
         .collect();
     let plan = build(&b, &MemoryContext::default(), PlanOptions::default());
     assert_eq!(plan.stages.len(), 2000 + 3);
+}
+
+fn split_options() -> PlanOptions {
+    PlanOptions {
+        max_clip_s: Some(12.0),
+        max_music_s: Some(240.0),
+        ..PlanOptions::default()
+    }
+}
+
+#[test]
+fn a_shot_longer_than_one_call_becomes_parts_that_continue_each_other() {
+    let mut b = brief();
+    b.shots[1].duration_s = 30.0;
+    let shot = b.shots[1].id.clone();
+    let plan = build(&b, &MemoryContext::default(), split_options());
+    let of_shot: Vec<&studio::plan::StageSpec> = plan
+        .stages
+        .iter()
+        .filter(|s| s.shot.as_ref() == Some(&shot) && s.kind != StageKind::Dialogue)
+        .collect();
+    let names: Vec<&str> = of_shot.iter().map(|s| s.id.as_str()).collect();
+    let expected: Vec<String> = [
+        "keyframe",
+        "motion",
+        "p2.frame",
+        "p2.motion",
+        "p3.frame",
+        "p3.motion",
+    ]
+    .iter()
+    .map(|k| format!("{shot}.{k}"))
+    .collect();
+    assert_eq!(names, expected);
+    // Three equal parts of 10 s (within 12 s), each part's first frame is the last one's end.
+    for part in of_shot.iter().filter(|s| s.kind == StageKind::Motion) {
+        assert!((part.duration_s - 10.0).abs() < 1e-9, "{}", part.id);
+    }
+    let frame = of_shot[2];
+    assert_eq!(frame.deps, vec![of_shot[1].id.clone()]);
+    assert!(matches!(&frame.work, StageWork::Frame { clip } if clip == &of_shot[1].id));
+    assert!(
+        matches!(&of_shot[3].work, StageWork::Motion { keyframe, .. } if keyframe == &frame.id)
+    );
+    // The cut places the parts back to back where the shot was, the line at the shot's start.
+    let StageWork::Assembly(a) = &plan.stages.last().unwrap().work else {
+        panic!("assembly last")
+    };
+    let slots: Vec<_> = a.shots.iter().filter(|s| s.shot == shot).collect();
+    assert_eq!(slots.len(), 3);
+    let start = b.shots[0].duration_s;
+    for (n, slot) in slots.iter().enumerate() {
+        assert!((slot.start_s - (start + 10.0 * n as f64)).abs() < 1e-9);
+        assert!((slot.duration_s - 10.0).abs() < 1e-9);
+    }
+    let total: f64 = b.shots.iter().map(|s| s.duration_s).sum();
+    assert!((a.duration_s - total).abs() < 1e-9);
+    // Shots that fit keep their ids: nothing else changed.
+    let unsplit = build(&b, &MemoryContext::default(), PlanOptions::default());
+    assert_eq!(unsplit.stages.len() + 4, plan.stages.len());
+}
+
+#[test]
+fn a_score_longer_than_one_call_becomes_crossfaded_segments_that_cover_it() {
+    let mut b = brief();
+    b.score.as_mut().unwrap().duration_s = 300.0;
+    let plan = build(&b, &MemoryContext::default(), split_options());
+    let scores: Vec<_> = plan
+        .stages
+        .iter()
+        .filter(|s| s.kind == StageKind::Score)
+        .collect();
+    assert_eq!(
+        scores.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["score", "score.p2"]
+    );
+    assert!(scores.iter().all(|s| s.duration_s <= 240.0));
+    let StageWork::Assembly(a) = &plan.stages.last().unwrap().work else {
+        panic!("assembly last")
+    };
+    let x = a.score_crossfade_s.unwrap();
+    assert!(x > 0.0);
+    let first = a.score_duration_s.unwrap();
+    let seg = &a.score_segments[0];
+    // The second segment starts a crossfade before the first ends, and ends with the score.
+    assert!((seg.start_s - (first - x)).abs() < 1e-9);
+    assert!((seg.start_s + seg.duration_s - 300.0).abs() < 1e-9);
+    assert_eq!(scores[1].duration_s, seg.duration_s);
+    // A score that fits is one stage, as before.
+    let (one, _) = studio::plan::score_segments(120.0, Some(240.0));
+    assert_eq!(one, vec![(0.0, 120.0)]);
+    let (many, x) = studio::plan::score_segments(1000.0, Some(240.0));
+    assert_eq!(many.len(), 5);
+    for w in many.windows(2) {
+        assert!((w[1].0 - (w[0].0 + w[0].1 - x)).abs() < 1e-9);
+        assert!(w[0].1 <= 240.0);
+    }
 }

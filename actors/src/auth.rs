@@ -1,7 +1,7 @@
 //! Resolves `Authorization: Bearer <key>` to a [`Principal`] through D1.
 
 use serde::Deserialize;
-use studio::api::auth::{bearer_token, constant_time_eq, key_hash, key_prefix};
+use studio::api::auth::{bearer_token, constant_time_eq, key_hash, key_id, key_prefix};
 use studio::api::{ApiError, Principal, Role};
 use studio::ids::CreatorId;
 use worker::{Env, Request};
@@ -14,6 +14,7 @@ struct KeyRow {
     key_hash: String,
     role: String,
     creator_id: Option<String>,
+    label: Option<String>,
 }
 
 /// The caller, or 401 when the key is missing, unknown or revoked, or 429 when the key is over
@@ -26,7 +27,7 @@ pub(crate) async fn authenticate(req: &Request, env: &Env) -> Result<Principal, 
     let hash = key_hash(key);
     let db = env.d1("DB").or_internal("D1 binding")?;
     let row: Option<KeyRow> = db
-        .prepare("SELECT key_hash, role, creator_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
+        .prepare("SELECT key_hash, role, creator_id, label FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
         .bind(&[hash.clone().into()])
         .or_internal("binding key lookup")?
         .first(None)
@@ -41,8 +42,14 @@ pub(crate) async fn authenticate(req: &Request, env: &Env) -> Result<Principal, 
         ApiError::Internal(format!("api_keys row has unknown role {:?}", row.role))
     })?;
     rate_limit::check(env, role, &hash).await?;
+    let prefix = key_prefix(key);
     Ok(Principal {
-        key_prefix: key_prefix(key),
+        key_id: key_id(&hash),
+        key_label: row
+            .label
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| prefix.clone()),
+        key_prefix: prefix,
         role,
         creator: row.creator_id.map(CreatorId),
     })

@@ -1,7 +1,26 @@
 //! Reading Worker vars and secrets through the core's lookup-closure interface.
+//!
+//! Every secret the Worker signs or verifies with passes the core's policy here
+//! (`studio::api::secrets`): outside `ENVIRONMENT=dev` an empty or public dev value is refused, so
+//! the request that needs it fails "not configured" (503) instead of signing with a key anyone
+//! can read.
 
-use studio::providers::{CallbackConfig, ConfigError, ProviderConfig, ProviderKind};
+use studio::api::media::MediaKey;
+use studio::api::secrets::{self, SecretError};
+use studio::providers::config::DEV_CALLBACK_SECRET;
+use studio::providers::{CallbackConfig, ConfigError, Environment, ProviderConfig, ProviderKind};
 use worker::Env;
+
+/// Why a configuration cannot be used: missing or malformed, or a secret the environment refuses
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigRefused {
+    /// Missing or malformed settings
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// An empty secret, or outside dev a dev one
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
 
 /// A var or secret by name; `None` when unset or empty
 pub(crate) fn lookup(env: &Env, name: &str) -> Option<String> {
@@ -12,22 +31,41 @@ pub(crate) fn lookup(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// One provider's configuration (dev simulator or real endpoint)
-pub(crate) fn provider(env: &Env, kind: ProviderKind) -> Result<ProviderConfig, ConfigError> {
-    ProviderConfig::from_lookup(kind, &|name: &str| lookup(env, name))
+/// `ENVIRONMENT`: `dev` is dev, anything else (unset too) is production
+pub(crate) fn environment(env: &Env) -> Environment {
+    Environment::from_lookup(&|name: &str| lookup(env, name))
 }
 
-/// Where callbacks reach us, and their token key
-pub(crate) fn callbacks(env: &Env) -> Result<CallbackConfig, ConfigError> {
-    CallbackConfig::from_lookup(&|name: &str| lookup(env, name))
+/// One provider's configuration (dev simulator or real endpoint); outside dev none of its
+/// credentials may be a dev value
+pub(crate) fn provider(env: &Env, kind: ProviderKind) -> Result<ProviderConfig, ConfigRefused> {
+    let config = ProviderConfig::from_lookup(kind, &|name: &str| lookup(env, name))?;
+    secrets::check_provider(environment(env), kind, &config)?;
+    Ok(config)
 }
 
-/// The key of signed media URLs: `MEDIA_URL_SECRET`, else (dev only) the callback secret
-pub(crate) fn media_secret(env: &Env) -> Vec<u8> {
-    lookup(env, "MEDIA_URL_SECRET")
-        .or_else(|| callbacks(env).ok().map(|c| c.secret.expose().to_owned()))
-        .unwrap_or_default()
-        .into_bytes()
+/// Where callbacks reach us, and their token key (never empty; outside dev never the dev key)
+pub(crate) fn callbacks(env: &Env) -> Result<CallbackConfig, ConfigRefused> {
+    let config = CallbackConfig::from_lookup(&|name: &str| lookup(env, name))?;
+    secrets::check_signing_key(environment(env), "CALLBACK_SECRET", config.secret.expose())?;
+    Ok(config)
+}
+
+/// The key of signed media URLs: `MEDIA_URL_SECRET`, else the callback secret (in dev its dev
+/// default), checked like every key we sign with
+pub(crate) fn media_key(env: &Env) -> Result<MediaKey, SecretError> {
+    let environment = environment(env);
+    let (name, value) = match (
+        lookup(env, "MEDIA_URL_SECRET"),
+        lookup(env, "CALLBACK_SECRET"),
+        environment,
+    ) {
+        (Some(value), _, _) => ("MEDIA_URL_SECRET", value),
+        (None, Some(value), _) => ("CALLBACK_SECRET", value),
+        (None, None, Environment::Dev) => ("CALLBACK_SECRET", DEV_CALLBACK_SECRET.to_owned()),
+        (None, None, Environment::Production) => ("MEDIA_URL_SECRET", String::new()),
+    };
+    MediaKey::new(environment, name, &value)
 }
 
 /// `PUBLIC_BASE_URL` without a trailing slash
@@ -43,7 +81,7 @@ pub(crate) fn public_base(env: &Env) -> String {
 /// latencies are scaled the same way (benchmarks run real schedules in a fraction of the time).
 pub(crate) fn registry(env: &Env) -> studio::routing::Registry {
     let mut registry = studio::routing::Registry::builtin();
-    let dev = lookup(env, "ENVIRONMENT").as_deref() == Some("dev");
+    let dev = environment(env) == Environment::Dev;
     let scale = lookup(env, "REGISTRY_LATENCY_SCALE").and_then(|s| s.parse::<f64>().ok());
     if let (true, Some(scale)) = (dev, scale.filter(|s| s.is_finite() && *s > 0.0)) {
         for model in &mut registry.models {

@@ -1,14 +1,18 @@
 //! Turning failures into JSON responses, and shell errors into API errors.
 
-use studio::api::ApiError;
-use worker::{Response, Result};
+use studio::api::{ApiError, RequestId};
+use worker::{Headers, Response, Result};
 
-/// Renders an [`ApiError`] as `{"error": {...}}` with its status (and `Retry-After` on 429)
-pub(crate) fn respond(err: &ApiError) -> Result<Response> {
-    if let ApiError::Internal(message) = err {
-        worker::console_error!("internal error: {message}");
+/// The header that carries the request id on every response
+pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Renders an [`ApiError`] as `{"error": {...}}` with its status (and `Retry-After` on 429).
+/// A failure of ours is logged here with the request id, and answered without its details.
+pub(crate) fn respond(err: &ApiError, request_id: &RequestId) -> Result<Response> {
+    if let Some(detail) = err.log_detail() {
+        worker::console_error!("[{request_id}] internal error: {detail}");
     }
-    let mut response = Response::from_json(&err.body())?.with_status(err.status());
+    let mut response = Response::from_json(&err.public_body(request_id))?.with_status(err.status());
     if let ApiError::RateLimited { retry_after } = err {
         let seconds = retry_after.0.div_ceil(1000).max(1);
         response
@@ -16,6 +20,17 @@ pub(crate) fn respond(err: &ApiError) -> Result<Response> {
             .set("retry-after", &seconds.to_string())?;
     }
     Ok(response)
+}
+
+/// The response with `x-request-id` set. The headers are copied first: a response relayed from
+/// a Durable Object or `fetch` has immutable headers, and its body (a stream) is passed on as is
+pub(crate) fn with_request_id(response: Response, request_id: &RequestId) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    headers.set(REQUEST_ID_HEADER, request_id.as_str())?;
+    Ok(response.with_headers(headers))
 }
 
 /// Maps a runtime or binding failure to a 500: only for failures of ours, never for bad input

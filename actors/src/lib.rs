@@ -25,6 +25,7 @@ mod rate_limit;
 mod render_job;
 mod routes;
 mod side_effects;
+mod tier_caps;
 mod webhook_secret;
 
 pub use memory_graph::MemoryGraph;
@@ -34,8 +35,6 @@ use worker::{Context, Env, Request, Response, Result, event};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    match routes::handle(req, &env).await {
-        Ok(response) => Ok(response),
-        Err(err) => error::respond(&err),
-    }
+    // Every answer, error or not, carries the request's id (`routes::serve`).
+    routes::serve(req, &env).await
 }

@@ -54,9 +54,11 @@ pub(crate) async fn context(
     crate::object_sql::read_json_response(&mut resp).await
 }
 
-/// Records a finished render in the creator's graph (the graph ignores a repeat of the same job)
-pub(crate) async fn enrich(env: &Env, summary: &RenderSummary) {
-    let result = async {
+/// Records a finished render in the creator's graph. The job re-issues it until this answers
+/// `Ok` (`Effect::EnrichMemory` is a write with a deadline), so the graph is idempotent by job
+/// id: a repeat answers 200 with `recorded: false`, which is an acknowledgement too.
+pub(crate) async fn enrich(env: &Env, summary: &RenderSummary) -> Result<(), String> {
+    async {
         let body = serde_json::to_string(summary)?;
         let mut resp = call(env, &summary.creator, Method::Post, "/renders", Some(body)).await?;
         let status = resp.status_code();
@@ -69,8 +71,6 @@ pub(crate) async fn enrich(env: &Env, summary: &RenderSummary) {
             )))
         }
     }
-    .await;
-    if let Err(e) = result {
-        worker::console_error!("enriching memory graph for {}: {e}", summary.job);
-    }
+    .await
+    .map_err(|e: worker::Error| format!("enriching memory graph for {}: {e}", summary.job))
 }

@@ -77,3 +77,53 @@ pub(crate) async fn read_json_response<T: serde::de::DeserializeOwned>(
     let text = resp.text().await?;
     serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("response body: {e}")))
 }
+
+/// Runs `work` inside the storage's `transactionSync`: every SQL write it makes commits, or (when
+/// it fails, or the commit does) none does.
+///
+/// The pinned `worker` crate exposes only the asynchronous `transaction`, whose `await`s would
+/// let other events interleave; `transactionSync` takes a synchronous callback, so it is called
+/// through its JavaScript name. `work` must own what it uses (the callback is `'static`); an `Err`
+/// from it is thrown inside the callback, which is what rolls the transaction back.
+pub(crate) fn transaction_sync<T: 'static>(
+    storage: &worker::Storage,
+    work: impl FnOnce() -> worker::Result<T> + 'static,
+) -> worker::Result<T> {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen::closure::Closure;
+
+    let out: Rc<RefCell<Option<worker::Result<T>>>> = Rc::new(RefCell::new(None));
+    let slot = out.clone();
+    let callback = Closure::once(move || -> Result<JsValue, JsValue> {
+        let result = work();
+        let thrown = result
+            .as_ref()
+            .err()
+            .map(|e| JsValue::from_str(&e.to_string()));
+        *slot.borrow_mut() = Some(result);
+        match thrown {
+            Some(e) => Err(e),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    });
+    let raw: &JsValue = storage.as_raw().as_ref();
+    let called = worker::js_sys::Reflect::get(raw, &JsValue::from_str("transactionSync"))
+        .and_then(|f| f.dyn_into::<worker::js_sys::Function>())
+        .and_then(|f| f.call1(raw, callback.as_ref()));
+    drop(callback);
+    let result = out.borrow_mut().take();
+    match (result, called) {
+        // The callback's own error, rolled back.
+        (Some(Err(e)), _) => Err(e),
+        (Some(Ok(value)), Ok(_)) => Ok(value),
+        // The callback succeeded but the commit threw: nothing was written.
+        (Some(Ok(_)), Err(e)) => Err(worker::Error::from(e)),
+        (None, Err(e)) => Err(worker::Error::from(e)),
+        (None, Ok(_)) => Err(worker::Error::RustError(
+            "transactionSync did not run its callback".into(),
+        )),
+    }
+}

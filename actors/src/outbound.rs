@@ -3,14 +3,17 @@
 //! Every call has a deadline; past it the fetch is aborted (a dropped future alone would leave
 //! the runtime downloading). A response body is read with a running cap, so a provider that
 //! answers a control call with hundreds of megabytes cannot take the isolate's memory; callers
-//! that only need the status (webhook receivers, health probes) never read the body at all.
+//! that only need the status (webhook receivers, health probes) never read the body at all, and
+//! never follow a redirect: an app's webhook URL is checked when the render is created, and a
+//! `302` to an internal address must not take the signed payload past that check, so a 3xx
+//! comes back as it is and counts as a failed delivery (only 2xx acknowledges).
 
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::future::{Either, select};
 use studio::providers::{HttpRequest, HttpResponse, Method, ProviderError};
-use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit};
+use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect};
 
 /// How long one provider call may take before it counts as a transient failure
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,14 +38,31 @@ enum Body {
     Discard,
 }
 
-/// The runtime's request for one of the core's
+impl Body {
+    /// Status-only calls go to URLs others chose (an app's webhook receiver): their redirects
+    /// are answers, not directions
+    fn redirect(self) -> RequestRedirect {
+        match self {
+            Self::Read { .. } => RequestRedirect::Follow,
+            Self::Discard => RequestRedirect::Manual,
+        }
+    }
+}
+
+/// The runtime's request for one of the core's (redirects followed)
 pub(crate) fn request(req: &HttpRequest) -> worker::Result<Request> {
+    request_with(req, RequestRedirect::Follow)
+}
+
+fn request_with(req: &HttpRequest, redirect: RequestRedirect) -> worker::Result<Request> {
     let headers = Headers::new();
     for (k, v) in &req.headers {
         headers.append(k, v)?;
     }
     let mut init = RequestInit::new();
-    init.with_method(method(req.method)).with_headers(headers);
+    init.with_method(method(req.method))
+        .with_headers(headers)
+        .with_redirect(redirect);
     if !req.body.is_empty() {
         let bytes = worker::js_sys::Uint8Array::from(req.body.as_slice());
         init.with_body(Some(bytes.into()));
@@ -55,7 +75,7 @@ async fn send_inner(
     signal: &worker::AbortSignal,
     body: Body,
 ) -> Result<HttpResponse, String> {
-    let request = request(req).map_err(|e| e.to_string())?;
+    let request = request_with(req, body.redirect()).map_err(|e| e.to_string())?;
     let mut resp = Fetch::Request(request)
         .send_with_signal(signal)
         .await
@@ -141,7 +161,8 @@ pub(crate) async fn send(
     .await
 }
 
-/// Sends a request and reads only its status and headers: the body is never read
+/// Sends a request and reads only its status and headers: the body is never read and a redirect
+/// is never followed (a 3xx is the answer)
 pub(crate) async fn send_for_status(
     req: &HttpRequest,
     timeout: Duration,

@@ -1,6 +1,13 @@
 //! The job's writes to D1: the render index, the cost ledger, and the task index that routes
-//! id-only callbacks. Each write is idempotent (primary keys, upserts), because an effect may be
-//! performed twice when an isolate dies between performing it and feeding its result back.
+//! id-only callbacks.
+//!
+//! The index and the ledger are effects of the core with deadlines (`studio::job::writes`): each
+//! write's outcome goes back to the job as `Input::WriteResult`, and a write without a result (the
+//! isolate died, D1 failed) is issued again from the alarm. So each is idempotent on this side:
+//! the index is an upsert that only moves to a higher status sequence (a late re-issue never
+//! overwrites a newer status), the ledger is keyed by (job, stage, attempt) (a re-issue never
+//! counts twice). The task index is best effort (a lost row only costs Sora's webhook its
+//! routing; the job's safety-net poll still finds the result).
 
 use studio::ids::{Attempt, JobId, ModelId, ProviderRef, StageId};
 use studio::job::JobStatus;
@@ -11,11 +18,9 @@ use worker::Env;
 use crate::clock;
 use crate::render_job::Inner;
 
-async fn exec(env: &Env, what: &str, sql: &str, args: &[JsValue]) {
+async fn exec(env: &Env, what: &str, sql: &str, args: &[JsValue]) -> Result<(), String> {
     let result = async { env.d1("DB")?.prepare(sql).bind(args)?.run().await }.await;
-    if let Err(e) = result {
-        worker::console_error!("D1 {what}: {e}");
-    }
+    result.map(|_| ()).map_err(|e| format!("D1 {what}: {e}"))
 }
 
 /// Remembers which job a provider task belongs to (Sora's webhook names only the video id)
@@ -27,7 +32,7 @@ pub(crate) async fn index_task(
     stage: &StageId,
     attempt: Attempt,
 ) {
-    exec(
+    let written = exec(
         env,
         "provider_tasks",
         "INSERT INTO provider_tasks (provider, provider_ref, job_id, stage_id, attempt, created_at) \
@@ -42,16 +47,19 @@ pub(crate) async fn index_task(
         ],
     )
     .await;
+    if let Err(e) = written {
+        worker::console_error!("{e}");
+    }
 }
 
-/// One ledger row per paid stage attempt
+/// One ledger row per paid stage attempt (a repeat of the same attempt changes nothing)
 pub(crate) async fn record_cost(
     inner: &Inner,
     stage: &StageId,
     attempt: Attempt,
     model: &ModelId,
     usd: f64,
-) {
+) -> Result<(), String> {
     let facts = inner.with_job(|j| {
         let provider = j
             .spec()
@@ -62,7 +70,7 @@ pub(crate) async fn record_cost(
         (j.spec().job_id.clone(), j.spec().creator.clone(), provider)
     });
     let Some((job, creator, provider)) = facts else {
-        return;
+        return Err("no job in this object".into());
     };
     exec(
         &inner.env,
@@ -80,23 +88,48 @@ pub(crate) async fn record_cost(
             (clock::now().0 as f64).into(),
         ],
     )
-    .await;
+    .await
 }
 
-/// Keeps the D1 render index in step with the job's status
-pub(crate) async fn index_status(inner: &Inner, status: JobStatus) {
-    let facts = inner.with_job(|j| (j.spec().job_id.clone(), j.header().spent.usd()));
-    let Some((job, spent)) = facts else { return };
+/// Moves the D1 render index to `status` unless it already holds a newer one (`seq` is the
+/// job's status sequence); an upsert, so a missing row (the Worker's insert raced a crash) is
+/// written whole
+pub(crate) async fn index_status(
+    inner: &Inner,
+    status: JobStatus,
+    seq: u32,
+    total_usd: f64,
+) -> Result<(), String> {
+    let facts = inner.with_job(|j| {
+        let spec = j.spec();
+        (
+            spec.job_id.clone(),
+            spec.creator.clone(),
+            spec.brief.project_id.clone(),
+            spec.created_at,
+        )
+    });
+    let Some((job, creator, project, created_at)) = facts else {
+        return Err("no job in this object".into());
+    };
     exec(
         &inner.env,
         "renders status",
-        "UPDATE renders SET status = ?1, total_usd = ?2, updated_at = ?3 WHERE job_id = ?4",
+        "INSERT INTO renders (job_id, creator_id, project_id, status, total_usd, created_at, \
+         updated_at, status_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, \
+         total_usd = excluded.total_usd, updated_at = excluded.updated_at, \
+         status_seq = excluded.status_seq WHERE renders.status_seq < excluded.status_seq",
         &[
-            status.as_str().into(),
-            spent.into(),
-            (clock::now().0 as f64).into(),
             job.as_str().into(),
+            creator.as_str().into(),
+            project.as_str().into(),
+            status.as_str().into(),
+            total_usd.into(),
+            (created_at.0 as f64).into(),
+            (clock::now().0 as f64).into(),
+            f64::from(seq).into(),
         ],
     )
-    .await;
+    .await
 }

@@ -27,8 +27,38 @@ pub const FILL_FADE_S: f64 = 1.5;
 pub struct Inputs {
     /// Dialogue lines and the voiceover
     pub speech: Vec<Source>,
-    /// The music bed
+    /// The music bed (its first segment when it has more)
     pub score: Option<Source>,
+    /// Further segments of the score, in order, each filled to its length
+    pub score_segments: Vec<Source>,
+    /// How long each join of the score's segments crossfades, seconds
+    pub crossfade_s: f64,
+}
+
+/// The crossfade of two joined segments: equal power (a quarter sine each way), so the level
+/// holds through the join instead of dipping as a linear fade of uncorrelated music does
+pub const CROSSFADE_CURVES: &str = "c1=qsin:c2=qsin";
+
+/// The filters that join the score's segments `[p0]`, `[p1]`, ... into `[{out}]`: crossfades
+/// over `crossfade_s` (a plain concatenation when it is 0)
+pub fn join_graph(segments: usize, crossfade_s: f64, out: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = "p0".to_string();
+    for i in 1..segments {
+        let next = if i + 1 == segments {
+            out.to_string()
+        } else {
+            format!("j{i}")
+        };
+        let join = if crossfade_s > 0.0 {
+            format!("acrossfade=d={}:{CROSSFADE_CURVES}", secs(crossfade_s))
+        } else {
+            "concat=n=2:v=0:a=1".to_string()
+        };
+        parts.push(format!("[{current}][p{i}]{join}[{next}]"));
+        current = next;
+    }
+    parts
 }
 
 /// Side-chain compression of the score under speech: a low threshold so any speech triggers
@@ -87,9 +117,51 @@ pub fn mix_graph(inputs: &Inputs, duration_s: f64) -> Option<String> {
             Some("speech".to_string())
         }
     };
+    let mut score_parts = Vec::new();
+    if let Some(first) = inputs
+        .score
+        .as_ref()
+        .filter(|_| !inputs.score_segments.is_empty())
+    {
+        // Each segment filled to its own length, joined, then faded out and placed as one bed.
+        let all = std::iter::once(first).chain(&inputs.score_segments);
+        let total: f64 = first.fill_s.unwrap_or(0.0)
+            + inputs
+                .score_segments
+                .iter()
+                .map(|s| s.fill_s.unwrap_or(0.0) - inputs.crossfade_s)
+                .sum::<f64>();
+        for (k, seg) in all.enumerate() {
+            let len = secs(seg.fill_s.unwrap_or(0.0));
+            score_parts.push(format!(
+                "[{}:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,\
+                 atrim=end={len},asetpts=N/SR/TB[p{k}]",
+                n + k
+            ));
+        }
+        score_parts.extend(join_graph(
+            inputs.score_segments.len() + 1,
+            inputs.crossfade_s,
+            "joined",
+        ));
+        let ms = delay_ms(first.start_s);
+        let fade_at = (total - FILL_FADE_S).max(0.0);
+        score_parts.push(format!(
+            "[joined]afade=t=out:st={}:d={},adelay=delays={ms}|{ms}[score]",
+            secs(fade_at),
+            secs(FILL_FADE_S.min(total))
+        ));
+    }
+    let place_score = |parts: &mut Vec<String>, score: &Source| {
+        if score_parts.is_empty() {
+            parts.push(prepare(n, score, "score"));
+        } else {
+            parts.extend(score_parts.iter().cloned());
+        }
+    };
     match (&inputs.score, speech) {
         (Some(score), Some(speech)) => {
-            parts.push(prepare(n, score, "score"));
+            place_score(&mut parts, score);
             parts.push(format!("[{speech}]asplit=2[key][voice]"));
             parts.push(format!("[score][key]{DUCKING}[ducked]"));
             parts.push(format!(
@@ -97,7 +169,7 @@ pub fn mix_graph(inputs: &Inputs, duration_s: f64) -> Option<String> {
             ));
         }
         (Some(score), None) => {
-            parts.push(prepare(n, score, "score"));
+            place_score(&mut parts, score);
             parts.push(format!("[score]{finish}"));
         }
         (None, Some(speech)) => parts.push(format!("[{speech}]{finish}")),
@@ -112,7 +184,9 @@ pub fn mix_args(inputs: &Inputs, duration_s: f64, out: &str) -> Vec<String> {
     let total = secs(duration_s);
     match mix_graph(inputs, duration_s) {
         Some(graph) => {
-            for s in inputs.speech.iter().chain(inputs.score.as_ref()) {
+            let score = inputs.score.as_ref();
+            let segments = score.map_or(&[][..], |_| inputs.score_segments.as_slice());
+            for s in inputs.speech.iter().chain(score).chain(segments) {
                 if s.fill_s.is_some() {
                     args.extend(["-stream_loop".to_string(), "-1".to_string()]);
                 }
@@ -209,6 +283,7 @@ mod tests {
         let inputs = Inputs {
             speech: vec![],
             score: Some(score),
+            ..Inputs::default()
         };
         let args = mix_args(&inputs, 62.0, "mix.wav");
         let i = args.iter().position(|a| a == "in/score").unwrap();
@@ -217,6 +292,45 @@ mod tests {
         assert!(
             g.contains("atrim=end=62.000,afade=t=out:st=60.500:d=1.500,adelay=delays=0|0[score]"),
             "{g}"
+        );
+    }
+
+    #[test]
+    fn segments_of_a_long_score_are_filled_crossfaded_and_placed_as_one_bed() {
+        let seg = |path: &str, len: f64| Source {
+            fill_s: Some(len),
+            ..src(path, 0.0)
+        };
+        let inputs = Inputs {
+            speech: vec![src("in/vo", 0.0)],
+            score: Some(seg("in/score", 153.0)),
+            score_segments: vec![seg("in/score-1", 150.0)],
+            crossfade_s: 3.0,
+        };
+        let args = mix_args(&inputs, 300.0, "mix.wav");
+        for path in ["in/score", "in/score-1"] {
+            let i = args.iter().position(|a| a == path).unwrap();
+            assert_eq!(&args[i - 3..i], ["-stream_loop", "-1", "-i"], "{path}");
+        }
+        let g = arg_after(&args, "-filter_complex");
+        assert!(g.contains("[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=153.000,asetpts=N/SR/TB[p0]"), "{g}");
+        assert!(g.contains("[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=150.000,asetpts=N/SR/TB[p1]"), "{g}");
+        assert!(
+            g.contains("[p0][p1]acrossfade=d=3.000:c1=qsin:c2=qsin[joined]"),
+            "{g}"
+        );
+        // 153 + 150 - 3 = 300: the bed fades out over the cut's last 1.5 s.
+        assert!(
+            g.contains("[joined]afade=t=out:st=298.500:d=1.500,adelay=delays=0|0[score]"),
+            "{g}"
+        );
+        assert!(g.contains(&format!("[score][key]{DUCKING}[ducked]")));
+        assert_eq!(
+            join_graph(3, 0.0, "out"),
+            [
+                "[p0][p1]concat=n=2:v=0:a=1[j1]",
+                "[j1][p2]concat=n=2:v=0:a=1[out]"
+            ]
         );
     }
 
@@ -230,6 +344,7 @@ mod tests {
         let inputs = Inputs {
             speech: vec![src("in/d0", 1.5), src("in/d1", 12.25), src("in/vo", 0.0)],
             score: Some(src("in/score", 0.0)),
+            ..Inputs::default()
         };
         let args = mix_args(&inputs, 4.5, "mix.wav");
         let inputs_given: Vec<_> = args
@@ -261,6 +376,7 @@ mod tests {
         let inputs = Inputs {
             speech: vec![],
             score: Some(src("in/score", 2.0)),
+            ..Inputs::default()
         };
         let g = mix_graph(&inputs, 10.0).unwrap();
         assert!(!g.contains("sidechaincompress"));
@@ -274,6 +390,7 @@ mod tests {
         let inputs = Inputs {
             speech: vec![src("in/d0", 0.25)],
             score: None,
+            ..Inputs::default()
         };
         let g = mix_graph(&inputs, 3.0).unwrap();
         assert_eq!(

@@ -226,6 +226,8 @@ mod tests {
             text: text.map(Into::into),
             speaker: speaker.map(Into::into),
             duration_s: None,
+            segments: Vec::new(),
+            crossfade_s: 0.0,
         }
     }
 
@@ -260,6 +262,7 @@ mod tests {
             ],
             voiceover: None,
             score: None,
+            still: None,
         }
     }
 

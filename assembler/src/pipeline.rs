@@ -132,8 +132,54 @@ fn inputs(t: &Timeline) -> Vec<Input> {
             path: "in/score".into(),
             needs: Needs::Audio,
         });
+        for (k, seg) in s.segments.iter().enumerate() {
+            out.push(Input {
+                label: label("score", &seg.stage),
+                url: seg.url.clone(),
+                path: format!("in/score-{}", k + 1),
+                needs: Needs::Audio,
+            });
+        }
     }
     out
+}
+
+/// A still request: the clip's last frame as a JPEG, and nothing else
+async fn still(
+    job: &Job<'_>,
+    info: Option<&MediaInfo>,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<Outputs, Failure> {
+    let t = job.timeline;
+    let name = "frame.jpg".to_string();
+    let args = video::last_frame_args("in/clip-000", &format!("{OUT}/{name}"));
+    exec::run(&job.tools.ffmpeg, &args, job.work, POSTER_LIMIT, cancel)
+        .await
+        .map_err(|e| ffmpeg_failure("cutting the last frame", e))?;
+    let written = tokio::fs::metadata(job.work.join(OUT).join(&name))
+        .await
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
+    if !written {
+        return Err(Failure::new(
+            FailureCode::Ffmpeg,
+            "cutting the last frame wrote no image",
+        ));
+    }
+    let (width, height) = info.and_then(|i| i.video).unwrap_or((0, 0));
+    Ok(Outputs {
+        master: VideoFile {
+            name: name.clone(),
+            aspect: t.master,
+            width,
+            height,
+            duration_s: 0.0,
+        },
+        variants: Vec::new(),
+        // The frame is the only file: the poster names it too, and the wire shows none.
+        poster: name,
+        captions: None,
+    })
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Failure {
@@ -280,6 +326,9 @@ pub async fn execute(
     for input in &list {
         infos.push(probe_input(job, input, cancel).await?);
     }
+    if t.still.is_some() {
+        return still(job, infos.first(), cancel).await;
+    }
     let n_clips = t.clips.len();
     let n_lines = t.dialogue.len();
     let clip_infos = &infos[..n_clips];
@@ -321,11 +370,27 @@ pub async fn execute(
         score: t.score.as_ref().map(|s| audio::Source {
             path: "in/score".into(),
             start_s: s.start_s,
-            // Never past the cut's end: the mix is cut there anyway.
-            fill_s: s
-                .duration_s
-                .map(|d| d.min((t.duration_s - s.start_s).max(0.0))),
+            // Never past the cut's end: the mix is cut there anyway. A segmented score's parts
+            // are each filled to their own length and joined.
+            fill_s: if s.segments.is_empty() {
+                s.duration_s
+                    .map(|d| d.min((t.duration_s - s.start_s).max(0.0)))
+            } else {
+                s.duration_s
+            },
         }),
+        score_segments: t.score.as_ref().map_or_else(Vec::new, |s| {
+            s.segments
+                .iter()
+                .enumerate()
+                .map(|(k, seg)| audio::Source {
+                    path: format!("in/score-{}", k + 1),
+                    start_s: seg.start_s,
+                    fill_s: Some(seg.duration_s),
+                })
+                .collect()
+        }),
+        crossfade_s: t.score.as_ref().map_or(0.0, |s| s.crossfade_s),
     };
     let limit = audio_limit(t.duration_s);
     let ffmpeg = &job.tools.ffmpeg;

@@ -186,7 +186,8 @@ pub fn to_wire(r: &Record, public_url: &str) -> Value {
         v["outputs"] = json!({
             "master": video(&o.master),
             "variants": o.variants.iter().map(video).collect::<Vec<_>>(),
-            "poster": {"url": url(&o.poster), "content_type": content_type(&o.poster)},
+            // A still request's frame is its only file: no poster beside it.
+            "poster": (o.poster != o.master.name).then(|| json!({"url": url(&o.poster), "content_type": content_type(&o.poster)})),
             "captions": o.captions.as_deref().map(|c| json!({"url": url(c), "content_type": content_type(c)})),
         });
     }

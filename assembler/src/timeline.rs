@@ -48,6 +48,30 @@ pub struct Timeline {
     pub voiceover: Option<Line>,
     /// The music bed
     pub score: Option<Line>,
+    /// A still request: make only this frame of the (single) clip
+    #[serde(default)]
+    pub still: Option<Still>,
+}
+
+/// Which frame a still request wants
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Still {
+    /// The clip's last frame: the first frame of the next part of a shot too long for one call
+    LastFrame,
+}
+
+/// A further file that continues a line (a score longer than one music call)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// The stage that made it, named in messages
+    pub stage: String,
+    /// Where to fetch it
+    pub url: String,
+    /// Where it starts in the cut: the segment before it fades out over its first `crossfade_s`
+    pub start_s: f64,
+    /// How long it plays (looped when the file is shorter)
+    pub duration_s: f64,
 }
 
 /// One shot clip
@@ -80,6 +104,12 @@ pub struct Line {
     /// so it is looped to fill this); `None` plays the file once
     #[serde(default)]
     pub duration_s: Option<f64>,
+    /// Further files that continue it, each crossfaded into the one before
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+    /// How long each join of `segments` crossfades, seconds
+    #[serde(default)]
+    pub crossfade_s: f64,
 }
 
 /// Why a submission was refused
@@ -222,6 +252,17 @@ fn parse_timeline(t: &Map<String, Value>) -> Result<Timeline, Invalid> {
     };
     let voiceover = track("voiceover")?;
     let score = track("score")?;
+    let still = match t.get("still") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s == "last_frame" => Some(Still::LastFrame),
+        Some(_) => return Err(invalid("timeline.still", "must be \"last_frame\" or null")),
+    };
+    if still.is_some() && clips.len() != 1 {
+        return Err(invalid(
+            "timeline.clips",
+            "a still request takes exactly one clip",
+        ));
+    }
     Ok(Timeline {
         master,
         variants,
@@ -233,6 +274,7 @@ fn parse_timeline(t: &Map<String, Value>) -> Result<Timeline, Invalid> {
         dialogue,
         voiceover,
         score,
+        still,
     })
 }
 
@@ -294,6 +336,7 @@ fn parse_line(
         None | Some(Value::Null) => None,
         Some(v) => Some(non_negative(v, &duration_field)?).filter(|d| *d > 0.0),
     };
+    let (segments, crossfade_s) = parse_segments(c, base, start_s, duration_s)?;
     Ok(Line {
         stage,
         url,
@@ -301,7 +344,81 @@ fn parse_line(
         text,
         speaker,
         duration_s,
+        segments,
+        crossfade_s,
     })
+}
+
+/// A line's `segments` and `crossfade_s`: each segment starts where the one before it ends,
+/// less the crossfade, so the joins overlap by exactly the crossfade
+fn parse_segments(
+    c: &Map<String, Value>,
+    base: &str,
+    start_s: f64,
+    duration_s: Option<f64>,
+) -> Result<(Vec<Segment>, f64), Invalid> {
+    let items = match c.get("segments") {
+        None | Some(Value::Null) => return Ok((Vec::new(), 0.0)),
+        Some(Value::Array(items)) if items.is_empty() => return Ok((Vec::new(), 0.0)),
+        Some(Value::Array(items)) if items.len() > MAX_ITEMS => {
+            return Err(invalid(format!("{base}.segments"), "has too many entries"));
+        }
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(invalid(format!("{base}.segments"), "must be an array")),
+    };
+    let crossfade_field = format!("{base}.crossfade_s");
+    let crossfade_s = match c.get("crossfade_s") {
+        None | Some(Value::Null) => 0.0,
+        Some(v) => non_negative(v, &crossfade_field)?,
+    };
+    let Some(mut end) = duration_s.map(|d| start_s + d) else {
+        return Err(invalid(
+            format!("{base}.duration_s"),
+            "is required when the line has segments",
+        ));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let at = format!("{base}.segments[{i}]");
+        let Value::Object(seg) = v else {
+            return Err(invalid(at, "must be an object"));
+        };
+        let stage = opt_string(seg, "stage", &format!("{at}.stage"))?
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| format!("segment {}", i + 2));
+        let url = url(seg, &at)?;
+        let start_field = format!("{at}.start_s");
+        let start = match seg.get("start_s") {
+            Some(v) => non_negative(v, &start_field)?,
+            None => return Err(invalid(start_field, "is required")),
+        };
+        let duration_field = format!("{at}.duration_s");
+        let duration = match seg.get("duration_s") {
+            Some(v) => number(v, &duration_field)?,
+            None => return Err(invalid(duration_field, "is required")),
+        };
+        if duration <= crossfade_s {
+            return Err(invalid(duration_field, "must be longer than the crossfade"));
+        }
+        // A tolerance of a millisecond for the planner's float sums.
+        if (start - (end - crossfade_s)).abs() > 1e-3 {
+            return Err(invalid(
+                start_field,
+                format!(
+                    "must be where the part before ends less the crossfade ({:.3})",
+                    end - crossfade_s
+                ),
+            ));
+        }
+        end = start + duration;
+        out.push(Segment {
+            stage,
+            url,
+            start_s: start,
+            duration_s: duration,
+        });
+    }
+    Ok((out, crossfade_s))
 }
 
 fn url(c: &Map<String, Value>, base: &str) -> Result<String, Invalid> {

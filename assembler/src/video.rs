@@ -287,9 +287,30 @@ pub fn poster_args(master: &str, duration_s: f64, out: &str) -> Vec<String> {
     args
 }
 
+/// The arguments that write a clip's last frame to `out` (a JPEG): decode only the clip's last
+/// second and keep overwriting the one output image, so the last decoded frame stays
+pub fn last_frame_args(clip: &str, out: &str) -> Vec<String> {
+    let mut args = base_args();
+    args.extend(
+        [
+            "-sseof", "-1", "-i", clip, "-an", "-q:v", "2", "-update", "1", out,
+        ]
+        .map(String::from),
+    );
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_frame_is_read_from_the_clips_end() {
+        let args = last_frame_args("in/clip-000", "out/frame.jpg");
+        let i = args.iter().position(|a| a == "-sseof").unwrap();
+        assert_eq!(&args[i..i + 4], ["-sseof", "-1", "-i", "in/clip-000"]);
+        assert_eq!(&args[args.len() - 3..], ["-update", "1", "out/frame.jpg"]);
+    }
 
     fn clips() -> Vec<ClipSource> {
         vec![

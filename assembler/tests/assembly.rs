@@ -474,3 +474,105 @@ async fn cancels_queued_and_running_assemblies() {
     assert_eq!(resp.status().as_u16(), 200);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_still_request_answers_the_clips_last_frame_only() {
+    let media = tempfile::tempdir().unwrap();
+    make_media(media.path());
+    let (inputs, _inbox) = input_server(media.path()).await;
+    let data = tempfile::tempdir().unwrap();
+    let server = assembler(data.path(), |_| {}).await;
+    let base = server.base_url();
+    // c1 is testsrc2, 1.5 s: its frames move, so its last one is told apart from the others.
+    let body = json!({"timeline": {
+        "master": "16:9", "quality": "preview", "duration_s": 1.5, "still": "last_frame",
+        "clips": [clip(&inputs, "s01", "c1.mp4", 0.0, 1.5)]
+    }});
+    let (code, first) = submit(&base, &body, Some("r1/s01.p2.frame/1")).await;
+    assert_eq!(code, 202, "{first}");
+    let id = first["id"].as_str().unwrap();
+    let done = wait_for(&base, id, &["succeeded", "failed"], Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let outputs = &done["outputs"];
+    assert_eq!(outputs["master"]["content_type"], "image/jpeg");
+    assert_eq!(outputs["variants"], json!([]));
+    assert!(outputs["poster"].is_null() && outputs["captions"].is_null());
+    let out = tempfile::tempdir().unwrap();
+    let frame = out.path().join("frame.jpg");
+    download(outputs["master"]["url"].as_str().unwrap(), &frame).await;
+    let probe = probe(&frame);
+    let video = stream(&probe, "video");
+    assert_eq!(
+        (video["width"].as_u64(), video["height"].as_u64()),
+        (Some(320), Some(180))
+    );
+    // It is the last frame: closer to the clip's end than to its start.
+    // (A seek, even to 0, finds no frame in a single image: decode it whole.)
+    let still = run(std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(&frame)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"]));
+    assert_eq!(still.len(), 320 * 180);
+    let clip_path = media.path().join("c1.mp4");
+    let end = gray_frame(&clip_path, 1.44);
+    let start = gray_frame(&clip_path, 0.0);
+    let whole = (0, 0, 320, 180);
+    let (to_end, to_start) = (
+        mean_diff(&still, &end, 320, whole, true),
+        mean_diff(&still, &start, 320, whole, true),
+    );
+    assert!(
+        to_end * 2.0 < to_start,
+        "the still is the clip's last frame: {to_end} from the end, {to_start} from the start"
+    );
+    // A still takes exactly one clip.
+    let two = json!({"timeline": {"master": "16:9", "duration_s": 2.0, "still": "last_frame",
+        "clips": [clip(&inputs, "s01", "c1.mp4", 0.0, 1.0), clip(&inputs, "s02", "c2.mp4", 1.0, 1.0)]}});
+    let (code, refused) = submit(&base, &two, None).await;
+    assert_eq!(code, 400, "{refused}");
+    assert_eq!(refused["error"]["field"], "timeline.clips");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_score_in_segments_is_joined_into_one_bed_as_long_as_the_cut() {
+    let media = tempfile::tempdir().unwrap();
+    make_media(media.path());
+    let (inputs, _inbox) = input_server(media.path()).await;
+    let data = tempfile::tempdir().unwrap();
+    let server = assembler(data.path(), |_| {}).await;
+    let base = server.base_url();
+    let score = |_stage: &str, file: &str| format!("{inputs}/media/{file}");
+    // 12 s of cut: a score of 6.5 s (5 s of file, looped), then 6.5 s from 5.5 s, crossfading 1 s.
+    let body = json!({"timeline": {
+        "master": "16:9", "quality": "preview", "duration_s": 12.0, "badge": false,
+        "clips": [clip(&inputs, "s01", "c1.mp4", 0.0, 12.0)],
+        "score": {"stage": "score", "url": score("score", "score.mp3"), "start_s": 0.0,
+                  "duration_s": 6.5, "crossfade_s": 1.0,
+                  "segments": [{"stage": "score.p2", "url": score("score.p2", "score.mp3"),
+                                "start_s": 5.5, "duration_s": 6.5}]}
+    }});
+    let (code, first) = submit(&base, &body, Some("r1/assembly/1")).await;
+    assert_eq!(code, 202, "{first}");
+    let id = first["id"].as_str().unwrap();
+    let done = wait_for(&base, id, &["succeeded", "failed"], Duration::from_secs(90)).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let out = tempfile::tempdir().unwrap();
+    let master = out.path().join("master.mp4");
+    download(done["outputs"]["master"]["url"].as_str().unwrap(), &master).await;
+    let probe = probe(&master);
+    let audio = stream(&probe, "audio");
+    let secs: f64 = audio["duration"].as_str().unwrap().parse().unwrap();
+    assert!((secs - 12.0).abs() < 0.1, "audio {secs} s");
+    // The bed plays through the join: sound on both sides of it.
+    let loud = integrated_loudness(&master);
+    assert!(loud > -30.0, "{loud} LUFS");
+    // A segment that does not start where the part before ends less the crossfade is refused.
+    let mut bad = body.clone();
+    bad["timeline"]["score"]["segments"][0]["start_s"] = json!(4.0);
+    let (code, refused) = submit(&base, &bad, None).await;
+    assert_eq!(code, 400, "{refused}");
+    assert_eq!(
+        refused["error"]["field"],
+        "timeline.score.segments[0].start_s"
+    );
+}

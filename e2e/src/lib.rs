@@ -6,7 +6,9 @@
 //! stops both; a watchdog process also stops them if the test process itself dies, so a failing
 //! or killed test never leaves a server behind.
 
+pub mod chaos;
 pub mod client;
+pub mod fault_run;
 pub mod media;
 pub mod render;
 pub mod schema;

@@ -1,129 +1,38 @@
-//! A small JSON Schema checker for the OpenAPI document's schemas: `$ref` (local), `type` (one
-//! or a list, `null` included), `required`, `properties`, `additionalProperties` (as a schema),
-//! `items`, `enum`, `const`, `allOf` (every branch), `anyOf` / `oneOf` (at least one branch). Enough to hold real
-//! responses to the document; no network, no formats.
+//! Holds JSON values to the OpenAPI document's schemas with the `jsonschema` crate (JSON Schema
+//! 2020-12, the dialect of OpenAPI 3.1), resolving `$ref`s inside the document.
 
 use serde_json::Value;
 
 /// Checks `value` against `schema` (which may `$ref` into `doc`); returns every mismatch with
-/// its JSON path
+/// its JSON path (one line naming the problem when the schema itself does not compile)
 pub fn check(doc: &Value, schema: &Value, value: &Value) -> Vec<String> {
-    let mut errors = Vec::new();
-    walk(doc, schema, value, "$", 0, &mut errors);
-    errors
+    // The document is the root resource, so `#/components/...` resolves; the schema to apply is
+    // put beside it and referenced from the root. OpenAPI's own keywords at the root (`openapi`,
+    // `paths`, ...) are unknown to JSON Schema and ignored.
+    let mut root = doc.clone();
+    if let Value::Object(map) = &mut root {
+        map.insert("x-check".into(), schema.clone());
+        map.insert("$ref".into(), Value::String("#/x-check".into()));
+        map.insert(
+            "$schema".into(),
+            Value::String("https://json-schema.org/draft/2020-12/schema".into()),
+        );
+    }
+    let validator = match jsonschema::options()
+        .should_validate_formats(false)
+        .build(&root)
+    {
+        Ok(v) => v,
+        Err(e) => return vec![format!("the schema does not compile: {e}")],
+    };
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
 
 fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
     doc.pointer(reference.strip_prefix('#')?)
-}
-
-fn type_matches(name: &str, value: &Value) -> bool {
-    match name {
-        "null" => value.is_null(),
-        "boolean" => value.is_boolean(),
-        "object" => value.is_object(),
-        "array" => value.is_array(),
-        "string" => value.is_string(),
-        "number" => value.is_number(),
-        "integer" => {
-            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
-        _ => false,
-    }
-}
-
-fn walk(
-    doc: &Value,
-    schema: &Value,
-    value: &Value,
-    path: &str,
-    depth: u32,
-    errors: &mut Vec<String>,
-) {
-    if depth > 64 {
-        errors.push(format!("{path}: schema nesting too deep"));
-        return;
-    }
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        match resolve(doc, reference) {
-            Some(target) => walk(doc, target, value, path, depth + 1, errors),
-            None => errors.push(format!("{path}: unresolved $ref {reference}")),
-        }
-        return;
-    }
-    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-        for branch in all {
-            walk(doc, branch, value, path, depth + 1, errors);
-        }
-    }
-    for key in ["anyOf", "oneOf"] {
-        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
-            let fits = branches.iter().any(|b| {
-                let mut e = Vec::new();
-                walk(doc, b, value, path, depth + 1, &mut e);
-                e.is_empty()
-            });
-            if !fits {
-                errors.push(format!("{path}: matches no branch of {key}: {value}"));
-            }
-        }
-    }
-    if let Some(t) = schema.get("type") {
-        let names: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        if !names.is_empty() && !names.iter().any(|n| type_matches(n, value)) {
-            errors.push(format!("{path}: expected {names:?}, got {value}"));
-            return;
-        }
-    }
-    if let Some(options) = schema.get("enum").and_then(Value::as_array)
-        && !options.contains(value)
-    {
-        errors.push(format!("{path}: {value} is not one of {options:?}"));
-    }
-    if let Some(expected) = schema.get("const")
-        && expected != value
-    {
-        errors.push(format!("{path}: expected {expected}, got {value}"));
-    }
-    if let Value::Object(map) = value {
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for name in required.iter().filter_map(Value::as_str) {
-                if !map.contains_key(name) {
-                    errors.push(format!("{path}: missing required `{name}`"));
-                }
-            }
-        }
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for (name, v) in map {
-            let child = format!("{path}.{name}");
-            match properties.and_then(|p| p.get(name)) {
-                Some(s) => walk(doc, s, v, &child, depth + 1, errors),
-                None => match schema.get("additionalProperties") {
-                    Some(Value::Bool(false)) => {
-                        errors.push(format!("{path}: unexpected property `{name}`"));
-                    }
-                    Some(s @ Value::Object(_)) => walk(doc, s, v, &child, depth + 1, errors),
-                    _ => {}
-                },
-            }
-        }
-    }
-    if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
-        for (i, item) in items.iter().enumerate() {
-            walk(
-                doc,
-                item_schema,
-                item,
-                &format!("{path}[{i}]"),
-                depth + 1,
-                errors,
-            );
-        }
-    }
 }
 
 /// The JSON schema of one documented response: `paths[path][method].responses[status]`, through
@@ -160,13 +69,16 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn the_subset_catches_what_it_claims() {
-        let doc = json!({"components": {"schemas": {"N": {"type": ["integer", "null"]}}}});
+    fn references_into_the_document_resolve_and_mismatches_are_named() {
+        let doc = json!({"components": {"schemas": {
+            "N": {"type": ["integer", "null"]},
+            "Closed": {"type": "object", "additionalProperties": false, "properties": {"a": {"type": "string"}}},
+        }}});
         let schema = json!({
             "type": "object",
             "required": ["a", "b"],
             "properties": {
-                "a": {"type": "string", "enum": ["x", "y"]},
+                "a": {"type": "string", "enum": ["x", "y"], "pattern": "^[a-z](?![\\s\\S])"},
                 "b": {"type": "array", "items": {"$ref": "#/components/schemas/N"}},
             },
         });
@@ -177,5 +89,22 @@ mod tests {
         );
         assert_eq!(check(&doc, &schema, &json!({"b": []})).len(), 1);
         assert_eq!(check(&doc, &schema, &json!("nope")).len(), 1);
+        let closed = json!({"$ref": "#/components/schemas/Closed"});
+        assert!(check(&doc, &closed, &json!({"a": "x"})).is_empty());
+        assert_eq!(check(&doc, &closed, &json!({"a": "x", "c": 1})).len(), 1);
+    }
+
+    /// The document the Worker serves compiles, and the sample brief is valid by it
+    #[test]
+    fn the_served_document_compiles() {
+        let doc: Value = serde_json::from_str(include_str!("../../actors/src/routes/openapi.json"))
+            .expect("openapi.json");
+        let brief: Value =
+            serde_json::from_str(include_str!("../../examples/brief.json")).expect("brief.json");
+        let schema = component(&doc, "Brief").expect("Brief");
+        assert_eq!(check(&doc, schema, &brief), Vec::<String>::new());
+        let mut bad = brief.clone();
+        bad["project_id"] = json!("");
+        assert!(!check(&doc, schema, &bad).is_empty());
     }
 }

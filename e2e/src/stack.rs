@@ -51,6 +51,11 @@ pub struct StackOptions {
     pub assembler_env: Vec<(String, String)>,
 }
 
+/// The environment of `wrangler.toml` every local Worker runs: its top level is production, so
+/// every wrangler command of the stack names the dev environment (bindings, vars, and the
+/// Durable Objects' storage under the dev Worker's name all follow from it)
+pub const WRANGLER_ENV: &str = "dev";
+
 /// The key the dev Worker presents to our assembler (`dev_credentials` in the core's config)
 pub const DEV_ASSEMBLER_KEY: &str = "sim-assembler-key";
 
@@ -288,6 +293,8 @@ impl Stack {
                 "apply",
                 "DB",
                 "--local",
+                "--env",
+                WRANGLER_ENV,
                 "--persist-to",
                 &dir,
             ]),
@@ -301,6 +308,8 @@ impl Stack {
                 "execute",
                 "DB",
                 "--local",
+                "--env",
+                WRANGLER_ENV,
                 "--persist-to",
                 &dir,
                 "--file",
@@ -378,6 +387,8 @@ impl Stack {
         let mut args: Vec<String> = [
             "wrangler",
             "dev",
+            "--env",
+            WRANGLER_ENV,
             "--ip",
             "127.0.0.1",
             "--port",

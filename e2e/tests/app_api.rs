@@ -491,3 +491,68 @@ async fn keys_expire_and_a_burst_over_the_rate_gets_429_with_retry_after() {
     let back = rival.get("/v1/whoami").await.expect("whoami");
     assert_eq!(back.status, StatusCode::OK, "{}", back.text);
 }
+
+/// Opens an event stream and keeps it open (the response is held, unread)
+async fn open_stream(stack: &Stack, id: &str, key: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}/v1/renders/{id}/events", stack.worker_url))
+        .header("accept", "text/event-stream")
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("events request")
+}
+
+#[tokio::test]
+async fn event_streams_are_capped_per_key_with_429_and_a_closed_one_frees_its_seat() {
+    let stack = shared_stack();
+    let client = app(stack);
+    let id = create(&client, &sample_brief()).await.expect("create");
+    // A paused job stays open, so its streams stay open too.
+    wait_for(&client, &id, RENDER_TIMEOUT, |v| {
+        v["stages"].as_array().is_some_and(|s| !s.is_empty())
+    })
+    .await
+    .expect("planned");
+    let paused = act(
+        &admin(stack),
+        &id,
+        json!({"action": "pause", "reason": "stream cap test keeps the job open"}),
+    )
+    .await
+    .expect("pause");
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text);
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let resp = open_stream(stack, &id, "sk_test_demo").await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        open.push(resp);
+    }
+    let refused = open_stream(stack, &id, "sk_test_demo").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().get("retry-after").is_some());
+    let body: Value = refused.json().await.expect("json error");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    // A client that goes away frees its seat (the object notices the closed stream).
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let resp = open_stream(stack, &id, "sk_test_demo").await;
+        if resp.status() == StatusCode::OK {
+            open.push(resp);
+            break;
+        }
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream's seat was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    drop(open);
+    let cancelled = client
+        .post(&format!("/v1/renders/{id}/cancel"), &json!({}))
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+}

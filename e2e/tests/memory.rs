@@ -75,7 +75,7 @@ async fn get_and_put_round_trip_every_kind_of_row() {
         "voices": {"e2e_narrator": "21m00Tcm4TlvDq8ikWAM"},
         "looks": {"e2e_lumberjack": {
             "description": "red flannel shirt, grey beard",
-            "reference_images": ["looks/e2e/lumberjack-front.png", "looks/e2e/lumberjack-side.png"]
+            "reference_images": ["creators/demo/looks/e2e/lumberjack-front.png", "creators/demo/looks/e2e/lumberjack-side.png"]
         }},
         "fingerprint": {"palette": ["#1B2A3C", "#e8c547"], "grade": "teal-orange",
                         "lens": "35mm anamorphic", "lighting": "low-key, practicals"},
@@ -118,8 +118,8 @@ async fn get_and_put_round_trip_every_kind_of_row() {
     assert_eq!(
         look["reference_images"],
         json!([
-            "looks/e2e/lumberjack-front.png",
-            "looks/e2e/lumberjack-side.png"
+            "creators/demo/looks/e2e/lumberjack-front.png",
+            "creators/demo/looks/e2e/lumberjack-side.png"
         ])
     );
     // Colours are normalised to lowercase by the core.
@@ -476,7 +476,7 @@ async fn close_up_scenario() -> (Vec<(String, String)>, Vec<(String, String, Vec
     let seed = json!({
         "voices": {"narrator": "21m00Tcm4TlvDq8ikWAM", "keeper": "EXAVITQu4vr4xnSDxMaL"},
         "looks": {"keeper": {"description": "weathered woman in her sixties, yellow oilskin",
-                             "reference_images": ["looks/keeper/front.png"]}},
+                             "reference_images": ["creators/demo/looks/keeper/front.png"]}},
         "formats": {"short_doc": {"pacing": {"avg_shot_s": 5.2, "energy": "slow_burn"},
                                   "hook_style": "cold open on a question"}}
     });
@@ -604,4 +604,54 @@ async fn bad_close_up_outcomes_move_that_kind_to_another_model() {
             "{stage}: routing did not move off {before}: {notes:?}"
         );
     }
+}
+
+/// Issue 10: a look's reference images are signed and sent to providers, so they must be the
+/// creator's own uploads (`creators/{creator}/...`): another creator's key, a render's frames, or
+/// an encoded traversal is a 400 naming the image, and the graph keeps what it had.
+#[tokio::test]
+async fn reference_images_must_be_the_creators_own_uploads() {
+    let stack = shared_stack();
+    let demo = client(stack, "sk_test_demo");
+    for (images, at) in [
+        (json!(["creators/rival/looks/keeper.png"]), 0),
+        (
+            json!([
+                "creators/demo/looks/ok.png",
+                "renders/rnd_0123/s01.keyframe/1/out.png"
+            ]),
+            1,
+        ),
+        (json!(["creators/demo/%2e%2e/rival/keeper.png"]), 0),
+        (json!(["creators/demo/looks/../../rival/keeper.png"]), 0),
+    ] {
+        let body =
+            json!({"looks": {"e2e_foreign": {"description": "x", "reference_images": images}}});
+        let reply = put(&demo, &body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.text
+        );
+        assert_eq!(
+            reply.json["error"]["field"],
+            format!("looks.e2e_foreign.reference_images[{at}]"),
+            "{body}: {}",
+            reply.text
+        );
+    }
+    let g = graph(&demo).await;
+    assert!(
+        !g.to_string().contains("e2e_foreign"),
+        "a refused edit changed nothing: {g}"
+    );
+    let own = json!({"looks": {"e2e_own_refs": {"description": "x",
+        "reference_images": ["creators/demo/looks/e2e/own.png"]}}});
+    let reply = put(&demo, &own).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    // The same key is foreign to the rival.
+    let rival = client(stack, "sk_test_rival");
+    let reply = put(&rival, &own).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
 }

@@ -144,10 +144,17 @@ async fn the_document_lists_exactly_the_routes_the_worker_serves() {
             .expect("probe");
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}");
     }
-    for (method, path) in [
-        (Method::DELETE, format!("/v1/renders/{id}")),
-        (Method::PUT, "/v1/renders".to_owned()),
-        (Method::GET, format!("/v1/support/renders/{id}/actions")),
+    // A 405 says which methods the path has (RFC 9110's `Allow`), as the document lists them.
+    for (method, path, allow) in [
+        (Method::DELETE, format!("/v1/renders/{id}"), "GET"),
+        (Method::PUT, "/v1/renders".to_owned(), "POST, GET"),
+        (
+            Method::GET,
+            format!("/v1/support/renders/{id}/actions"),
+            "POST",
+        ),
+        (Method::DELETE, "/v1/memory".to_owned(), "GET, PUT"),
+        (Method::GET, "/v1/memory/context".to_owned(), "POST"),
     ] {
         let reply = anyone
             .send(method.clone(), &path, None, &[])
@@ -158,6 +165,7 @@ async fn the_document_lists_exactly_the_routes_the_worker_serves() {
             StatusCode::METHOD_NOT_ALLOWED,
             "{method} {path}"
         );
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
     }
     let _ = app
         .post(&format!("/v1/renders/{id}/cancel"), &json!({}))

@@ -208,3 +208,81 @@ async fn a_render_survives_sigkill_of_its_runtime_without_duplicate_submissions(
     assert_eq!(stats["duplicate_submissions"], 0, "{stats}");
     stack.stop();
 }
+
+#[tokio::test]
+async fn the_index_reflects_the_final_status_after_a_sigkill_right_after_the_terminal_step() {
+    let mut stack = Stack::start_with(slow_sim()).expect("stack");
+    let client = app(&stack);
+    let project = e2e::render::unique("durable-index");
+    let id = create(&client, &e2e::render::brief_in(&project))
+        .await
+        .expect("create");
+    wait_for(&client, &id, RENDER_TIMEOUT, |v| {
+        v["progress"]["running"].as_u64().unwrap_or(0) > 0
+    })
+    .await
+    .expect("running");
+    let reply = client
+        .post(&format!("/v1/renders/{id}/cancel"), &json!({}))
+        .await
+        .expect("cancel");
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    // The terminal step is committed; its index write may or may not have left: kill now.
+    stack.kill_worker();
+    stack.start_worker().expect("restart");
+    // The write is re-issued from the alarm until D1 acknowledges it.
+    let listed = format!("/v1/renders?project={project}&status=cancelled");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        // Connections pooled before the kill are dead: a failed request is retried.
+        let Ok(list) = client.get(&listed).await else {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the Worker never answered"
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+        let ids: Vec<&str> = list.json["renders"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|r| r["job_id"].as_str()).collect())
+            .unwrap_or_default();
+        if ids.contains(&id.as_str()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the index never showed the cancelled status: {}\n{}",
+            list.text,
+            stack.worker_log()
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    // Support sees the writes settle and the steps that changed nothing counted by kind.
+    let support = Client::new(&stack.worker_url, Some("sk_test_support"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let view = support
+            .get(&format!("/v1/support/renders/{id}"))
+            .await
+            .expect("support view");
+        assert_eq!(view.status, StatusCode::OK, "{}", view.text);
+        for kind in ["duplicate_callback", "stale_callback", "noop_tick", "other"] {
+            assert!(view.json["skipped_steps"][kind].is_u64(), "{}", view.text);
+        }
+        if view.json["pending_writes"]
+            .as_array()
+            .is_some_and(|w| w.is_empty())
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "writes never settled: {}",
+            view.json["pending_writes"]
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    stack.stop();
+}

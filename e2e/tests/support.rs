@@ -9,6 +9,7 @@ use e2e::render::{act, brief_in, create, is_terminal, now_ms, sample_brief, uniq
 use e2e::{Client, Stack, shared_stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use studio::job::SupportAction;
 
 const RENDER_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -386,6 +387,10 @@ async fn actions_are_validated_and_refusals_are_409() {
     .await;
 }
 
+/// How journals name `sk_test_support_admin`: its D1 label and the first 16 hex digits of its
+/// hash (`sk_test_support` shares its 10-character prefix but not its id)
+const ADMIN_AUDIT_NAME: &str = "dev key sk_test_support_admin (key f1a4eb0806c4efb2)";
+
 #[tokio::test]
 async fn pause_stops_submissions_and_resume_finishes_the_render() {
     let stack = shared_stack();
@@ -452,13 +457,25 @@ async fn pause_stops_submissions_and_resume_finishes_the_render() {
         .await
         .expect("finish");
     assert_eq!(done["status"], "succeeded", "{done}");
-    // Who did it and why, in the view and in the journal.
+    // The creator sees that support acted and why in plain words, never who or their words.
     let actions = done["actions"].as_array().expect("actions");
     assert_eq!(actions.len(), 2, "{actions:?}");
-    assert_eq!(actions[0]["by"], "sk_test_su");
-    assert_eq!(actions[0]["reason"], reason);
+    assert_eq!(actions[0]["by"], "support");
+    assert_eq!(actions[0]["reason"], SupportAction::Pause.for_creator());
     assert_eq!(actions[0]["action"]["action"], "pause");
+    assert!(!done.to_string().contains(reason), "{done}");
+    // Support sees who (the key's label and id, which tell the two support keys apart) and why.
     let support = key(stack, Some("sk_test_support"));
+    let full = support
+        .get(&format!("/v1/support/renders/{id}"))
+        .await
+        .expect("support view");
+    assert_eq!(
+        full.json["actions"][0]["by"], ADMIN_AUDIT_NAME,
+        "{}",
+        full.text
+    );
+    assert_eq!(full.json["actions"][0]["reason"], reason);
     let mut journaled = Vec::new();
     let mut after = 0;
     loop {
@@ -479,7 +496,7 @@ async fn pause_stops_submissions_and_resume_finishes_the_render() {
         }
     }
     assert_eq!(journaled.len(), 2, "{journaled:?}");
-    assert_eq!(journaled[0]["actor"]["by"], "sk_test_su");
+    assert_eq!(journaled[0]["actor"]["by"], ADMIN_AUDIT_NAME);
     assert_eq!(journaled[0]["input"]["type"], "support");
     assert_eq!(journaled[0]["input"]["reason"], reason);
 }

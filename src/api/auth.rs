@@ -50,12 +50,34 @@ impl Role {
 /// Who is calling, once their key is resolved
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
-    /// First characters of the key, safe to log and journal
+    /// First characters of the key, for the key's owner to recognise it (not an identity: two
+    /// keys can share it, as `sk_test_support` and `sk_test_support_admin` do)
     pub key_prefix: String,
+    /// The key's stable identity ([`key_id`]): what journals and audit records name
+    pub key_id: String,
+    /// A readable name of the key (its D1 label, else its prefix)
+    pub key_label: String,
     /// What they may do
     pub role: Role,
     /// The creator an app key is bound to; `None` for support keys
     pub creator: Option<CreatorId>,
+}
+
+impl Principal {
+    /// How journals and audit records name the caller: the label for people, the id to tell
+    /// keys apart, e.g. `dev key sk_test_support (key 233e4a0f6b5e48a8)`
+    pub fn audit_name(&self) -> String {
+        format!("{} (key {})", self.key_label, self.key_id)
+    }
+}
+
+/// Hex digits of the hash that make a key's id (64 bits: no two keys of one deployment share it)
+const KEY_ID_HEX: usize = 16;
+
+/// A key's stable id: the first 16 hex digits of its SHA-256, as stored in D1, so it can be
+/// computed from the stored hash and never reveals the key
+pub fn key_id(key_hash_hex: &str) -> String {
+    key_hash_hex.chars().take(KEY_ID_HEX).collect()
 }
 
 /// Hex SHA-256 of an API key, as stored in D1
@@ -114,6 +136,30 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn keys_with_one_prefix_have_different_ids() {
+        let a = key_id(&key_hash("sk_test_support"));
+        let b = key_id(&key_hash("sk_test_support_admin"));
+        assert_eq!(
+            key_prefix("sk_test_support"),
+            key_prefix("sk_test_support_admin")
+        );
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, "233e4a0f6b5e48a8");
+        let support = Principal {
+            key_prefix: key_prefix("sk_test_support"),
+            key_id: a,
+            key_label: "dev key sk_test_support".into(),
+            role: Role::Support,
+            creator: None,
+        };
+        assert_eq!(
+            support.audit_name(),
+            "dev key sk_test_support (key 233e4a0f6b5e48a8)"
+        );
     }
 
     #[test]

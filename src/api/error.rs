@@ -1,7 +1,12 @@
 //! The API's error body and the single table from error to HTTP status.
+//!
+//! What a client sees of a failure of ours is [`ApiError::public_body`]: a 500 says only
+//! "internal error" and the request id, so raw D1, object or runtime text never leaves the
+//! Worker; the details go to the log under the same id ([`ApiError::log_detail`]).
 
 use serde::{Deserialize, Serialize};
 
+use super::request_id::RequestId;
 use crate::time::Millis;
 
 /// Everything the API can answer with other than success
@@ -58,14 +63,14 @@ pub enum ApiError {
 }
 
 /// `{"error": {"code", "message", "field"}}`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// The error
     pub error: ErrorDetail,
 }
 
 /// The inner object of [`ErrorBody`]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Stable machine code
     pub code: String,
@@ -74,7 +79,14 @@ pub struct ErrorDetail {
     /// The offending field, when there is one
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
+    /// The request's id (also the `x-request-id` header): quote it to support, who find the
+    /// logged details under it
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request_id: Option<String>,
 }
+
+/// The whole message a client gets for a failure of ours
+pub const INTERNAL_MESSAGE: &str = "internal error";
 
 impl ApiError {
     /// A 400 naming a field
@@ -132,7 +144,35 @@ impl ApiError {
                 code: self.code().to_owned(),
                 message: self.to_string(),
                 field,
+                request_id: None,
             },
+        }
+    }
+
+    /// The body a client gets, carrying the request id; a failure of ours (500) says only
+    /// [`INTERNAL_MESSAGE`], whatever its details
+    pub fn public_body(&self, request_id: &RequestId) -> ErrorBody {
+        let mut body = self.body();
+        if let Self::Internal(_) = self {
+            INTERNAL_MESSAGE.clone_into(&mut body.error.message);
+        }
+        body.error.request_id = Some(request_id.as_str().to_owned());
+        body
+    }
+
+    /// What is logged (never answered) for this error: the details of a failure of ours
+    pub fn log_detail(&self) -> Option<&str> {
+        match self {
+            Self::Internal(detail) => Some(detail),
+            Self::BadRequest { .. }
+            | Self::Unauthenticated(_)
+            | Self::Forbidden(_)
+            | Self::NotFound(_)
+            | Self::MethodNotAllowed
+            | Self::Conflict { .. }
+            | Self::TooLarge { .. }
+            | Self::RateLimited { .. }
+            | Self::Unavailable(_) => None,
         }
     }
 }
@@ -177,5 +217,23 @@ mod tests {
         let unauth =
             serde_json::to_value(ApiError::Unauthenticated("x".into()).body()).unwrap_or_default();
         assert!(unauth["error"].get("field").is_none());
+        assert!(unauth["error"].get("request_id").is_none());
+    }
+
+    #[test]
+    fn a_failure_of_ours_shows_only_the_request_id() {
+        let id = RequestId::new(None, [7; 16]);
+        let err = ApiError::Internal("D1_ERROR: no such table: renders".into());
+        let json = serde_json::to_value(err.public_body(&id)).unwrap_or_default();
+        assert_eq!(json["error"]["message"], INTERNAL_MESSAGE);
+        assert_eq!(json["error"]["code"], "internal");
+        assert_eq!(json["error"]["request_id"], id.as_str());
+        assert!(!json.to_string().contains("D1_ERROR"));
+        assert_eq!(err.log_detail(), Some("D1_ERROR: no such table: renders"));
+        let bad = ApiError::bad_field("invalid_brief", "budget_usd", "must be positive");
+        let json = serde_json::to_value(bad.public_body(&id)).unwrap_or_default();
+        assert_eq!(json["error"]["message"], "must be positive");
+        assert_eq!(json["error"]["request_id"], id.as_str());
+        assert_eq!(bad.log_detail(), None);
     }
 }

@@ -19,9 +19,18 @@ use super::types::{Brief, Shot};
 
 /// The most shots one brief may have
 pub const MAX_SHOTS: usize = 1000;
-/// The longest a single shot may be, seconds (no model renders more in one call; this only
-/// rejects absurd values, routing decides what a model can do)
+/// The longest a single shot may be, seconds. Longer than any model renders in one call: the
+/// planner splits a long shot into parts that continue each other (see `plan`); this only
+/// rejects absurd values
 pub const MAX_SHOT_DURATION_S: f64 = 300.0;
+/// The planner splits a long shot by the longest clip one call makes, but never by less than
+/// this, seconds (most video models make 10 s in one call). So a shot of `d` seconds is at most
+/// `ceil(d / MIN_SPLIT_CLIP_S)` parts, each repeating the motion prompt, which
+/// [`plan_text_chars`] counts
+pub const MIN_SPLIT_CLIP_S: f64 = 10.0;
+/// The longest master a brief may ask for, and the longest score, seconds (one hour). A score is
+/// split into one segment per music call, so this also bounds the plan's stage count
+pub const MAX_MASTER_DURATION_S: f64 = 3600.0;
 /// The longest deadline a brief may ask for, seconds (7 days)
 pub const MAX_DEADLINE_S: u64 = 7 * 24 * 3600;
 
@@ -104,7 +113,7 @@ pub fn keyframe_prompt_chars(brief: &Brief, shot: &Shot) -> usize {
 }
 
 /// The characters of prompt and text the plan of `brief` carries, from the brief alone: per
-/// shot its keyframe prompt, its motion prompt and its line (spoken by the dialogue stage, and
+/// shot its keyframe prompt, its motion prompt (once per part it may be split into) and its line (spoken by the dialogue stage, and
 /// captioned by the assembly with the speaker's name); the voiceover (spoken, and captioned) and
 /// the score mood
 pub fn plan_text_chars(brief: &Brief) -> usize {
@@ -120,7 +129,9 @@ pub fn plan_text_chars(brief: &Brief) -> usize {
                 .saturating_add(speaker.chars().count())
         });
         keyframe_prompt_chars(brief, shot)
-            .saturating_add(trimmed_chars(&shot.prompt))
+            .saturating_add(
+                trimmed_chars(&shot.prompt).saturating_mul(motion_parts(shot.duration_s)),
+            )
             .saturating_add(line)
     });
     let job = [
@@ -131,6 +142,16 @@ pub fn plan_text_chars(brief: &Brief) -> usize {
         brief.score.as_ref().map_or(0, |s| trimmed_chars(&s.mood)),
     ];
     shots.chain(job).fold(0, usize::saturating_add)
+}
+
+/// The most parts a shot of `duration_s` is split into (each with its own motion prompt)
+pub fn motion_parts(duration_s: f64) -> usize {
+    if duration_s.is_finite() && duration_s > MIN_SPLIT_CLIP_S {
+        // `as` saturates; validation bounds durations far below that.
+        (duration_s / MIN_SPLIT_CLIP_S).ceil() as usize
+    } else {
+        1
+    }
 }
 
 fn trimmed_chars(s: &str) -> usize {

@@ -6,11 +6,12 @@
 //! holds every size limit of a brief.
 
 pub mod limits;
+pub mod schema;
 pub mod types;
 pub mod validate;
 
 pub use types::*;
 pub use validate::{
     BriefError, MAX_SHOTS, PacingWarning, ValidatedBrief, pacing_warnings, parse_brief,
-    validate_brief,
+    parse_render_brief, validate_brief,
 };

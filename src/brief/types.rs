@@ -7,6 +7,7 @@ use crate::ids::{ProjectId, ShotId};
 /// What the creator optimises this video for; outcome data is read against it
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum OutcomeTarget {
     /// Average watch time and retention
     WatchTime,
@@ -21,6 +22,7 @@ pub enum OutcomeTarget {
 /// Where a variant is published; each platform implies an aspect ratio
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum Platform {
     /// YouTube, 16:9
     Youtube,
@@ -37,7 +39,19 @@ pub enum Platform {
 }
 
 /// Frame shape of a rendered clip or variant
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum AspectRatio {
     /// Landscape
     #[serde(rename = "16:9")]
@@ -75,6 +89,7 @@ impl Platform {
 /// The kind of a shot: drives minimum durations and model quality priors
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum ShotKind {
     /// Wide shot that sets the place
     Establishing,
@@ -117,6 +132,7 @@ impl ShotKind {
 /// The energy of the edit
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum Energy {
     /// Long holds, slow build
     SlowBurn,
@@ -127,50 +143,62 @@ pub enum Energy {
 }
 
 /// Pacing targets Ra checks the shot list against
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Pacing {
     /// Intended length of the finished master, seconds
+    #[schemars(extend("exclusiveMinimum" = 0), range(max = crate::brief::limits::MAX_MASTER_DURATION_S))]
     pub target_duration_s: f64,
     /// Edit energy
     pub energy: Energy,
 }
 
 /// A recurring character
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CastMember {
     /// Id used by shots and dialogue (`keeper`)
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_ID_LEN), regex(pattern = crate::brief::schema::SAFE_ID))]
     pub id: String,
     /// Display name
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_CAST_NAME_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub name: String,
     /// Look description used when the memory graph has no locked look yet
+    #[schemars(length(max = crate::brief::limits::MAX_CAST_DESCRIPTION_CHARS))]
     pub description: String,
 }
 
 /// A spoken line within a shot
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DialogueLine {
     /// Cast id of the speaker
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_ID_LEN), regex(pattern = crate::brief::schema::SAFE_ID))]
     pub character: String,
     /// The words
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_DIALOGUE_LINE_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub line: String,
 }
 
 /// One shot of the shot list
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shot {
     /// Unique within the brief
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_ID_LEN), regex(pattern = crate::brief::schema::SAFE_ID))]
     pub id: ShotId,
     /// Shot kind
     pub kind: ShotKind,
     /// What the shot shows
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_PROMPT_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub prompt: String,
     /// Length in the edit, seconds
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(range(max = crate::brief::limits::MAX_SHOT_DURATION_S))]
     pub duration_s: f64,
     /// Hero shots get more of the budget and the best models
     #[serde(default)]
     pub hero: bool,
     /// Cast ids in the shot
     #[serde(default)]
+    #[schemars(length(max = crate::brief::limits::MAX_CAST_PER_SHOT), extend("uniqueItems" = true))]
+    #[schemars(inner(length(min = 1, max = crate::brief::limits::MAX_ID_LEN), regex(pattern = crate::brief::schema::SAFE_ID)))]
     pub cast: Vec<String>,
     /// Optional line spoken in the shot
     #[serde(default)]
@@ -178,46 +206,58 @@ pub struct Shot {
 }
 
 /// Narration over the whole video
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Voiceover {
     /// The words
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_VOICEOVER_TEXT_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub text: String,
     /// Voice name, resolved to a provider voice id through the memory graph
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_VOICE_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub voice: String,
 }
 
 /// Music bed
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Score {
     /// Mood prompt
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_SCORE_MOOD_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub mood: String,
     /// Length, seconds
+    #[schemars(extend("exclusiveMinimum" = 0), range(max = crate::brief::limits::MAX_MASTER_DURATION_S))]
     pub duration_s: f64,
 }
 
 /// A Director Brief, as the app sends it
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Brief {
     /// The creator's project this render belongs to
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_ID_LEN), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub project_id: ProjectId,
     /// One-line story
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_LOGLINE_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub logline: String,
     /// Format name (`short_doc`, `ad`, ...), matched against the creator's format DNA
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_FORMAT_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub format: String,
     /// What the video is optimised for
     pub outcome_target: OutcomeTarget,
     /// Seconds from creation by which the render should be done
+    #[schemars(range(min = 1, max = crate::brief::limits::MAX_DEADLINE_S))]
     pub deadline_s: u64,
     /// Spend ceiling in US dollars
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub budget_usd: f64,
     /// Where variants are published
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_PLATFORMS))]
     pub platforms: Vec<Platform>,
     /// Pacing targets
     pub pacing: Pacing,
     /// Characters
     #[serde(default)]
+    #[schemars(length(max = crate::brief::limits::MAX_CAST))]
     pub cast: Vec<CastMember>,
     /// The shot list, in edit order
+    #[schemars(length(min = 1, max = crate::brief::limits::MAX_SHOTS))]
     pub shots: Vec<Shot>,
     /// Optional narration
     #[serde(default)]
@@ -227,6 +267,7 @@ pub struct Brief {
     pub score: Option<Score>,
     /// Where status changes are POSTed (signed)
     #[serde(default)]
+    #[schemars(length(max = crate::brief::limits::MAX_WEBHOOK_URL_CHARS), regex(pattern = crate::brief::schema::WEBHOOK_URL))]
     pub webhook_url: Option<String>,
     /// How captions are delivered (a WebVTT file always comes with the outputs)
     #[serde(default)]
@@ -236,6 +277,7 @@ pub struct Brief {
 /// Caption options of a brief
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(schemars::JsonSchema)]
 pub struct Captions {
     /// Burn the captions into every video output, not only deliver the WebVTT file
     #[serde(default)]

@@ -13,8 +13,11 @@
 //!    text as a whole (the limits are in [`super::limits`]; lengths count characters).
 //!
 //! Ra's pacing push-back ([`PacingWarning`]) comes from [`pacing`] and never blocks a render.
+//! At create, [`parse_render_brief`] adds the one check that needs the model registry
+//! ([`feasible`]): a brief is refused only when it truly cannot be rendered.
 
 mod diagnose;
+pub mod feasible;
 pub mod pacing;
 
 use std::collections::BTreeMap;
@@ -30,7 +33,9 @@ use super::limits::{
 };
 use super::types::Brief;
 
-pub use super::limits::{MAX_DEADLINE_S, MAX_ID_LEN, MAX_SHOT_DURATION_S, MAX_SHOTS};
+pub use super::limits::{
+    MAX_DEADLINE_S, MAX_ID_LEN, MAX_MASTER_DURATION_S, MAX_SHOT_DURATION_S, MAX_SHOTS,
+};
 pub use pacing::{PacingWarning, pacing_warnings};
 
 /// Why a brief was refused; every variant but `Syntax` names the field (`shots[3].duration_s`)
@@ -131,6 +136,19 @@ pub fn parse_brief(json: &[u8]) -> Result<ValidatedBrief, BriefError> {
     validate_brief(brief)
 }
 
+/// Parses a brief for a new render: [`parse_brief`], then refuses what cannot be rendered at
+/// all on `registry` for `creator` (a stage no model makes, a budget below the cheapest plan;
+/// see [`feasible`]), before anything is written or spent
+pub fn parse_render_brief(
+    json: &[u8],
+    registry: &crate::routing::Registry,
+    creator: &crate::ids::CreatorId,
+) -> Result<ValidatedBrief, BriefError> {
+    let validated = parse_brief(json)?;
+    feasible::check_feasible(&validated.brief, registry, Some(creator))?;
+    Ok(validated)
+}
+
 /// Checks a typed brief's meaning and collects pacing warnings
 pub fn validate_brief(brief: Brief) -> Result<ValidatedBrief, BriefError> {
     check(&brief)?;
@@ -187,6 +205,16 @@ fn positive_finite(field: &str, v: f64) -> Result<(), BriefError> {
     Ok(())
 }
 
+fn at_most_seconds(field: &str, v: f64, max: f64) -> Result<(), BriefError> {
+    if v > max {
+        return Err(BriefError::invalid(
+            field,
+            format!("may be at most {max} s, got {v}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Ids travel into stage ids (`s04.motion`) and R2 keys, so they stay URL- and key-safe
 fn safe_id(field: &str, id: &str) -> Result<(), BriefError> {
     text(field, id, MAX_ID_LEN)?;
@@ -227,6 +255,11 @@ fn check(b: &Brief) -> Result<(), BriefError> {
     }
     at_most_items("platforms", b.platforms.len(), MAX_PLATFORMS, "platforms")?;
     positive_finite("pacing.target_duration_s", b.pacing.target_duration_s)?;
+    at_most_seconds(
+        "pacing.target_duration_s",
+        b.pacing.target_duration_s,
+        MAX_MASTER_DURATION_S,
+    )?;
 
     at_most_items("cast", b.cast.len(), MAX_CAST, "cast members")?;
     let mut cast_ids: BTreeMap<&str, usize> = BTreeMap::new();
@@ -337,6 +370,7 @@ fn check(b: &Brief) -> Result<(), BriefError> {
     if let Some(score) = &b.score {
         text("score.mood", &score.mood, MAX_SCORE_MOOD_CHARS)?;
         positive_finite("score.duration_s", score.duration_s)?;
+        at_most_seconds("score.duration_s", score.duration_s, MAX_MASTER_DURATION_S)?;
     }
     // Every field is within its limit here, so the total is bounded too; checked as a whole
     // because many shots repeating long cast descriptions add up.

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 #[serde(transparent)]
+#[derive(schemars::JsonSchema)]
+#[schemars(inline)]
 pub struct Micros(pub u64);
 
 impl Micros {

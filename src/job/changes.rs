@@ -11,11 +11,13 @@
 //! - `stages`: upsert each listed stage's row from `job.stage(id)`; rows are never deleted.
 //!
 //! A step that changed nothing (a stale or duplicate input, a tick with nothing due) returns an
-//! empty `Changes`; the shell may still journal the input, which replays as a no-op.
+//! empty `Changes` naming why (`skipped`); the shell counts it instead of journaling it (it would
+//! replay as a no-op), so duplicates and idle alarms never grow the journal.
 
 use std::collections::BTreeSet;
 
 use crate::ids::StageId;
+use crate::journal::Skipped;
 
 /// The parts of a job a step changed
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub struct Changes {
     pub header: bool,
     /// These stage rows
     pub stages: BTreeSet<StageId>,
+    /// When nothing changed: why (the shell counts it instead of journaling it; see `journal`)
+    pub skipped: Option<Skipped>,
 }
 
 impl Changes {

@@ -26,6 +26,8 @@ pub(crate) enum DeadlineKey {
     Stage(u32),
     /// A status webhook's next delivery attempt (or the end of the wait for a result), by id
     Notify(u32),
+    /// A write's next issue (or the end of the wait for its result), by id
+    Write(u32),
 }
 
 /// Deadlines by time (for the earliest) and by key (to move or drop one)
@@ -35,6 +37,7 @@ pub(crate) struct DeadlineTable {
     memory: Option<Timestamp>,
     stages: Vec<Option<Timestamp>>,
     notify: BTreeMap<u32, Timestamp>,
+    writes: BTreeMap<u32, Timestamp>,
 }
 
 /// Two tables are equal when they hold the same deadlines (`by_time` determines the rest)
@@ -62,18 +65,9 @@ impl DeadlineTable {
                     None => return Err(()),
                 }
             }
-            // Notifications are few and sparse (ids grow forever), so a map, not a vector.
-            DeadlineKey::Notify(id) => {
-                let old = self.notify.get(&id).copied();
-                if old == at {
-                    return Err(());
-                }
-                match at {
-                    Some(t) => self.notify.insert(id, t),
-                    None => self.notify.remove(&id),
-                };
-                return Ok(old);
-            }
+            // Notifications and writes are few and sparse (ids grow forever): maps, not vectors.
+            DeadlineKey::Notify(id) => return swap_in(&mut self.notify, id, at),
+            DeadlineKey::Write(id) => return swap_in(&mut self.writes, id, at),
         };
         if *slot == at {
             return Err(());
@@ -107,6 +101,23 @@ impl DeadlineTable {
             .map(|(_, k)| *k)
             .collect()
     }
+}
+
+/// [`DeadlineTable::swap`] for the map-held keys
+fn swap_in(
+    map: &mut BTreeMap<u32, Timestamp>,
+    id: u32,
+    at: Option<Timestamp>,
+) -> Result<Option<Timestamp>, ()> {
+    let old = map.get(&id).copied();
+    if old == at {
+        return Err(());
+    }
+    match at {
+        Some(t) => map.insert(id, t),
+        None => map.remove(&id),
+    };
+    Ok(old)
 }
 
 /// How long the shell has to report a submit's outcome before it is issued again

@@ -11,7 +11,7 @@ use super::deadlines::SUBMIT_ACK_TIMEOUT;
 use super::effect::{Effect, IdempotencyKey, StageInputs};
 use super::retry::{hash_str, mix};
 use super::state::{AttemptOutcome, AttemptRecord, JobStatus, StageRow, StageState};
-use crate::ids::{Attempt, ModelId, StageId};
+use crate::ids::{Attempt, ModelId, ShotId, StageId};
 use crate::plan::{StageKind, StageWork, Timeline};
 use crate::time::Timestamp;
 
@@ -32,16 +32,52 @@ impl Job {
             return;
         };
         let kind = row.spec.kind;
-        let model = usize::try_from(row.cursor)
-            .ok()
-            .and_then(|i| row.decision.candidates.get(i))
-            .map(|c| c.model.clone());
-        match model {
-            Some(model) => {
+        // Candidates that refused the stage for good are passed over.
+        let start = usize::try_from(row.cursor).unwrap_or(usize::MAX);
+        let next = row
+            .decision
+            .candidates
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, c)| !row.refused.contains(&c.model))
+            .map(|(j, c)| (u32::try_from(j).unwrap_or(u32::MAX), c.model.clone()));
+        match next {
+            Some((cursor, model)) => {
+                if let Some(row) = self.row_mut(i) {
+                    row.cursor = cursor;
+                }
                 self.set_state(i, StageState::Ready { model, since: now });
                 if kind == StageKind::Assembly {
                     self.set_status(now, JobStatus::Assembling, None, fx);
                 }
+            }
+            None if self.start_over(now, i).is_some() => {
+                // Transient failures used up the list: start it over after a backoff.
+                let Some((cursor, model, delay)) = self.start_over(now, i) else {
+                    return;
+                };
+                let last_error = self
+                    .row(i)
+                    .and_then(|r| r.attempts.last())
+                    .map(|a| match &a.outcome {
+                        AttemptOutcome::Failed { reason } => reason.clone(),
+                        AttemptOutcome::InFlight
+                        | AttemptOutcome::Succeeded
+                        | AttemptOutcome::Cancelled
+                        | AttemptOutcome::Abandoned { .. } => String::new(),
+                    })
+                    .unwrap_or_default();
+                if let Some(row) = self.row_mut(i) {
+                    row.cursor = cursor;
+                    row.failures_on_model = 0;
+                }
+                let backing_off = StageState::BackingOff {
+                    until: now.plus(delay),
+                    model,
+                    last_error: format!("every candidate failed; starting over: {last_error}"),
+                };
+                self.set_state(i, backing_off);
             }
             None => {
                 let reason = self.exhausted_reason(i);
@@ -130,6 +166,7 @@ impl Job {
             .iter()
             .enumerate()
             .skip(start)
+            .filter(|(i, c)| *i == start || !row.refused.contains(&c.model))
             .find_map(|(i, c)| {
                 let cost = self.cost_on(row, &c.model)?;
                 budget::fits(h.budget, h.committed, h.outstanding_floor, row.floor, cost).then(
@@ -216,6 +253,7 @@ impl Job {
             since: now,
             deadline: now.plus(SUBMIT_ACK_TIMEOUT),
             reissues: 0,
+            doubt: None,
         };
         self.set_state(i, submitting);
     }
@@ -271,6 +309,15 @@ impl Job {
             StageWork::Score { mood } => StageInputs::Music {
                 mood: mood.clone(),
                 duration_s: s.duration_s,
+            },
+            // A still from our assembler: its only output is the clip's last frame.
+            StageWork::Frame { clip } => StageInputs::Assembly {
+                timeline: Box::new(Timeline::last_frame(
+                    s.shot.clone().unwrap_or_else(|| ShotId(id.to_string())),
+                    key_of(clip).ok_or_else(|| format!("{id}: clip {clip} has no artifact"))?,
+                    self.stage(clip).map_or(s.duration_s, |c| c.spec.duration_s),
+                    s.aspect,
+                )),
             },
             StageWork::Assembly(a) => StageInputs::Assembly {
                 timeline: Box::new(

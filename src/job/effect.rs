@@ -2,7 +2,8 @@
 //!
 //! Every effect's result comes back as an [`Input`](super::Input). Effects may be lost (the
 //! isolate dies between persisting and performing): each waiting state has a deadline, and on
-//! it the same effect is issued again with the same idempotency key or R2 key.
+//! it the same effect is issued again with the same idempotency key or R2 key. Writes to other
+//! stores (the D1 index and ledger, the memory graph) are the same: see `writes`.
 
 use std::fmt;
 
@@ -11,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::notify::StatusEvent;
 use super::state::JobStatus;
 use super::summary::RenderSummary;
+use super::writes::WriteId;
 use crate::brief::AspectRatio;
 use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, StageId};
 use crate::plan::Timeline;
 use crate::providers::{Output, ProviderKind};
+use crate::time::Timestamp;
 
 /// The key that makes a submit idempotent at the provider and in the shell: the same for every
 /// re-issue of one attempt, different for every attempt
@@ -123,6 +126,29 @@ pub enum Effect {
         /// What to make
         inputs: StageInputs,
     },
+    /// Search a provider's list or history for the task of an in-doubt submit (the job was
+    /// reloaded with it in flight): the same fields as the `Submit` it looks for, plus when that
+    /// submit was first issued. Answer with `SubmitAccepted` followed by the task's status when
+    /// found (a synchronous provider's output as `Output::Url`, copied like any other), else
+    /// `LookUpMissed` (with the error when the search itself failed)
+    LookUp {
+        /// The stage
+        stage: StageId,
+        /// The attempt in doubt
+        attempt: Attempt,
+        /// Our model id
+        model: ModelId,
+        /// Which adapter
+        provider: ProviderKind,
+        /// The provider's model name
+        provider_model: String,
+        /// The submit's idempotency key
+        idempotency_key: IdempotencyKey,
+        /// When the submit was first issued: nothing older is ours
+        since: Timestamp,
+        /// What the submit asked for (the text and voice a history is matched on)
+        inputs: StageInputs,
+    },
     /// Ask a provider for a task's status; answer with `ProviderUpdate` or `PollFailed`
     Poll {
         /// The stage
@@ -162,7 +188,8 @@ pub enum Effect {
         /// Where they go
         key: String,
     },
-    /// Write a line to the cost ledger (D1): a stage finished and its price is spent
+    /// Write a line to the cost ledger (D1): a stage finished and its price is spent. Answer
+    /// with `WriteResult` (idempotent by (job, stage, attempt): re-issued until acknowledged)
     RecordCost {
         /// The stage
         stage: StageId,
@@ -172,8 +199,11 @@ pub enum Effect {
         model: ModelId,
         /// Dollars
         usd: f64,
+        /// Echo it in `WriteResult`
+        write: WriteId,
     },
-    /// The job's status changed: update the D1 index (the webhook is [`Effect::Notify`])
+    /// The job's status changed: update the D1 index (the webhook is [`Effect::Notify`]) unless
+    /// it holds a newer status (a higher `seq`); answer with `WriteResult`
     StatusChanged {
         /// Old status
         from: JobStatus,
@@ -181,11 +211,20 @@ pub enum Effect {
         to: JobStatus,
         /// Why, for failures
         reason: Option<String>,
+        /// Echo it in `WriteResult`
+        write: WriteId,
+        /// Orders the index's status writes: a write with a lower one must not overwrite
+        seq: u32,
+        /// Spent so far, USD
+        total_usd: f64,
     },
-    /// Write what happened into the creator's memory graph (idempotent by job id)
+    /// Write what happened into the creator's memory graph (idempotent by job id); answer with
+    /// `WriteResult`
     EnrichMemory {
         /// The render's summary
         summary: RenderSummary,
+        /// Echo it in `WriteResult`
+        write: WriteId,
     },
     /// POST a status webhook to `url`, signed, with `webhook_id` as its id (Standard Webhooks:
     /// `webhook-id`, `webhook-timestamp`, `webhook-signature`); answer with `NotifyResult`
@@ -211,6 +250,7 @@ impl Effect {
         match self {
             Self::FetchMemoryContext { .. } => "fetch_memory_context",
             Self::Submit { .. } => "submit",
+            Self::LookUp { .. } => "look_up",
             Self::Poll { .. } => "poll",
             Self::CancelTask { .. } => "cancel_task",
             Self::StoreArtifact { .. } => "store_artifact",

@@ -80,6 +80,10 @@ impl Index {
             idx.deadlines
                 .set(DeadlineKey::Notify(n.id), n.state.wake_at());
         }
+        for w in &header.writes {
+            idx.deadlines
+                .set(DeadlineKey::Write(w.id.0), Some(w.state.wake_at()));
+        }
         for (i, row) in rows.iter().enumerate() {
             let blocked = matches!(row.state, StageState::Blocked);
             for dep in &row.spec.deps {

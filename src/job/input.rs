@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::support::SupportAction;
+use super::writes::WriteId;
 use crate::brief::Brief;
 use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ProviderRef, StageId};
 use crate::memory::MemoryContext;
@@ -121,6 +122,20 @@ pub enum Input {
         /// What happened
         reason: String,
     },
+    /// The shell loaded the job from storage after its object (re)started with a submit in
+    /// flight ([`Job::has_submits_in_flight`](super::Job::has_submits_in_flight)): whether
+    /// each such submit reached its provider is unknown, so it is put in doubt and reconciled
+    Reloaded,
+    /// A lookup of an in-doubt submit (`Effect::LookUp`) found no task (`error: None`) or could
+    /// not tell (`error`); a task it found comes back as `SubmitAccepted` and its status instead
+    LookUpMissed {
+        /// The stage
+        stage: StageId,
+        /// The attempt looked up
+        attempt: Attempt,
+        /// Why the search failed, if it did
+        error: Option<ProviderError>,
+    },
     /// The alarm fired (maybe late, maybe twice)
     Tick,
     /// The app cancelled the job
@@ -150,6 +165,15 @@ pub enum Input {
         /// What went wrong (status code, network error)
         error: Option<String>,
     },
+    /// The result of one issue of a write (`StatusChanged`, `RecordCost`, `EnrichMemory`)
+    WriteResult {
+        /// The write the effect named
+        write: WriteId,
+        /// The store acknowledged it
+        ok: bool,
+        /// What went wrong
+        error: Option<String>,
+    },
 }
 
 impl Input {
@@ -165,10 +189,13 @@ impl Input {
             Self::PollFailed { .. } => "poll_failed",
             Self::ArtifactStored { .. } => "artifact_stored",
             Self::ArtifactFailed { .. } => "artifact_failed",
+            Self::Reloaded => "reloaded",
+            Self::LookUpMissed { .. } => "look_up_missed",
             Self::Tick => "tick",
             Self::Cancel { .. } => "cancel",
             Self::Support { .. } => "support",
             Self::NotifyResult { .. } => "notify_result",
+            Self::WriteResult { .. } => "write_result",
         }
     }
 
@@ -181,13 +208,16 @@ impl Input {
             | Self::Callback { stage, .. }
             | Self::PollFailed { stage, .. }
             | Self::ArtifactStored { stage, .. }
-            | Self::ArtifactFailed { stage, .. } => Some(stage),
+            | Self::ArtifactFailed { stage, .. }
+            | Self::LookUpMissed { stage, .. } => Some(stage),
             Self::Support { action, .. } => action.stage(),
             Self::Created(_)
             | Self::MemoryContext { .. }
+            | Self::Reloaded
             | Self::Tick
             | Self::Cancel { .. }
-            | Self::NotifyResult { .. } => None,
+            | Self::NotifyResult { .. }
+            | Self::WriteResult { .. } => None,
         }
     }
 }

@@ -53,7 +53,7 @@ impl Job {
             self.idx.deadlines.set(DeadlineKey::Memory, None);
         }
         self.notify_status(now, from, to, reason.clone(), fx);
-        fx.push(Effect::StatusChanged { from, to, reason });
+        self.write_index(now, from, to, reason, fx);
     }
 
     /// The status the job is making progress in: the one before the pause while paused
@@ -78,9 +78,7 @@ impl Job {
         self.header.failure = Some(reason.clone());
         self.stop_active(now, fx);
         self.set_status(now, JobStatus::Failed, Some(reason), fx);
-        fx.push(Effect::EnrichMemory {
-            summary: self.summary(now),
-        });
+        self.write_memory(now, fx);
     }
 
     /// Ends the job as cancelled; later callbacks change nothing
@@ -97,17 +95,13 @@ impl Job {
         self.header.cancelled_by = Some(by);
         self.stop_active(now, fx);
         self.set_status(now, JobStatus::Cancelled, reason, fx);
-        fx.push(Effect::EnrichMemory {
-            summary: self.summary(now),
-        });
+        self.write_memory(now, fx);
     }
 
     /// The assembly is stored: the render is done
     pub(super) fn succeed_job(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
         self.set_status(now, JobStatus::Succeeded, None, fx);
-        fx.push(Effect::EnrichMemory {
-            summary: self.summary(now),
-        });
+        self.write_memory(now, fx);
     }
 
     /// Cancels every active stage (O(active), not O(stages)); running tasks get a best-effort

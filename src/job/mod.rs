@@ -102,11 +102,13 @@ mod deadlines;
 mod dispatch;
 mod effect;
 mod error;
+mod in_doubt;
 mod index;
 mod input;
 mod lifecycle;
 mod notify;
 mod planning;
+mod poll_now;
 mod redo;
 mod retry;
 mod stage_flow;
@@ -115,6 +117,7 @@ mod summary;
 mod support;
 mod transition;
 mod view;
+mod writes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -126,6 +129,7 @@ pub use deadlines::{
 };
 pub use effect::{Effect, IdempotencyKey, StageInputs, artifact_key};
 pub use error::JobError;
+pub use in_doubt::{CALLBACK_GRACE, COMPLETION_GRACE, InDoubt, LOOKUP_RETRY, Reconcile, reconcile};
 pub use input::{Created, Input};
 pub use notify::{
     EventType, MAX_NOTIFY_ATTEMPTS, MAX_OUTBOX, NOTIFY_RESULT_TIMEOUT, NOTIFY_RETRY_AFTER_MAX,
@@ -139,6 +143,10 @@ pub use state::{
 pub use summary::{RenderSummary, StageSummary};
 pub use support::{ActionRecord, MAX_ACTIONS, SupportAction};
 pub use view::{JobView, NotificationView, ProgressView, ShotCost, StageView, VariantView};
+pub use writes::{
+    MAX_WRITE_ATTEMPTS, PendingWrite, WRITE_BACKOFF_BASE, WRITE_BACKOFF_MAX, WRITE_RESULT_TIMEOUT,
+    WriteId, WriteKind, WriteState, write_backoff,
+};
 
 use self::deadlines::DeadlineKey;
 use self::index::{Index, Positions};
@@ -146,6 +154,7 @@ use self::state::Phase;
 use self::transition::{Outcome, StageEvent, transition};
 use crate::brief::validate_brief;
 use crate::ids::{Attempt, DeliveryId, ModelId, StageId};
+use crate::journal::Skipped;
 use crate::providers::ProviderKind;
 use crate::routing::ModelSpec;
 use crate::time::Timestamp;
@@ -164,6 +173,8 @@ pub struct Job {
     spec_dirty: bool,
     header_dirty: bool,
     dirty: BTreeSet<u32>,
+    /// Why the last step changed nothing, when it did not (see `journal`)
+    skipped: Option<Skipped>,
 }
 
 /// Equality of the state (persisted parts and derived indexes), not of pending changes
@@ -250,6 +261,8 @@ impl Job {
             actions: Vec::new(),
             outbox: Vec::new(),
             notifications_issued: 0,
+            writes: Vec::new(),
+            writes_issued: 0,
         };
         let mut job = Self {
             spec,
@@ -260,6 +273,7 @@ impl Job {
             spec_dirty: true,
             header_dirty: true,
             dirty: BTreeSet::new(),
+            skipped: None,
         };
         let mut fx = Vec::new();
         job.set_status(now, JobStatus::Planning, None, &mut fx);
@@ -319,6 +333,17 @@ impl Job {
                 reason: format!("outbox ids out of order or above {issued}"),
             });
         }
+        let writes = &header.writes;
+        let writes_ordered = writes
+            .iter()
+            .zip(writes.iter().skip(1))
+            .all(|(a, b)| a.id < b.id);
+        let issued = header.writes_issued;
+        if !writes_ordered || writes.iter().any(|w| w.id.0 == 0 || w.id.0 > issued) {
+            return Err(JobError::Corrupt {
+                reason: format!("write ids out of order or above {issued}"),
+            });
+        }
         let mut counts = Counts::default();
         let (mut committed, mut spent, mut floor) = (Micros::ZERO, Micros::ZERO, Micros::ZERO);
         for row in &rows {
@@ -344,6 +369,7 @@ impl Job {
             spec_dirty: false,
             header_dirty: false,
             dirty: BTreeSet::new(),
+            skipped: None,
         })
     }
 
@@ -355,6 +381,7 @@ impl Job {
     #[must_use = "effects must be performed by the shell"]
     pub fn handle(&mut self, now: Timestamp, input: Input) -> Result<Vec<Effect>, JobError> {
         let before = self.header.mark();
+        let probe = Probe::of(&input);
         let mut fx = Vec::new();
         match input {
             Input::Created(c) => {
@@ -450,6 +477,12 @@ impl Job {
                 };
                 self.on_stage(now, &stage, ev, None, &mut fx)?;
             }
+            Input::Reloaded => self.on_reloaded(now),
+            Input::LookUpMissed {
+                stage,
+                attempt,
+                error,
+            } => self.on_lookup_missed(now, &stage, attempt, error.as_ref(), &mut fx)?,
             Input::Tick => self.on_tick(now, &mut fx),
             Input::Cancel { by } => self.cancel(now, by, None, &mut fx),
             Input::Support { by, reason, action } => {
@@ -462,12 +495,43 @@ impl Job {
                 retry_after,
                 error,
             } => self.on_notify_result(now, notification, attempt, ok, retry_after, error)?,
+            Input::WriteResult { write, ok, error } => {
+                self.on_write_result(now, write, ok, error);
+            }
         }
         self.pump(now, &mut fx);
         if self.header.mark() != before {
             self.header_dirty = true;
         }
+        let unchanged = !self.spec_dirty && !self.header_dirty && self.dirty.is_empty();
+        self.skipped = unchanged.then(|| self.classify(probe));
         Ok(fx)
+    }
+
+    /// Why a step that changed nothing did not: a callback or provider answer the stage had
+    /// already taken (its delivery id seen, or the same news again) is a duplicate; one for an
+    /// attempt no longer in flight, or for an ended job, is stale
+    fn classify(&self, probe: Probe) -> Skipped {
+        match probe {
+            Probe::Tick => Skipped::NoOpTick,
+            Probe::Other => Skipped::Other,
+            Probe::Provider {
+                stage,
+                attempt,
+                delivery,
+            } => {
+                let Some(row) = self.stage(&stage) else {
+                    return Skipped::StaleCallback;
+                };
+                if delivery.is_some_and(|d| row.seen_deliveries.contains(&d)) {
+                    Skipped::DuplicateCallback
+                } else if self.header.status.is_terminal() || row.state.attempt() != Some(attempt) {
+                    Skipped::StaleCallback
+                } else {
+                    Skipped::DuplicateCallback
+                }
+            }
+        }
     }
 
     /// The earliest time the shell must deliver `Input::Tick` (arm the alarm there)
@@ -485,6 +549,7 @@ impl Job {
             spec: self.spec_dirty,
             header: self.header_dirty,
             stages,
+            skipped: self.skipped.take(),
         };
         self.spec_dirty = false;
         self.header_dirty = false;
@@ -608,6 +673,7 @@ impl Job {
             let ended = self.header.status.is_terminal();
             match key {
                 DeadlineKey::Notify(id) => self.on_notify_due(now, id, fx),
+                DeadlineKey::Write(id) => self.on_write_due(now, WriteId(id), fx),
                 DeadlineKey::Memory | DeadlineKey::Stage(_) if ended => {}
                 DeadlineKey::Memory => self.on_memory_due(now, fx),
                 DeadlineKey::Stage(i) => {
@@ -682,6 +748,59 @@ impl Job {
         } else {
             self.header.committed.plus(amount)
         };
+    }
+}
+
+/// What `handle` needs of an input to say why it changed nothing (taken before the input is
+/// consumed; only provider news carries anything)
+enum Probe {
+    Tick,
+    Provider {
+        stage: StageId,
+        attempt: Attempt,
+        delivery: Option<DeliveryId>,
+    },
+    Other,
+}
+
+impl Probe {
+    fn of(input: &Input) -> Self {
+        match input {
+            Input::Tick => Self::Tick,
+            Input::ProviderUpdate {
+                stage,
+                attempt,
+                delivery_id,
+                ..
+            }
+            | Input::Callback {
+                stage,
+                attempt,
+                delivery_id,
+                ..
+            } => Self::Provider {
+                stage: stage.clone(),
+                attempt: *attempt,
+                delivery: delivery_id.clone(),
+            },
+            Input::SubmitAccepted { stage, attempt, .. }
+            | Input::SubmitFailed { stage, attempt, .. }
+            | Input::PollFailed { stage, attempt, .. } => Self::Provider {
+                stage: stage.clone(),
+                attempt: *attempt,
+                delivery: None,
+            },
+            Input::Created(_)
+            | Input::MemoryContext { .. }
+            | Input::ArtifactStored { .. }
+            | Input::ArtifactFailed { .. }
+            | Input::Cancel { .. }
+            | Input::Support { .. }
+            | Input::NotifyResult { .. }
+            | Input::Reloaded
+            | Input::LookUpMissed { .. }
+            | Input::WriteResult { .. } => Self::Other,
+        }
     }
 }
 

@@ -54,7 +54,7 @@ pub const MAX_NOTIFY_ATTEMPTS: u32 = NOTIFY_SCHEDULE.len() as u32 + 1;
 pub const NOTIFY_RETRY_AFTER_MAX: Millis = Millis::from_secs(3600);
 
 /// The kind of event a webhook carries
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum EventType {
     /// The job's status changed
     #[serde(rename = "render.status_changed")]
@@ -62,7 +62,7 @@ pub enum EventType {
 }
 
 /// The body of a status webhook (the shell signs and POSTs it as JSON)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusEvent {
     /// Always `render.status_changed`
     #[serde(rename = "type")]
@@ -82,6 +82,7 @@ pub struct StatusEvent {
 /// Where one notification's delivery stands; each state carries what it waits for
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum NotificationState {
     /// Attempt `attempts` is out; without a result by `deadline` it is sent again
     Sending {

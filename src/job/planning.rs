@@ -14,8 +14,8 @@ use super::index::Index;
 use super::state::{JobStatus, MemoryWait, StageRow, StageState};
 use crate::ids::Attempt;
 use crate::memory::MemoryContext;
-use crate::plan::{self, PlanOptions};
-use crate::routing::{DeadlineCheck, RoutingContext, StageRequest, route_plan};
+use crate::plan;
+use crate::routing::{DeadlineCheck, RoutingContext, StageRequest, plan_options, route_plan};
 use crate::time::Timestamp;
 
 impl Job {
@@ -68,13 +68,14 @@ impl Job {
     fn plan(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
         let memory = self.spec.memory.clone().unwrap_or_default();
         let brief = &self.spec.brief;
-        let plan = plan::build(
+        // What one call makes at most decides how long shots and scores are split.
+        let options = plan_options(
+            &self.spec.registry,
             brief,
-            &memory,
-            PlanOptions {
-                badge: self.spec.paid_tier,
-            },
+            Some(&self.spec.creator),
+            self.spec.paid_tier,
         );
+        let plan = plan::build(brief, &memory, options);
         let elapsed_s = now.since(self.spec.created_at).as_secs_f64();
         let ctx = RoutingContext {
             creator: self.spec.creator.clone(),
@@ -134,6 +135,7 @@ impl Job {
                 floor,
                 cursor: 0,
                 failures_on_model: 0,
+                refused: Vec::new(),
                 attempt: Attempt(0),
                 state: StageState::Blocked,
                 attempts: Vec::new(),

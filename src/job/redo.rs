@@ -37,8 +37,14 @@ impl Job {
             .is_some_and(|r| matches!(r.state, StageState::Blocked));
         if let Some(row) = self.row_mut(i) {
             row.cursor = cursor;
-            // A fresh start on the model: the automatic retries start over too.
+            // A fresh start on the model: the automatic retries start over too, and a person
+            // asking for this model again overrides its refusal.
             row.failures_on_model = 0;
+            let asked = usize::try_from(cursor)
+                .ok()
+                .and_then(|c| row.decision.candidates.get(c))
+                .map(|c| c.model.clone());
+            row.refused.retain(|m| Some(m) != asked.as_ref());
         }
         if reopen {
             let ready: &[u32] = if blocked { &[] } else { &[i] };
@@ -70,6 +76,7 @@ impl Job {
             if let Some(row) = self.row_mut(j) {
                 row.cursor = 0;
                 row.failures_on_model = 0;
+                row.refused.clear();
                 row.started_at = None;
             }
             self.set_state(j, StageState::Blocked);

@@ -1,11 +1,22 @@
 //! What to do after a failed attempt: the retry policy as types, not strings.
 //!
-//! - transient failures (5xx, timeouts, malformed answers, expired output URLs) retry on the
-//!   same model with exponential backoff (2 s doubling to 60 s) and jitter derived from the
-//!   job's seed, so a replay computes the same schedule;
+//! A transient fault never fails a render while its deadline allows:
+//!
+//! - transient failures (5xx, timeouts, malformed answers, lost tasks, expired output URLs)
+//!   retry on the same model with capped exponential backoff (2 s doubling to 60 s) and jitter
+//!   derived from the job's seed (passed in, so a replay computes the same schedule). An expired
+//!   output is generated again: the retry is a new attempt, never a second download of the
+//!   dead URL;
 //! - a 429 waits exactly its `Retry-After` when the provider sent one;
 //! - after [`MAX_FAILURES_PER_MODEL`] failures on one model, or at once on a moderation refusal
-//!   or a refusal of the request itself, the stage falls back to the next routing candidate.
+//!   or a refusal of the request itself, the stage falls back to the next routing candidate;
+//! - a permanent refusal ([`Failure::is_permanent`]) takes the model off the stage's list for
+//!   good; when transient failures have used up the rest of the list, the stage starts over
+//!   from its first candidate not refused ([`start_over_delay`] after the last failure, growing
+//!   with the stage's failures), for as long as the job's deadline has not passed.
+//!
+//! So a stage fails only when every candidate refused it for good, when its list is used up
+//! after the deadline, or when the budget cannot cover another attempt.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +78,18 @@ impl Failure {
             | Self::RateLimited { .. }
             | Self::ModelUnusable { .. }
             | Self::Moderated { .. } => false,
+        }
+    }
+
+    /// Whether the model refused this stage for good: trying it again would get the same answer
+    /// (another model may still take it)
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::ModelUnusable { .. } | Self::Moderated { .. } => true,
+            Self::Transient { .. }
+            | Self::RateLimited { .. }
+            | Self::TimedOut { .. }
+            | Self::StoreFailed { .. } => false,
         }
     }
 
@@ -189,6 +212,13 @@ pub fn backoff(seed: u64, stage: &StageId, attempt: Attempt, failures: u32) -> M
     let half = step / 2;
     let draw = mix(seed ^ hash_str(stage.as_str()) ^ (u64::from(attempt.0) << 32));
     Millis(half + draw % (half + 1))
+}
+
+/// The wait before a stage whose candidates transient failures used up starts its list over:
+/// the backoff of its `failures` so far (all models), so it keeps growing to the cap however
+/// often the list wraps, with the same seeded jitter
+pub fn start_over_delay(seed: u64, stage: &StageId, next: Attempt, failures: u32) -> Millis {
+    backoff(seed, stage, next, failures)
 }
 
 /// FNV-1a: a stable hash (std's hasher is randomly keyed and may change between releases)

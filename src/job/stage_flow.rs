@@ -4,14 +4,14 @@ use super::Job;
 use super::budget::Micros;
 use super::deadlines::{STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, poll_interval};
 use super::effect::{Effect, artifact_key};
-use super::retry::{Failure, RetryStep, next_step};
+use super::retry::{Failure, RetryStep, next_step, start_over_delay};
 use super::state::{Artifact, AttemptOutcome, PendingOutput, Progress, StageState};
 use super::transition::Outcome;
 use crate::brief::AspectRatio;
 use crate::ids::{Attempt, ModelId, ProviderRef};
 use crate::plan::{StageKind, StageWork};
 use crate::providers::Output;
-use crate::time::Timestamp;
+use crate::time::{Millis, Timestamp};
 
 /// The attempt in flight, taken from a submitting, running or storing state
 struct InFlight {
@@ -197,9 +197,11 @@ impl Job {
                         since,
                         deadline,
                         reissues,
+                        doubt: None,
                     },
                 );
             }
+            (Outcome::Doubt(step), state) => self.apply_doubt(now, i, step, state, fx),
             (Outcome::Succeeded { outputs }, state) => self.succeeded(now, i, &state, outputs, fx),
             (
                 Outcome::Stored {
@@ -314,7 +316,8 @@ impl Job {
             StageWork::Keyframe { .. }
             | StageWork::Motion { .. }
             | StageWork::Speech { .. }
-            | StageWork::Score { .. } => None,
+            | StageWork::Score { .. }
+            | StageWork::Frame { .. } => None,
         });
         let media = content_type
             .and_then(|c| c.split(';').next())
@@ -435,12 +438,7 @@ impl Job {
             }
         }
         self.header.spent = self.header.spent.plus(reserved);
-        fx.push(Effect::RecordCost {
-            stage: self.sid(i),
-            attempt,
-            model: model.clone(),
-            usd: reserved.usd(),
-        });
+        self.write_cost(now, self.sid(i), attempt, model.clone(), reserved.usd(), fx);
         self.set_state(
             i,
             StageState::Done {
@@ -507,6 +505,9 @@ impl Job {
                 r.ended_at = Some(now);
             }
             row.failures_on_model = row.failures_on_model.saturating_add(1);
+            if failure.is_permanent() && !row.refused.contains(&f.model) {
+                row.refused.push(f.model.clone());
+            }
             let step = next_step(
                 &failure,
                 row.failures_on_model,
@@ -562,10 +563,56 @@ impl Job {
                 parts.push(format!("{} {last}{times}", c.model));
             }
         }
-        if parts.is_empty() {
-            format!("{id}: no model left to try")
+        let why = if row
+            .decision
+            .candidates
+            .iter()
+            .all(|c| row.refused.contains(&c.model))
+        {
+            "no model left to try (every model refused it)"
         } else {
-            format!("{id}: no model left to try. {}", parts.join("; "))
+            "no model left to try before the deadline"
+        };
+        if parts.is_empty() {
+            format!("{id}: {why}")
+        } else {
+            format!("{id}: {why}. {}", parts.join("; "))
         }
+    }
+
+    /// When transient failures have used up a stage's candidates: where its list starts over
+    /// (the first candidate that did not refuse it for good), and after how long. `None` once
+    /// the job's deadline has passed, or when every candidate refused.
+    pub(super) fn start_over(&self, now: Timestamp, i: u32) -> Option<(u32, ModelId, Millis)> {
+        let row = self.row(i)?;
+        let deadline = self
+            .spec
+            .created_at
+            .plus(Millis::from_secs(self.spec.brief.deadline_s));
+        if now >= deadline {
+            return None;
+        }
+        let (cursor, candidate) = row
+            .decision
+            .candidates
+            .iter()
+            .enumerate()
+            .find(|(_, c)| !row.refused.contains(&c.model))?;
+        let failures = row
+            .attempts
+            .iter()
+            .filter(|a| matches!(a.outcome, AttemptOutcome::Failed { .. }))
+            .count();
+        let delay = start_over_delay(
+            self.spec.seed,
+            &row.spec.id,
+            row.attempt.next(),
+            u32::try_from(failures).unwrap_or(u32::MAX),
+        );
+        Some((
+            u32::try_from(cursor).unwrap_or(u32::MAX),
+            candidate.model.clone(),
+            delay,
+        ))
     }
 }

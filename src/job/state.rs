@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::budget::Micros;
+use super::in_doubt::InDoubt;
 use super::notify::Notification;
 use super::support::ActionRecord;
 use crate::brief::{AspectRatio, Brief, PacingWarning};
@@ -25,6 +26,7 @@ use crate::time::Timestamp;
 /// status a resume returns to (and follows the job while paused, e.g. rendering -> assembling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum JobStatus {
     /// Stored, nothing started
     Queued,
@@ -104,7 +106,7 @@ pub struct JobSpec {
 }
 
 /// One status change, for the view and support
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusEntry {
     /// The new status
     pub status: JobStatus,
@@ -173,6 +175,12 @@ pub struct JobHeader {
     /// Notifications issued so far (the last id)
     #[serde(default, skip_serializing_if = "is_zero")]
     pub notifications_issued: u32,
+    /// Writes to the D1 index and ledger and the memory graph not yet acknowledged, by id
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writes: Vec<super::writes::PendingWrite>,
+    /// Writes issued so far (the last id)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub writes_issued: u32,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -190,7 +198,7 @@ pub enum Progress {
 }
 
 /// An output in R2
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Artifact {
     /// `output`, `master`, `variant-9x16`, ...
     pub name: String,
@@ -248,6 +256,10 @@ pub enum StageState {
         deadline: Timestamp,
         /// Re-issues so far
         reissues: u32,
+        /// Set when the job was reloaded with this submit in flight: its outcome is unknown
+        /// and it is reconciled before any second submit (see `in_doubt`)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        doubt: Option<InDoubt>,
     },
     /// Accepted by the provider, waiting for a terminal status
     Running {
@@ -495,6 +507,7 @@ impl StageState {
 /// How an attempt ended
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum AttemptOutcome {
     /// Still going
     InFlight,
@@ -516,7 +529,7 @@ pub enum AttemptOutcome {
 }
 
 /// One attempt of a stage, for support
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttemptRecord {
     /// Its number
     pub attempt: Attempt,
@@ -552,6 +565,10 @@ pub struct StageRow {
     pub cursor: u32,
     /// Failures on the current candidate
     pub failures_on_model: u32,
+    /// Candidates that refused the stage for good (moderation, an invalid request): never
+    /// tried again automatically, while transient failures start the list over
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<ModelId>,
     /// The last attempt number issued (0: none yet)
     pub attempt: Attempt,
     /// The state

@@ -22,6 +22,7 @@ pub const MAX_ACTIONS: usize = 64;
 /// What support staff can do to a job
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum SupportAction {
     /// A failed, running or backing-off stage gets a fresh attempt now on its current model; the
     /// old attempt is fenced out (and cancelled at the provider, best effort)
@@ -74,6 +75,29 @@ impl SupportAction {
         }
     }
 
+    /// What the creator is told of it: a fixed, plain sentence per kind of action (never the
+    /// staff member's words or identity, which the support view and the journal keep)
+    pub fn for_creator(&self) -> &'static str {
+        match self {
+            Self::RetryStage { .. } => {
+                "Our support team restarted a step of your render that was stuck or had failed."
+            }
+            Self::Reroute { .. } => {
+                "Our support team moved a step of your render to another renderer to get it done."
+            }
+            Self::Pause => "Our support team paused your render while they look into it.",
+            Self::Resume => "Our support team resumed your render.",
+            Self::Cancel => "Our support team cancelled your render.",
+            Self::RestartFrom { .. } => "Our support team redid part of your render to fix it.",
+        }
+    }
+
+    /// The note an accepted action leaves in the job (status reasons, notes, the abandoned
+    /// attempt, a reroute's decision); the creator's view swaps it for [`Self::for_creator`]
+    pub(super) fn note(&self, reason: &str) -> String {
+        format!("{} by support: {}", self.done(), reason.trim())
+    }
+
     /// The past tense, for notes and webhook reasons
     fn done(&self) -> &'static str {
         match self {
@@ -87,8 +111,11 @@ impl SupportAction {
     }
 }
 
+/// Who the creator's view says acted
+pub(super) const SUPPORT_ACTOR: &str = "support";
+
 /// One accepted support action, for the view
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionRecord {
     /// When it was handled
     pub at: Timestamp,
@@ -98,6 +125,19 @@ pub struct ActionRecord {
     pub reason: String,
     /// What
     pub action: SupportAction,
+}
+
+impl ActionRecord {
+    /// The record as the creator sees it: that support acted, when, what and why in a fixed
+    /// plain sentence; not who, nor their words
+    pub fn for_creator(&self) -> Self {
+        Self {
+            at: self.at,
+            by: SUPPORT_ACTOR.to_owned(),
+            reason: self.action.for_creator().to_owned(),
+            action: self.action.clone(),
+        }
+    }
 }
 
 /// What an accepted action will do, worked out before anything changes
@@ -133,7 +173,7 @@ impl Job {
     ) -> Result<(), JobError> {
         let plan = self.check_action(&reason, &action)?;
         let reason = reason.trim().to_owned();
-        let note = format!("{} by support: {reason}", action.done());
+        let note = action.note(&reason);
         match plan {
             Plan::Pause => {
                 self.header.paused_from = Some(self.header.status);

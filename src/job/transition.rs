@@ -5,6 +5,7 @@
 //! an event for any attempt but the one in flight is stale and changes nothing.
 
 use super::deadlines::{MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES};
+use super::in_doubt::{self, DoubtStep};
 use super::retry::Failure;
 use super::state::{Progress, StageState};
 use crate::ids::{Attempt, ProviderRef};
@@ -89,6 +90,8 @@ pub(crate) enum Outcome {
     StoreAgain,
     /// The backoff is over: ready again
     BackoffOver,
+    /// A submit in doubt after a reload takes its next reconciliation step
+    Doubt(DoubtStep),
 }
 
 /// The table
@@ -101,6 +104,28 @@ pub(crate) fn transition(state: &StageState, now: Timestamp, event: StageEvent) 
     {
         // Fencing: a callback or result of an older (or never issued) attempt.
         return Outcome::Ignore;
+    }
+    if let S::Submitting {
+        doubt: Some(doubt),
+        deadline,
+        reissues,
+        ..
+    } = state
+    {
+        let in_doubt = match &event {
+            E::Update { status, .. } => {
+                in_doubt::transition(*doubt, *deadline, *reissues, now, Some(status))
+            }
+            E::Due => in_doubt::transition(*doubt, *deadline, *reissues, now, None),
+            E::Accepted { .. }
+            | E::SubmitFailed { .. }
+            | E::PollFailed { .. }
+            | E::Stored { .. }
+            | E::StoreFailed { .. } => None,
+        };
+        if let Some(outcome) = in_doubt {
+            return outcome;
+        }
     }
     match (state, event) {
         // No attempt in flight: anything attempt-bound was fenced off above.
@@ -418,6 +443,7 @@ mod tests {
             since: T,
             deadline: T,
             reissues,
+            doubt: None,
         };
         assert_eq!(
             transition(&submitting(0), T, StageEvent::Due),

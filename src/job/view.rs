@@ -2,6 +2,11 @@
 //! artifacts and routing decision, costs per shot and in total, the master and its variants,
 //! the support actions taken (who, why) and the status webhooks with their delivery state.
 //!
+//! Two audiences: [`Job::view`] is everything (support's view builds on it), and
+//! [`Job::creator_view`] is what the app's key gets, where support's actions say only that
+//! support acted and why in a fixed plain sentence: the staff member's identity and own words
+//! stay with support.
+//!
 //! Building a view reads every stage (O(stages)); it is for API reads, never for `handle`.
 
 use serde::{Deserialize, Serialize};
@@ -9,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::Job;
 use super::budget::Micros;
 use super::notify::NotificationState;
-use super::state::{Artifact, AttemptRecord, JobStatus, StageState, StatusEntry};
-use super::support::ActionRecord;
+use super::state::{Artifact, AttemptOutcome, AttemptRecord, JobStatus, StageState, StatusEntry};
+use super::support::{ActionRecord, SUPPORT_ACTOR, SupportAction};
 use crate::brief::{AspectRatio, PacingWarning};
 use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, ShotId, StageId};
 use crate::plan::StageKind;
@@ -18,7 +23,7 @@ use crate::routing::Decision;
 use crate::time::Timestamp;
 
 /// A job as the API returns it
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JobView {
     /// The job
     pub job_id: JobId,
@@ -69,7 +74,7 @@ pub struct JobView {
 }
 
 /// One status webhook
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NotificationView {
     /// Its id (the webhook id is `{job}-{id}`)
     pub id: u32,
@@ -82,7 +87,7 @@ pub struct NotificationView {
 }
 
 /// Stage counts
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProgressView {
     /// Stages in the plan
     pub total: u32,
@@ -95,7 +100,7 @@ pub struct ProgressView {
 }
 
 /// Spend on one shot
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShotCost {
     /// The shot
     pub shot: ShotId,
@@ -104,7 +109,7 @@ pub struct ShotCost {
 }
 
 /// One per-platform variant
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VariantView {
     /// Its frame shape
     pub aspect: AspectRatio,
@@ -113,7 +118,7 @@ pub struct VariantView {
 }
 
 /// One stage as the API shows it
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageView {
     /// The stage
     pub id: StageId,
@@ -256,6 +261,60 @@ impl Job {
                 })
                 .collect(),
         }
+    }
+}
+
+impl Job {
+    /// The view for the creator's app: as [`Job::view`], with every support action shown as
+    /// [`ActionRecord::for_creator`], and the notes those actions left in the job (in notes,
+    /// failure, routing reasons and abandoned attempts) replaced by the same plain sentences;
+    /// a job cancelled by support says it was cancelled by `support`
+    pub fn creator_view(&self) -> JobView {
+        let mut view = self.view();
+        let notes: Vec<(String, &'static str)> = self
+            .header
+            .actions
+            .iter()
+            .map(|a| (a.action.note(&a.reason), a.action.for_creator()))
+            .collect();
+        let plain = |text: &mut String| {
+            for (note, sentence) in &notes {
+                if text.contains(note.as_str()) {
+                    *text = text.replace(note.as_str(), sentence);
+                }
+            }
+        };
+        view.notes.iter_mut().for_each(plain);
+        view.failure.iter_mut().for_each(plain);
+        for stage in &mut view.stages {
+            stage.error.iter_mut().for_each(plain);
+            plain(&mut stage.decision.reason);
+            stage.decision.notes.iter_mut().for_each(plain);
+            for attempt in &mut stage.attempts {
+                attempt.note.iter_mut().for_each(plain);
+                match &mut attempt.outcome {
+                    AttemptOutcome::Failed { reason } | AttemptOutcome::Abandoned { reason } => {
+                        plain(reason);
+                    }
+                    AttemptOutcome::InFlight
+                    | AttemptOutcome::Succeeded
+                    | AttemptOutcome::Cancelled => {}
+                }
+            }
+        }
+        let by_support = self.header.actions.iter().any(|a| {
+            a.action == SupportAction::Cancel && view.cancelled_by.as_ref() == Some(&a.by)
+        });
+        if by_support {
+            view.cancelled_by = Some(SUPPORT_ACTOR.to_owned());
+        }
+        view.actions = self
+            .header
+            .actions
+            .iter()
+            .map(ActionRecord::for_creator)
+            .collect();
+        view
     }
 }
 

@@ -116,7 +116,8 @@ impl<'a> Observations<'a> {
 /// Sum and count of observations per render
 type PerJob<'a> = BTreeMap<&'a JobId, (f64, u32)>;
 
-/// Per (model, shot kind): the mean over renders of each render's mean observation
+/// Per (model, shot kind): the mean over renders of each render's mean observation, folded
+/// renders included (their evidence is kept as sums, see `compact`)
 fn outcome_stats(
     graph: &MemoryGraph,
     obs: &Observations<'_>,
@@ -134,17 +135,27 @@ fn outcome_stats(
         per_job.0 += value;
         per_job.1 += 1;
     }
-    acc.into_iter()
-        .filter_map(|((model, shot_kind), jobs)| {
-            let renders = u32::try_from(jobs.len()).ok()?;
-            let sum: f64 = jobs.values().map(|(s, n)| s / f64::from((*n).max(1))).sum();
-            Some(OutcomeStat {
-                model: model.clone(),
-                shot_kind,
-                target,
-                renders,
-                mean: sum / f64::from(renders.max(1)),
-            })
+    // (model, kind) -> (renders, sum of per-render means), the full rows' and the folded ones'.
+    let mut groups: BTreeMap<(&ModelId, ShotKind), (u32, f64)> = BTreeMap::new();
+    for ((model, shot_kind), jobs) in acc {
+        let renders = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
+        let sum: f64 = jobs.values().map(|(s, n)| s / f64::from((*n).max(1))).sum();
+        groups.insert((model, shot_kind), (renders, sum));
+    }
+    for f in graph.folded.iter().filter(|f| f.target == target) {
+        let group = groups.entry((&f.model, f.shot_kind)).or_insert((0, 0.0));
+        group.0 = group.0.saturating_add(f.renders);
+        group.1 += f.sum_of_means;
+    }
+    groups
+        .into_iter()
+        .filter(|(_, (renders, _))| *renders > 0)
+        .map(|((model, shot_kind), (renders, sum))| OutcomeStat {
+            model: model.clone(),
+            shot_kind,
+            target,
+            renders,
+            mean: sum / f64::from(renders.max(1)),
         })
         .collect()
 }

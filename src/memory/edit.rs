@@ -14,6 +14,11 @@
 //! }
 //! ```
 //!
+//! A look's `reference_images` are R2 keys that get signed and sent to providers, so each must
+//! be the creator's own upload: a well-formed key under `creators/{creator}/`
+//! ([`crate::api::media::creator_owns_key`]). The creator is the graph's owner, so
+//! [`apply_edit`] checks it, before it changes anything, as it checks the row limits.
+//!
 //! Merge semantics, one level deep: a key that is present replaces that row, `null` deletes it,
 //! an absent key leaves it alone (`voices.narrator` is one row; `fingerprint` is one row).
 //! [`parse_edit`] checks everything before [`apply_edit`] changes anything, so a refused edit
@@ -24,7 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::api::media;
 use crate::brief::{Energy, Platform, ShotKind};
+use crate::ids::CreatorId;
 use crate::memory::error::MemoryError;
 use crate::memory::graph::{
     AudienceSignal, FormatDna, FormatPacing, Look, MemoryGraph, VisualFingerprint, Voice,
@@ -85,6 +92,8 @@ pub enum RowKey {
     Render(String),
     /// `outcomes` by job id, with its `shot_outcomes`
     Outcome(String),
+    /// Every folded aggregate row (`folded`, `folded_formats`; small, rewritten together)
+    Folded,
 }
 
 /// One row written or deleted
@@ -135,11 +144,13 @@ pub fn parse_edit(body: &str) -> Result<MemoryEdit, MemoryError> {
 ///
 /// # Errors
 ///
-/// [`MemoryError::Invalid`] (and no change) when the edit would take a table over its row limit.
+/// [`MemoryError::Invalid`] (and no change) when the edit would take a table over its row limit,
+/// or names a reference image that is not the graph owner's ([`owned_reference_images`]).
 pub fn apply_edit(
     graph: &mut MemoryGraph,
     edit: &MemoryEdit,
 ) -> Result<Vec<RowChange>, MemoryError> {
+    owned_reference_images(&graph.creator, edit)?;
     let voices_after = count_after(graph.voices.iter().map(|v| v.name.as_str()), &edit.voices);
     if voices_after > MAX_VOICES {
         return Err(MemoryError::invalid(
@@ -205,6 +216,38 @@ pub fn apply_edit(
         changes.push(row_change(change, RowKey::Audience));
     }
     Ok(changes)
+}
+
+/// Every reference image of every look the edit sets must be under the creator's own prefix:
+/// another creator's uploads or any render's frames would otherwise be signed and handed to a
+/// provider on this creator's behalf
+///
+/// # Errors
+///
+/// [`MemoryError::Invalid`] naming the first foreign key, e.g. `looks.keeper.reference_images[1]`.
+pub fn owned_reference_images(creator: &CreatorId, edit: &MemoryEdit) -> Result<(), MemoryError> {
+    for (cast_id, change) in &edit.looks {
+        let look = match change {
+            Change::Set(look) => look,
+            Change::Clear => continue,
+        };
+        let field = join(&join("looks", cast_id), "reference_images");
+        if let Some(i) = look
+            .reference_images
+            .iter()
+            .position(|key| !media::creator_owns_key(creator, key))
+        {
+            let prefix = media::creator_prefix(creator).unwrap_or_else(|| "creators/".into());
+            return Err(MemoryError::invalid(
+                format!("{field}[{i}]"),
+                format!(
+                    "must be one of your own uploads: a key under {prefix} of letters, digits, \
+                     '.', '-' and '_' between slashes, without empty, '.' or '..' segments"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn count_after<'a, T>(
@@ -402,4 +445,86 @@ fn audience(value: &Value, path: &str) -> Result<AudienceSignal, MemoryError> {
         regions: obj.strings("regions", 32, short)?,
         interests: obj.strings("interests", 32, short)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit_with_images(images: &[&str]) -> String {
+        serde_json::json!({"looks": {"keeper": {"description": "yellow oilskin", "reference_images": images}}})
+            .to_string()
+    }
+
+    fn apply(creator: &str, body: &str) -> (MemoryGraph, Result<Vec<RowChange>, MemoryError>) {
+        let mut graph = MemoryGraph::new(creator.into());
+        let result = parse_edit(body).and_then(|edit| apply_edit(&mut graph, &edit));
+        (graph, result)
+    }
+
+    #[test]
+    fn own_uploads_are_accepted() {
+        let (graph, result) = apply(
+            "demo",
+            &edit_with_images(&["creators/demo/looks/keeper-1.png", "creators/demo/k.v2.jpg"]),
+        );
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(graph.looks[0].reference_images.len(), 2);
+    }
+
+    #[test]
+    fn foreign_and_tricky_keys_are_400_naming_the_field_and_change_nothing() {
+        for (images, at) in [
+            (vec!["creators/rival/looks/keeper.png"], 0),
+            (
+                vec![
+                    "creators/demo/ok.png",
+                    "renders/rnd_1/s01.keyframe/1/out.png",
+                ],
+                1,
+            ),
+            (vec!["looks/keeper.png"], 0),
+            (vec!["creators/demo/%2e%2e/rival/x.png"], 0),
+            (vec!["creators/demo/..%2Frival/x.png"], 0),
+            (vec!["creators/demo/a\\b.png"], 0),
+            (vec!["creators/demo/./x.png"], 0),
+            (vec!["creators/demo"], 0),
+            (vec!["creators/demox/x.png"], 0),
+        ] {
+            let (graph, result) = apply("demo", &edit_with_images(&images));
+            match result {
+                Err(MemoryError::Invalid { field, message }) => {
+                    assert_eq!(
+                        field,
+                        format!("looks.keeper.reference_images[{at}]"),
+                        "{images:?}"
+                    );
+                    assert!(message.contains("creators/demo/"), "{message}");
+                }
+                other => panic!("{images:?}: {other:?}"),
+            }
+            assert!(graph.looks.is_empty(), "{images:?}: nothing changed");
+        }
+    }
+
+    #[test]
+    fn traversal_and_absolute_keys_are_refused_while_parsing() {
+        for bad in [
+            "/creators/demo/x.png",
+            "creators/demo/../rival/x.png",
+            "creators/demo//x.png",
+        ] {
+            let err = parse_edit(&edit_with_images(&[bad])).unwrap_err();
+            assert!(
+                matches!(&err, MemoryError::Invalid { field, .. } if field == "looks.keeper.reference_images[0]"),
+                "{bad}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clearing_a_look_needs_no_ownership() {
+        let (_, result) = apply("demo", r#"{"looks": {"keeper": null}}"#);
+        assert!(result.is_ok(), "{result:?}");
+    }
 }

@@ -46,6 +46,13 @@ pub struct MemoryGraph {
     /// Reported per-shot outcomes, by (job id, shot id)
     #[serde(default)]
     pub shot_outcomes: Vec<ShotOutcome>,
+    /// Outcome evidence of renders folded out of the full rows (see `compact`), by
+    /// (model, shot kind, target)
+    #[serde(default)]
+    pub folded: Vec<FoldedOutcome>,
+    /// Counts and costs of folded renders, by format
+    #[serde(default)]
+    pub folded_formats: Vec<FoldedFormat>,
 }
 
 impl MemoryGraph {
@@ -62,6 +69,8 @@ impl MemoryGraph {
             shots: Vec::new(),
             outcomes: Vec::new(),
             shot_outcomes: Vec::new(),
+            folded: Vec::new(),
+            folded_formats: Vec::new(),
         }
     }
 
@@ -233,4 +242,31 @@ pub struct ShotOutcome {
     /// Conversions attributed to the shot
     #[serde(default)]
     pub conversions: Option<u64>,
+}
+
+/// The outcome evidence of folded renders for one (model, shot kind, target): primary key
+/// (`model`, `shot_kind`, `target`)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldedOutcome {
+    /// The model that made the shots
+    pub model: ModelId,
+    /// Their kind
+    pub shot_kind: ShotKind,
+    /// The target the observations measure
+    pub target: OutcomeTarget,
+    /// Folded renders with at least one observation for this group
+    pub renders: u32,
+    /// The sum over those renders of each render's mean observation
+    pub sum_of_means: f64,
+}
+
+/// Folded renders of one format: primary key `format`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldedFormat {
+    /// The brief's format (or the shared row for formats beyond the cap)
+    pub format: String,
+    /// Renders folded
+    pub renders: u32,
+    /// What they cost, USD
+    pub cost_usd: f64,
 }

@@ -14,6 +14,7 @@
 //! [`metric`] says which number measures a shot against each outcome target.
 
 pub mod build;
+pub mod compact;
 pub mod context;
 pub mod edit;
 pub mod embed;
@@ -25,6 +26,7 @@ pub mod outcomes;
 pub mod record;
 
 pub use build::{DEFAULT_SIMILAR, brief_prompts, build_context};
+pub use compact::{Compacted, MAX_FULL_RENDERS, MAX_FULL_SHOTS, compact};
 pub use context::{CastLook, MemoryContext, OutcomeStat, SimilarShot, SimilarShots};
 pub use edit::{Change, MemoryEdit, RowChange, RowKey, apply_edit, parse_edit};
 pub use embed::{Embedder, NgramEmbedder, Precomputed, cosine, top_k};

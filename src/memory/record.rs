@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::brief::{OutcomeTarget, ShotKind};
 use crate::ids::{JobId, ModelId, ShotId};
+use crate::memory::compact::compact;
 use crate::memory::edit::{RowChange, RowKey};
 use crate::memory::embed::Embedder;
 use crate::memory::error::MemoryError;
@@ -114,9 +115,12 @@ pub fn record_render(
             vector,
         }),
     }));
+    // Retention: the oldest renders beyond the caps are folded into aggregates (see `compact`).
+    let mut changes = vec![RowChange::Upsert(RowKey::Render(render.job.0.clone()))];
+    changes.extend(compact(graph).changes);
     Ok(RenderRecorded::Recorded {
         shots: render.shots.len(),
-        changes: vec![RowChange::Upsert(RowKey::Render(render.job.0.clone()))],
+        changes,
     })
 }
 

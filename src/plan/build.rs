@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::stage::{
-    AssemblySpec, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork, shot_stage_id,
+    AssemblySpec, Segment, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork, part_stage_id,
 };
 use crate::brief::limits::{
-    MAX_KEYFRAME_PROMPT_CHARS, MAX_PLAN_TEXT_CHARS, cast_note_chars, keyframe_prompt_chars,
-    plan_text_chars,
+    MAX_KEYFRAME_PROMPT_CHARS, MAX_PLAN_TEXT_CHARS, MIN_SPLIT_CLIP_S, cast_note_chars,
+    keyframe_prompt_chars, plan_text_chars,
 };
 use crate::brief::validate::pacing::speaking_time_s;
 use crate::brief::{AspectRatio, Brief, Shot};
@@ -15,10 +15,61 @@ use crate::ids::StageId;
 use crate::memory::MemoryContext;
 
 /// Job facts that shape the plan but are not in the brief
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct PlanOptions {
     /// Burn in the "Made with CreatorStudio" badge (set for paid tiers)
     pub badge: bool,
+    /// The longest clip one video call makes (the registry's longest); a longer shot is split
+    /// into equal parts that continue each other. `None`: never split
+    #[serde(default)]
+    pub max_clip_s: Option<f64>,
+    /// The longest music one call makes; a longer score is split into segments joined by
+    /// crossfades. `None`: never split
+    #[serde(default)]
+    pub max_music_s: Option<f64>,
+}
+
+/// How long the joins of a split score crossfade, seconds (at most a quarter of a segment)
+pub const SCORE_CROSSFADE_S: f64 = 3.0;
+
+/// How many equal parts of at most `max_s` make `duration_s` (1 without a usable limit)
+pub fn parts_of(duration_s: f64, max_s: Option<f64>) -> u32 {
+    match max_s.filter(|m| m.is_finite() && *m > 0.0) {
+        // `as` saturates; a brief's durations are bounded far below that anyway.
+        Some(max) if duration_s > max => (duration_s / max).ceil().max(1.0) as u32,
+        Some(_) | None => 1,
+    }
+}
+
+/// A score's segments: `(start_s, duration_s)` each, in order, and the crossfade of the joins.
+///
+/// `k` segments start at `i x total / k`; each but the last runs the crossfade longer, into the
+/// next one, so the joins overlap by exactly the crossfade and the whole lasts `total`. `k` is
+/// the fewest segments that each fit in `max_s`.
+pub fn score_segments(total_s: f64, max_s: Option<f64>) -> (Vec<(f64, f64)>, f64) {
+    let mut k = parts_of(total_s, max_s);
+    if k <= 1 {
+        return (vec![(0.0, total_s)], 0.0);
+    }
+    let max = max_s.unwrap_or(total_s);
+    let crossfade = |k: u32| SCORE_CROSSFADE_S.min(total_s / f64::from(k) / 4.0);
+    while total_s / f64::from(k) + crossfade(k) > max && k < u32::MAX {
+        k += 1;
+    }
+    let x = crossfade(k);
+    let each = total_s / f64::from(k);
+    let segments = (0..k)
+        .map(|i| {
+            let start = each * f64::from(i);
+            let len = if i + 1 == k {
+                total_s - start
+            } else {
+                each + x
+            };
+            (start, len)
+        })
+        .collect();
+    (segments, x)
 }
 
 /// The stages of one render, in dispatch (and topological) order
@@ -151,42 +202,70 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
     let mut slots = Vec::with_capacity(brief.shots.len());
     let mut start_s = 0.0;
     for shot in &brief.shots {
+        let parts = parts_of(
+            shot.duration_s,
+            options.max_clip_s.map(|m| m.max(MIN_SPLIT_CLIP_S)),
+        );
+        let part_s = shot.duration_s / f64::from(parts);
         let shot_spec =
-            |b: &Builder, kind: StageKind, deps, duration_s, continuity, work| StageSpec {
-                id: shot_stage_id(&shot.id, kind),
-                kind,
-                order: b.order(),
-                shot: Some(shot.id.clone()),
-                shot_kind: Some(shot.kind),
-                hero: shot.hero,
-                deps,
-                duration_s,
-                aspect: master,
-                needs_continuity: continuity,
-                work,
+            |b: &Builder, id: StageId, kind: StageKind, deps, duration_s, continuity, work| {
+                StageSpec {
+                    id,
+                    kind,
+                    order: b.order(),
+                    shot: Some(shot.id.clone()),
+                    shot_kind: Some(shot.kind),
+                    hero: shot.hero,
+                    deps,
+                    duration_s,
+                    aspect: master,
+                    needs_continuity: continuity,
+                    work,
+                }
             };
         let has_cast = !shot.cast.is_empty();
         let work = keyframe_work(brief, memory, shot, &mut look_slack);
-        let keyframe = b.push(shot_spec(
+        let mut first_frame = b.push(shot_spec(
             &b,
+            part_stage_id(&shot.id, 1, StageKind::Keyframe),
             StageKind::Keyframe,
             vec![],
             0.0,
             has_cast,
             work,
         ));
-        let work = StageWork::Motion {
-            prompt: shot.prompt.trim().to_owned(),
-            keyframe: keyframe.clone(),
-        };
-        let motion = b.push(shot_spec(
-            &b,
-            StageKind::Motion,
-            vec![keyframe],
-            shot.duration_s,
-            has_cast,
-            work,
-        ));
+        let mut motions = Vec::with_capacity(parts as usize);
+        for part in 1..=parts {
+            if part > 1 {
+                // The next part starts where the last one ended: its last frame.
+                let clip = motions
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| first_frame.clone());
+                first_frame = b.push(shot_spec(
+                    &b,
+                    part_stage_id(&shot.id, part, StageKind::Frame),
+                    StageKind::Frame,
+                    vec![clip.clone()],
+                    0.0,
+                    false,
+                    StageWork::Frame { clip },
+                ));
+            }
+            let work = StageWork::Motion {
+                prompt: shot.prompt.trim().to_owned(),
+                keyframe: first_frame.clone(),
+            };
+            motions.push(b.push(shot_spec(
+                &b,
+                part_stage_id(&shot.id, part, StageKind::Motion),
+                StageKind::Motion,
+                vec![first_frame.clone()],
+                part_s,
+                has_cast,
+                work,
+            )));
+        }
         let dialogue = shot.dialogue.as_ref().map(|d| {
             let work = StageWork::Speech {
                 text: d.line.trim().to_owned(),
@@ -196,6 +275,7 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
             let duration = speaking_time_s(&d.line);
             b.push(shot_spec(
                 &b,
+                part_stage_id(&shot.id, 1, StageKind::Dialogue),
                 StageKind::Dialogue,
                 vec![],
                 duration,
@@ -211,14 +291,19 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
                 .find(|c| c.id == d.character)
                 .map_or_else(|| d.character.clone(), |c| c.name.clone()),
         });
-        slots.push(ShotSlot {
-            shot: shot.id.clone(),
-            motion,
-            dialogue,
-            line,
-            start_s,
-            duration_s: shot.duration_s,
-        });
+        // One slot per part, back to back; the line is spoken from the shot's start.
+        let mut dialogue = dialogue;
+        let mut line = line;
+        for (n, motion) in motions.into_iter().enumerate() {
+            slots.push(ShotSlot {
+                shot: shot.id.clone(),
+                motion,
+                dialogue: dialogue.take(),
+                line: line.take(),
+                start_s: start_s + part_s * n as f64,
+                duration_s: part_s,
+            });
+        }
         start_s += shot.duration_s;
     }
     let voiceover = brief.voiceover.as_ref().map(|vo| {
@@ -234,12 +319,34 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
             work,
         )
     });
-    let score = brief.score.as_ref().map(|s| {
-        let work = StageWork::Score {
-            mood: s.mood.trim().to_owned(),
-        };
-        b.job_stage(SCORE, StageKind::Score, s.duration_s, work)
+    let (segments, crossfade_s) = brief.score.as_ref().map_or((Vec::new(), 0.0), |s| {
+        score_segments(s.duration_s, options.max_music_s)
     });
+    let mut score = None;
+    let mut score_segments_planned = Vec::new();
+    if let Some(s) = &brief.score {
+        for (n, (seg_start, seg_len)) in segments.iter().copied().enumerate() {
+            let work = StageWork::Score {
+                mood: s.mood.trim().to_owned(),
+            };
+            let id = if n == 0 {
+                SCORE.to_owned()
+            } else {
+                format!("{SCORE}.p{}", n + 1)
+            };
+            let stage = b.job_stage(&id, StageKind::Score, seg_len, work);
+            if n == 0 {
+                score = Some(stage);
+            } else {
+                score_segments_planned.push(Segment {
+                    stage,
+                    start_s: seg_start,
+                    duration_s: seg_len,
+                });
+            }
+        }
+    }
+    let split = !score_segments_planned.is_empty();
     let deps: Vec<StageId> = b.stages.iter().map(|s| s.id.clone()).collect();
     let assembly = AssemblySpec {
         master,
@@ -251,7 +358,13 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
         duration_s: start_s,
         voiceover_text: brief.voiceover.as_ref().map(|vo| vo.text.trim().to_owned()),
         burn_captions: brief.captions.burn,
-        score_duration_s: brief.score.as_ref().map(|s| s.duration_s),
+        score_duration_s: if split {
+            segments.first().map(|(_, len)| *len)
+        } else {
+            brief.score.as_ref().map(|s| s.duration_s)
+        },
+        score_segments: score_segments_planned,
+        score_crossfade_s: split.then_some(crossfade_s),
     };
     let id = b.job_stage(
         ASSEMBLY,

@@ -12,6 +12,17 @@
 //! voiceover, score ----------------/
 //! ```
 //!
+//! A shot longer than one video call makes ([`PlanOptions::max_clip_s`]) becomes equal parts
+//! that continue each other: part k+1 starts from the last frame of part k, which a `frame`
+//! stage cuts out of part k's clip (our assembler serves it), so the parts are one continuous
+//! take. A score longer than one music call makes ([`PlanOptions::max_music_s`]) becomes
+//! segments that the assembler joins with crossfades:
+//!
+//! ```text
+//! s01.keyframe -> s01.motion -> s01.p2.frame -> s01.p2.motion -> s01.p3.frame -> ...
+//! score, score.p2, ... (each at most one call long, overlapping by the crossfade)
+//! ```
+//!
 //! Stages come out in dispatch order (shot order, then job-level stages, assembly last), which is
 //! also a topological order: every dependency precedes its dependents.
 
@@ -19,8 +30,9 @@ mod build;
 pub mod stage;
 pub mod timeline;
 
-pub use build::{Plan, PlanOptions, build};
+pub use build::{Plan, PlanOptions, SCORE_CROSSFADE_S, build, parts_of, score_segments};
 pub use stage::{
-    AssemblySpec, Capability, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork, shot_stage_id,
+    AssemblySpec, Capability, Segment, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork,
+    part_stage_id, shot_stage_id,
 };
-pub use timeline::{CaptionOptions, Clip, Cue, Quality, Timeline};
+pub use timeline::{CaptionOptions, Clip, Cue, CueSegment, Quality, Still, Timeline};

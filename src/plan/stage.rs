@@ -9,11 +9,15 @@ use crate::routing::StageRequest;
 /// What a stage produces
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum StageKind {
     /// A still keyframe for one shot (image model)
     Keyframe,
     /// The moving shot, from its keyframe (video model)
     Motion,
+    /// The last frame of one part of a long shot, the first frame of the next part (our
+    /// assembler cuts it out of the part's clip)
+    Frame,
     /// A spoken dialogue line (speech model)
     Dialogue,
     /// The narration (speech model)
@@ -38,6 +42,8 @@ pub enum Capability {
     Music,
     /// Timeline to master and variants
     Assembly,
+    /// A clip's last frame as a still (continuity between the parts of a long shot)
+    Frame,
 }
 
 impl StageKind {
@@ -46,6 +52,7 @@ impl StageKind {
         match self {
             Self::Keyframe => Capability::Image,
             Self::Motion => Capability::Video,
+            Self::Frame => Capability::Frame,
             Self::Dialogue | Self::Voiceover => Capability::Speech,
             Self::Score => Capability::Music,
             Self::Assembly => Capability::Assembly,
@@ -57,6 +64,7 @@ impl StageKind {
         match self {
             Self::Keyframe => "keyframe",
             Self::Motion => "motion",
+            Self::Frame => "frame",
             Self::Dialogue => "dialogue",
             Self::Voiceover => "voiceover",
             Self::Score => "score",
@@ -122,10 +130,16 @@ pub enum StageWork {
         /// The provider voice id locked in the memory graph, when there is one
         voice_id: Option<String>,
     },
-    /// The music bed
+    /// The music bed (or one segment of it)
     Score {
         /// Mood prompt
         mood: String,
+    },
+    /// The last frame of a motion stage's clip, as a still: the keyframe of the next part of
+    /// a shot too long for one call
+    Frame {
+        /// The motion stage whose clip ends on the frame
+        clip: StageId,
     },
     /// Master and per-platform variants from every other stage's artifacts
     Assembly(AssemblySpec),
@@ -154,9 +168,29 @@ pub struct AssemblySpec {
     /// Burn the captions into the video outputs (the brief asked for it)
     #[serde(default)]
     pub burn_captions: bool,
-    /// How long the score plays (the brief's), when the brief has one
+    /// How long the score plays (the brief's; its first segment's when it is split), when the
+    /// brief has one
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_duration_s: Option<f64>,
+    /// The score's further segments when the brief's score is longer than one music call
+    /// makes, each crossfaded into the one before it
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub score_segments: Vec<Segment>,
+    /// How long each join of the score's segments crossfades, seconds
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_crossfade_s: Option<f64>,
+}
+
+/// A further segment of a long audio track: another stage's file, played from `start_s` for
+/// `duration_s`, whose first `crossfade_s` overlap the end of the segment before it
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// The stage that makes it
+    pub stage: StageId,
+    /// Where it starts in the cut, seconds
+    pub start_s: f64,
+    /// How long it plays, seconds
+    pub duration_s: f64,
 }
 
 /// A line of dialogue as captions show it
@@ -191,6 +225,17 @@ pub fn shot_stage_id(shot: &ShotId, kind: StageKind) -> StageId {
     StageId(format!("{shot}.{}", kind.as_str()))
 }
 
+/// The stage id of one kind of stage of part `part` (from 1) of a shot split into parts: the
+/// first part keeps the shot's own ids (`s04.motion`), later ones are `s04.p2.frame`,
+/// `s04.p2.motion`
+pub fn part_stage_id(shot: &ShotId, part: u32, kind: StageKind) -> StageId {
+    if part <= 1 {
+        shot_stage_id(shot, kind)
+    } else {
+        StageId(format!("{shot}.p{part}.{}", kind.as_str()))
+    }
+}
+
 impl StageSpec {
     /// Characters of input text (what speech is priced by); 0 for other stages
     pub fn chars(&self) -> usize {
@@ -199,6 +244,7 @@ impl StageSpec {
             StageWork::Keyframe { .. }
             | StageWork::Motion { .. }
             | StageWork::Score { .. }
+            | StageWork::Frame { .. }
             | StageWork::Assembly(_) => 0,
         }
     }

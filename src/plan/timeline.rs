@@ -31,6 +31,18 @@ pub struct Timeline {
     pub voiceover: Option<Cue>,
     /// Music bed from the start
     pub score: Option<Cue>,
+    /// Set for a still request: the only output is this frame of the (single) clip, as a JPEG
+    /// in the master's place; nothing else is made (see `docs/assembler.md`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub still: Option<Still>,
+}
+
+/// Which frame a still request wants
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Still {
+    /// The clip's last frame (the first frame of the next part of a long shot)
+    LastFrame,
 }
 
 /// How the assembler renders: the same code path either way, at two sizes and speeds
@@ -94,6 +106,26 @@ pub struct Cue {
     /// and is looped to fill it); absent plays the file once
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
+    /// Further files that continue this one (a score longer than one music call), in order,
+    /// each crossfaded into the one before it over `crossfade_s`
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<CueSegment>,
+    /// How long each join of `segments` crossfades, seconds
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossfade_s: Option<f64>,
+}
+
+/// One further segment of a cue
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CueSegment {
+    /// The stage that made it
+    pub stage: StageId,
+    /// R2 key of the audio
+    pub key: String,
+    /// Where it starts in the cut, seconds (its first `crossfade_s` overlap the segment before)
+    pub start_s: f64,
+    /// How long it plays, seconds (looped when the file is shorter)
+    pub duration_s: f64,
 }
 
 impl Timeline {
@@ -122,6 +154,8 @@ impl Timeline {
                     text: slot.line.as_ref().map(|l| l.text.clone()),
                     speaker: slot.line.as_ref().map(|l| l.speaker.clone()),
                     duration_s: None,
+                    segments: Vec::new(),
+                    crossfade_s: None,
                 });
             }
         }
@@ -139,10 +173,26 @@ impl Timeline {
                         text: text.cloned(),
                         speaker: None,
                         duration_s,
+                        segments: Vec::new(),
+                        crossfade_s: None,
                     })
                 })
                 .transpose()
         };
+        let mut score = cue(&spec.score, None, spec.score_duration_s)?;
+        if let Some(score) = score.as_mut()
+            && !spec.score_segments.is_empty()
+        {
+            for seg in &spec.score_segments {
+                score.segments.push(CueSegment {
+                    stage: seg.stage.clone(),
+                    key: key(&seg.stage)?,
+                    start_s: seg.start_s,
+                    duration_s: seg.duration_s,
+                });
+            }
+            score.crossfade_s = spec.score_crossfade_s;
+        }
         Ok(Self {
             master: spec.master,
             variants: spec.variants.clone(),
@@ -155,7 +205,30 @@ impl Timeline {
             clips,
             dialogue,
             voiceover: cue(&spec.voiceover, spec.voiceover_text.as_ref(), None)?,
-            score: cue(&spec.score, None, spec.score_duration_s)?,
+            score,
+            still: None,
         })
+    }
+
+    /// A still request: the last frame of one clip (`key`, planned `duration_s` long)
+    pub fn last_frame(shot: ShotId, key: String, duration_s: f64, master: AspectRatio) -> Self {
+        Self {
+            master,
+            variants: Vec::new(),
+            badge: false,
+            quality: Quality::default(),
+            captions: CaptionOptions::default(),
+            duration_s,
+            clips: vec![Clip {
+                shot,
+                key,
+                start_s: 0.0,
+                duration_s,
+            }],
+            dialogue: Vec::new(),
+            voiceover: None,
+            score: None,
+            still: Some(Still::LastFrame),
+        }
     }
 }

@@ -113,6 +113,21 @@ pub enum Submitted {
     },
 }
 
+/// What a search for an in-doubt submit's task found ([`Adapter::parse_lookup`])
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LookedUp {
+    /// The submit made this task; its status as the provider reports it now
+    Found {
+        /// How to find the task again
+        provider_ref: ProviderRef,
+        /// Its status (a synchronous provider's output as a URL to copy)
+        status: ProviderStatus,
+    },
+    /// Nothing of ours: the submit never reached the provider
+    NotFound,
+}
+
 /// The outcome of a poll
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -255,6 +270,35 @@ pub trait Adapter: Sync {
 
     /// Reads a verified callback
     fn parse_callback(&self, req: &HttpRequest, now: Timestamp) -> Result<Callback, ProviderError>;
+
+    /// The search of the provider's list or history for the task `req` made if it reached the
+    /// provider at or after `since` (see `studio::job::reconcile`); `None` for a provider that
+    /// keeps no such list
+    fn build_lookup(
+        &self,
+        _req: &SubmitRequest,
+        _since: Timestamp,
+        _cfg: &ProviderConfig,
+    ) -> Option<HttpRequest> {
+        None
+    }
+
+    /// Reads the answer to [`Adapter::build_lookup`]
+    fn parse_lookup(
+        &self,
+        _req: &SubmitRequest,
+        _since: Timestamp,
+        resp: &HttpResponse,
+        _cfg: &ProviderConfig,
+    ) -> Result<LookedUp, ProviderError> {
+        Err(ProviderError::Malformed {
+            reason: format!(
+                "{} keeps no list to search (HTTP {})",
+                self.kind(),
+                resp.status
+            ),
+        })
+    }
 
     /// The download of an output, with credentials when the provider's download needs them;
     /// `None` for an output already stored

@@ -9,18 +9,34 @@
 //!   `system_busy`, which the shared mapping makes a rate limit.
 //! - Workspace webhooks (`ElevenLabs-Signature: t=..,v0=..`) exist for other products; they are
 //!   verified but concern no task of ours.
+//! - In doubt (the job restarted while a submit was in flight; see `studio::job::reconcile`):
+//!   ElevenLabs keeps every generation in the account's history, with its text, voice, model
+//!   and time, so we search it instead of generating (and paying for) the line again:
+//!   `GET {base}/v1/history?voice_id=&model_id=&date_after_unix=&page_size=1000&sort_direction=asc`
+//!   answers `{history: [{history_item_id, request_id, voice_id, model_id, text, date_unix,
+//!   content_type, state, source, ...}], has_more, last_history_item_id}`
+//!   (<https://elevenlabs.io/docs/api-reference/history/list>). The oldest item with exactly our
+//!   text, voice and model since the submit (less [`LOOKUP_SKEW_S`]) is ours; its audio is
+//!   `GET {base}/v1/history/{history_item_id}/audio`
+//!   (<https://elevenlabs.io/docs/api-reference/history/get-audio>), copied into R2 like any
+//!   provider's output. The same line in another stage or job would be the same audio, so a
+//!   match on text, voice and model is safe to adopt. A busy account with more than 1000
+//!   generations of that voice and model in the window is searched on its first page only.
 
+use serde::Deserialize;
 use serde_json::json;
 
 use super::adapter::{
-    Adapter, Callback, CallbackEvent, Delivery, PollOutcome, SubmitRequest, Submitted,
+    Adapter, Callback, CallbackEvent, Delivery, LookedUp, PollOutcome, SubmitRequest, Submitted,
     VerifyContext,
 };
-use super::common::{mentions_moderation, not_supported, webhook_secret};
+use super::common::{
+    fetch_with_auth, mentions_moderation, not_supported, url_output, webhook_secret,
+};
 use super::config::ProviderConfig;
-use super::errors::{http_error, parse_json};
+use super::errors::{expect_json, http_error, never_moderation, parse_json};
 use super::signature::{self, SignatureError};
-use super::{HttpRequest, HttpResponse, ProviderError, ProviderKind, url};
+use super::{HttpRequest, HttpResponse, Output, ProviderError, ProviderKind, ProviderStatus, url};
 use crate::ids::ProviderRef;
 use crate::time::Timestamp;
 
@@ -30,6 +46,38 @@ pub struct ElevenLabs;
 
 /// The audio format we ask for
 pub const OUTPUT_FORMAT: &str = "mp3_44100_128";
+
+/// How far before our submit time a history item may be dated and still be ours (clocks differ)
+pub const LOOKUP_SKEW_S: u64 = 60;
+
+/// The largest page of `GET /v1/history`
+const HISTORY_PAGE: u32 = 1000;
+
+#[derive(Deserialize)]
+struct History {
+    history: Vec<HistoryItem>,
+}
+
+#[derive(Deserialize)]
+struct HistoryItem {
+    history_item_id: String,
+    #[serde(default)]
+    voice_id: Option<String>,
+    #[serde(default)]
+    model_id: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    date_unix: Option<u64>,
+    #[serde(default)]
+    content_type: Option<String>,
+}
+
+/// The voice and text a submit speaks
+fn voice_and_text(req: &SubmitRequest) -> Option<(&str, &str)> {
+    let voice = req.voice_id.as_deref().filter(|v| !v.is_empty())?;
+    Some((voice, req.text.as_deref().unwrap_or(&req.prompt)))
+}
 
 impl Adapter for ElevenLabs {
     fn kind(&self) -> ProviderKind {
@@ -116,6 +164,74 @@ impl Adapter for ElevenLabs {
         _now: Timestamp,
     ) -> Result<PollOutcome, ProviderError> {
         Err(not_supported(self.kind(), "task to poll"))
+    }
+
+    fn build_lookup(
+        &self,
+        req: &SubmitRequest,
+        since: Timestamp,
+        cfg: &ProviderConfig,
+    ) -> Option<HttpRequest> {
+        let (voice, _) = voice_and_text(req)?;
+        let after = (since.0 / 1000).saturating_sub(LOOKUP_SKEW_S);
+        let path = format!(
+            "/v1/history?voice_id={}&model_id={}&date_after_unix={after}&page_size={HISTORY_PAGE}&sort_direction=asc",
+            url::encode(voice),
+            url::encode(&req.provider_model)
+        );
+        Some(
+            HttpRequest::get(url::join(&cfg.base_url, &path))
+                .with_header("xi-api-key", cfg.api_key.expose()),
+        )
+    }
+
+    fn parse_lookup(
+        &self,
+        req: &SubmitRequest,
+        since: Timestamp,
+        resp: &HttpResponse,
+        cfg: &ProviderConfig,
+    ) -> Result<LookedUp, ProviderError> {
+        let history: History = expect_json(resp, never_moderation)?;
+        let Some((voice, text)) = voice_and_text(req) else {
+            return Ok(LookedUp::NotFound);
+        };
+        let after = (since.0 / 1000).saturating_sub(LOOKUP_SKEW_S);
+        // Filtered again here: the list's filters are a convenience, the match is ours.
+        let ours = history
+            .history
+            .into_iter()
+            .filter(|h| {
+                h.text.as_deref() == Some(text)
+                    && h.voice_id.as_deref() == Some(voice)
+                    && h.model_id
+                        .as_deref()
+                        .is_none_or(|m| m == req.provider_model)
+                    && h.date_unix.is_some_and(|d| d >= after)
+            })
+            .min_by_key(|h| h.date_unix);
+        let Some(item) = ours else {
+            return Ok(LookedUp::NotFound);
+        };
+        let audio = format!("/v1/history/{}/audio", url::encode(&item.history_item_id));
+        let content_type = item.content_type.as_deref().unwrap_or("audio/mpeg");
+        Ok(LookedUp::Found {
+            provider_ref: ProviderRef(item.history_item_id),
+            status: ProviderStatus::Succeeded {
+                outputs: vec![url_output(
+                    &url::join(&cfg.base_url, &audio),
+                    content_type,
+                    None,
+                )],
+            },
+        })
+    }
+
+    fn build_output_fetch(&self, output: &Output, cfg: &ProviderConfig) -> Option<HttpRequest> {
+        // Only a history item's audio is ever fetched (a submit's body is stored at once).
+        fetch_with_auth(output, cfg, |r| {
+            r.with_header("xi-api-key", cfg.api_key.expose())
+        })
     }
 
     fn verify_callback(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A generation provider (or our own assembler)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum ProviderKind {
     /// Google Veo 3 through the Gemini API (long-running operation, polled)
     Veo,

@@ -6,6 +6,10 @@
 //! - Surprise: `data.status` is a number, `1` partial and `2` complete, and `data.audio` is hex
 //!   bytes unless we ask for `output_format: "url"`, which we always do.
 //! - A non-zero `base_resp.status_code` is an error even on HTTP 200.
+//! - In doubt (the job restarted while a submit was in flight; see `studio::job::reconcile`):
+//!   the generation is the synchronous answer, with no task id, no query endpoint and no
+//!   history to search, and no idempotency key is taken, so the job can only submit again; a
+//!   second song may be made and billed (the README's "Submits in doubt").
 
 use serde::Deserialize;
 use serde_json::json;

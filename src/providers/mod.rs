@@ -49,6 +49,7 @@ pub mod shotstack;
 pub mod sora;
 pub mod veo;
 
+pub use adapter::LookedUp;
 pub use adapter::{
     Adapter, Callback, CallbackEvent, Delivery, InlineImage, PollOutcome, SubmitRequest, Submitted,
     VerifyContext,

@@ -12,6 +12,10 @@
 //!   Standard Webhooks and carry only the id (`{"type":"video.completed","data":{"id":..}}`),
 //!   so a callback means "poll now". Other event types on the same endpoint are ignored. The
 //!   callback route is `/v1/callbacks/sora` without a job: the shell finds the job by video id.
+//!   A per-job URL (`/v1/callbacks/sora/{job}/{stage}/{attempt}`) must carry our token as for
+//!   every other provider: the signature alone proves only that OpenAI sent the body once, and
+//!   a replay of it aimed at another job's stage must not pass. Either way the id in the body is
+//!   a claim: the job polls only the task it recorded for the attempt.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -22,7 +26,7 @@ use super::adapter::{
 };
 use super::common::{
     bearer, callback_body, fetch_with_auth, mentions_moderation, nullable, url_output,
-    webhook_secret,
+    verify_route, webhook_secret,
 };
 use super::config::ProviderConfig;
 use super::errors::{expect_json, missing, unknown_status};
@@ -36,6 +40,9 @@ use crate::time::{Millis, Timestamp};
 /// The Sora adapter
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sora;
+
+/// Where the project-level webhook (set in OpenAI's dashboard) calls
+pub const PROJECT_WEBHOOK_PATH: &str = "/v1/callbacks/sora";
 
 /// Lengths `seconds` accepts
 const DURATIONS: [u32; 3] = [4, 8, 12];
@@ -209,7 +216,11 @@ impl Adapter for Sora {
         cfg: &ProviderConfig,
         ctx: &VerifyContext<'_>,
     ) -> Result<(), SignatureError> {
-        // Project-level webhook: no URL of ours, so no token; the signature is everything.
+        // The project-level webhook has no URL of ours, so no token; any other URL is a per-job
+        // one, and its token must verify as well as the signature.
+        if url::path(&req.url).trim_end_matches('/') != PROJECT_WEBHOOK_PATH {
+            verify_route(req, self.kind(), ctx)?;
+        }
         StandardWebhooks::new(webhook_secret(cfg)?)?.verify(&req.headers, &req.body, ctx.now)
     }
 

@@ -42,6 +42,7 @@
 //! shots), order quality, continuity, cost, latency, outcome; model id breaks exact ties.
 
 pub mod budget;
+pub mod feasible;
 pub mod outcome;
 pub mod plan;
 pub mod rank;
@@ -51,6 +52,7 @@ mod route;
 mod score;
 
 pub use budget::{BudgetShare, allocate_budget, importance};
+pub use feasible::{CheapestPlan, SplitLimits, cheapest_plan, plan_options, split_limits};
 pub use plan::{DeadlineCheck, PlanRouting, route_plan};
 pub use rank::{Dimension, RankRule, rank_order};
 pub use registry::{FeatureFlag, FlagVerdict, ModelSpec, Pricing, Registry, rollout_bucket};
@@ -105,7 +107,7 @@ pub struct RoutingContext {
 }
 
 /// Scores of one candidate on the five dimensions, each in 0..=1 (higher is better)
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scores {
     /// Visual (or audio) quality prior for this stage and shot kind
     pub quality: f64,
@@ -122,7 +124,7 @@ pub struct Scores {
 }
 
 /// One model considered for a stage
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Candidate {
     /// The model
     pub model: ModelId,
@@ -135,7 +137,7 @@ pub struct Candidate {
 }
 
 /// The routing decision for one stage, recorded on the job for support to read
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decision {
     /// The stage
     pub stage: StageId,

@@ -155,6 +155,13 @@ pub fn route_plan(
         }
     }
 
+    if results.iter().any(Result::is_err)
+        && let Some(rerouted) = route_from_floors(registry, stages, ctx, &shares)
+    {
+        results = rerouted;
+        surplus = total - results.iter().map(chosen_cost).sum::<f64>();
+    }
+
     let mut decisions = Vec::with_capacity(results.len());
     for result in results {
         decisions.push(result?);
@@ -192,6 +199,59 @@ pub fn route_plan(
         decisions,
         deadline,
     })
+}
+
+/// The fallback when the shares and the surplus leave a stage without a model although the
+/// budget covers the cheapest plan: every stage gets its cheapest eligible model's cost (its
+/// floor) plus its share of what the budget has beyond the floors, so every stage can be
+/// routed and the chosen models still cost at most the budget. `None` when the floors exceed
+/// the budget (or a stage has no model at any price): the plan cannot be routed.
+fn route_from_floors(
+    registry: &Registry,
+    stages: &[StageRequest],
+    ctx: &RoutingContext,
+    shares: &[BudgetShare],
+) -> Option<Vec<Result<Decision, RoutingError>>> {
+    let unbounded = StageBudget {
+        cap_usd: f64::INFINITY,
+        share_usd: f64::INFINITY,
+    };
+    let mut floors = Vec::with_capacity(stages.len());
+    for req in stages {
+        let d = route_stage_with(registry, req, ctx, &RankRule::for_stage(req), unbounded).ok()?;
+        let floor = d
+            .candidates
+            .iter()
+            .map(|c| c.cost_usd)
+            .min_by(f64::total_cmp)?;
+        floors.push(floor);
+    }
+    let budget = ctx.budget_usd.max(0.0);
+    let slack = budget - floors.iter().sum::<f64>();
+    if slack.is_nan() || slack < 0.0 {
+        return None;
+    }
+    let share_sum: f64 = shares.iter().map(|s| s.usd).sum();
+    Some(
+        stages
+            .iter()
+            .zip(shares)
+            .zip(&floors)
+            .map(|((req, share), floor)| {
+                let extra = if share_sum > 0.0 {
+                    slack * share.usd / share_sum
+                } else {
+                    0.0
+                };
+                // A hair of room so rounding never excludes the floor model itself.
+                let budget = StageBudget {
+                    cap_usd: floor + extra + 1e-9,
+                    share_usd: share.usd.max(*floor),
+                };
+                route_stage_with(registry, req, ctx, &RankRule::for_stage(req), budget)
+            })
+            .collect(),
+    )
 }
 
 fn cost_of(d: &Decision) -> f64 {
@@ -250,7 +310,8 @@ pub fn project(
         };
         match req.kind {
             StageKind::Assembly => assembly_ms = assembly_ms.max(chosen.latency_ms),
-            StageKind::Keyframe | StageKind::Motion => {
+            // A long shot's parts and the frames between them are one chain.
+            StageKind::Keyframe | StageKind::Motion | StageKind::Frame => {
                 let shot = req.shot.as_ref().map_or_else(
                     || req.stage.as_str().split('.').next().unwrap_or_default(),
                     |s| s.as_str(),

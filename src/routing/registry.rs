@@ -124,11 +124,11 @@ impl Registry {
 
     /// The newest registry this build ships
     pub fn builtin() -> Self {
-        builtin_v3()
+        builtin_v4()
     }
 
     /// The newest built-in version
-    pub const LATEST_VERSION: u32 = 3;
+    pub const LATEST_VERSION: u32 = 4;
 
     /// A built-in registry by version, so a job in flight keeps routing (and falling back) with
     /// the version it started with even after the build ships a newer one
@@ -137,6 +137,7 @@ impl Registry {
             1 => Some(builtin_v1()),
             2 => Some(builtin_v2()),
             3 => Some(builtin_v3()),
+            4 => Some(builtin_v4()),
             _ => None,
         }
     }
@@ -246,6 +247,33 @@ fn video(
         continuity,
         flag: None,
     }
+}
+
+/// Version 4: our assembler also cuts the last frame out of a clip (`studio-frame`), so a shot
+/// longer than any video model makes in one call is rendered as parts that continue each other
+/// (see `plan`). It is our own service: free, and as fast as one ffmpeg seek (the figures leave
+/// room for queueing behind an assembly, which our assembler runs one at a time).
+fn builtin_v4() -> Registry {
+    use AspectRatio::{Landscape as L, Portrait as P, Square as S};
+    let mut registry = builtin_v3();
+    registry.version = 4;
+    registry.models.push(ModelSpec {
+        id: ModelId("studio-frame".into()),
+        provider: ProviderKind::Assembler,
+        provider_model: "last-frame-v1".into(),
+        capability: Capability::Frame,
+        quality: BTreeMap::new(),
+        default_quality: 1.0,
+        pricing: Pricing::Free,
+        latency_p50_ms: 5_000,
+        latency_p95_ms: 30_000,
+        max_duration_s: 0.0,
+        aspects: vec![L, P, S],
+        concurrency: 2,
+        continuity: false,
+        flag: None,
+    });
+    registry
 }
 
 /// Version 3: Shotstack's Edit API as a second assembly model, so a job whose assembly fails on

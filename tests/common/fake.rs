@@ -29,6 +29,9 @@ pub enum Fault {
     Silent,
     /// Accepted and finishes, but the output URL cannot be copied
     BadOutput,
+    /// The provider makes the task, but its answer never comes back (the isolate died while
+    /// the call was in flight); callbacks still come
+    Crashed,
 }
 
 /// What the app's webhook receiver does with one delivery
@@ -91,6 +94,8 @@ pub struct Fake {
     pub submit_calls: Vec<(StageId, Attempt, ModelId, IdempotencyKey)>,
     /// Every cancel
     pub cancels: Vec<(StageId, Attempt)>,
+    /// Every lookup of an in-doubt submit
+    pub lookups: Vec<(StageId, Attempt)>,
     /// Every cost record
     pub costs: Vec<(StageId, ModelId, f64)>,
     /// Time from a webhook POST to its result
@@ -118,6 +123,7 @@ impl Fake {
             by_ref: BTreeMap::new(),
             submit_calls: Vec::new(),
             cancels: Vec::new(),
+            lookups: Vec::new(),
             costs: Vec::new(),
             webhook_after: Millis(150),
             webhook_faults: BTreeMap::new(),
@@ -189,7 +195,7 @@ impl Fake {
                 reason: "depicts a real person".into(),
             },
             Some(Fault::Silent) => ProviderStatus::Running,
-            Some(Fault::BadOutput) | None => ProviderStatus::Succeeded {
+            Some(Fault::BadOutput | Fault::Crashed) | None => ProviderStatus::Succeeded {
                 outputs: self.output(task, now),
             },
             Some(Fault::SubmitError(_) | Fault::Lost) => ProviderStatus::Running,
@@ -285,15 +291,17 @@ impl Fake {
                         _ => 1,
                     },
                 };
-                out.push((
-                    now.plus(self.ack_after),
-                    actor.clone(),
-                    Input::SubmitAccepted {
-                        stage: stage.clone(),
-                        attempt: *attempt,
-                        provider_ref: r.clone(),
-                    },
-                ));
+                if fault != Some(Fault::Crashed) {
+                    out.push((
+                        now.plus(self.ack_after),
+                        actor.clone(),
+                        Input::SubmitAccepted {
+                            stage: stage.clone(),
+                            attempt: *attempt,
+                            provider_ref: r.clone(),
+                        },
+                    ));
+                }
                 let callback =
                     delivery(*provider) == Delivery::Callback && fault != Some(Fault::Silent);
                 if callback {
@@ -382,12 +390,67 @@ impl Fake {
                 };
                 out.push((now.plus(self.store_after), Actor::System, input));
             }
+            Effect::LookUp {
+                stage,
+                attempt,
+                provider,
+                idempotency_key,
+                ..
+            } => {
+                // The provider's history: the task this attempt's submit made, if it arrived.
+                self.lookups.push((stage.clone(), *attempt));
+                let actor = Actor::Provider {
+                    provider: *provider,
+                };
+                let at = now.plus(Millis(200));
+                let found = self.tasks.get(idempotency_key).cloned();
+                match found.and_then(|r| Some((self.by_ref.get(&r)?.clone(), r))) {
+                    Some((task, r)) => {
+                        out.push((
+                            at,
+                            actor.clone(),
+                            Input::SubmitAccepted {
+                                stage: stage.clone(),
+                                attempt: *attempt,
+                                provider_ref: r,
+                            },
+                        ));
+                        let status = self.status(&task, at);
+                        out.push((
+                            at,
+                            actor,
+                            Input::ProviderUpdate {
+                                stage: stage.clone(),
+                                attempt: *attempt,
+                                status,
+                                delivery_id: None,
+                            },
+                        ));
+                    }
+                    None => out.push((
+                        at,
+                        actor,
+                        Input::LookUpMissed {
+                            stage: stage.clone(),
+                            attempt: *attempt,
+                            error: None,
+                        },
+                    )),
+                }
+            }
             Effect::CancelTask { stage, attempt, .. } => {
                 self.cancels.push((stage.clone(), *attempt))
             }
             Effect::RecordCost {
-                stage, model, usd, ..
-            } => self.costs.push((stage.clone(), model.clone(), *usd)),
+                stage,
+                model,
+                usd,
+                write,
+                ..
+            } => {
+                self.costs.push((stage.clone(), model.clone(), *usd));
+                out.push((now, Actor::System, write_ok(*write)));
+            }
             Effect::Notify {
                 notification,
                 attempt,
@@ -423,8 +486,20 @@ impl Fake {
                 };
                 out.push((now.plus(self.webhook_after), Actor::System, input));
             }
-            Effect::StatusChanged { .. } | Effect::EnrichMemory { .. } => {}
+            // D1 and the memory graph acknowledge every write at once.
+            Effect::StatusChanged { write, .. } | Effect::EnrichMemory { write, .. } => {
+                out.push((now, Actor::System, write_ok(*write)));
+            }
         }
         out
+    }
+}
+
+/// A write's acknowledgement, as the shell reports it
+pub fn write_ok(write: studio::job::WriteId) -> Input {
+    Input::WriteResult {
+        write,
+        ok: true,
+        error: None,
     }
 }

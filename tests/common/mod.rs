@@ -313,6 +313,15 @@ impl World {
             .collect()
     }
 
+    /// Acknowledges every pending index, ledger and memory write now (for manual worlds, whose
+    /// effects nobody answers)
+    pub fn ack_writes(&mut self) {
+        let ids: Vec<_> = self.job.header().writes.iter().map(|w| w.id).collect();
+        for id in ids {
+            self.poke(fake::write_ok(id));
+        }
+    }
+
     /// Delivers an input and asserts it changed nothing at all
     pub fn assert_noop(&mut self, input: Input) {
         let before = self.job.clone();

@@ -8,6 +8,7 @@ mod assembler;
 mod bfl;
 mod config;
 mod elevenlabs;
+mod elevenlabs_history;
 mod errors;
 mod fal;
 mod hailuo;

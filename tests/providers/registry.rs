@@ -22,6 +22,10 @@ fn request_for(capability: Capability, model: &str) -> studio::providers::Submit
             req.kind = StageKind::Assembly;
             req.timeline = Some(serde_json::json!({ "clips": [] }));
         }
+        Capability::Frame => {
+            req.kind = StageKind::Frame;
+            req.timeline = Some(serde_json::json!({ "clips": [], "still": "last_frame" }));
+        }
     }
     req.image_inline = Some(studio::providers::InlineImage {
         mime_type: "image/png".into(),

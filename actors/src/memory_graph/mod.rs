@@ -36,8 +36,8 @@ use studio::ids::{CreatorId, JobId, ModelId, ShotId};
 use studio::job::{Input, RenderSummary};
 use studio::journal::JournalEntry;
 use studio::memory::graph::{
-    AudienceSignal, FormatDna, Look, RenderOutcome, RenderRow, ShotOutcome, VisualFingerprint,
-    Voice,
+    AudienceSignal, FoldedFormat, FoldedOutcome, FormatDna, Look, RenderOutcome, RenderRow,
+    ShotOutcome, VisualFingerprint, Voice,
 };
 use studio::memory::{
     DEFAULT_SIMILAR, MemoryError, MemoryGraph as Graph, NgramEmbedder, OutcomeReport,
@@ -140,6 +140,9 @@ struct GraphView<'a> {
     shots: Vec<ShotView<'a>>,
     outcomes: &'a [RenderOutcome],
     shot_outcomes: &'a [ShotOutcome],
+    /// Outcome evidence and counts of renders folded out of the full rows
+    folded: &'a [FoldedOutcome],
+    folded_formats: &'a [FoldedFormat],
 }
 
 impl<'a> GraphView<'a> {
@@ -169,6 +172,8 @@ impl<'a> GraphView<'a> {
                 .collect(),
             outcomes: &g.outcomes,
             shot_outcomes: &g.shot_outcomes,
+            folded: &g.folded,
+            folded_formats: &g.folded_formats,
         }
     }
 }

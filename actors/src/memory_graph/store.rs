@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use studio::ids::{CreatorId, JobId, ModelId, ShotId};
 use studio::memory::graph::{
-    AudienceSignal, Embedding, FormatDna, FormatPacing, Look, RenderOutcome, RenderRow,
-    ShotOutcome, ShotRow, VisualFingerprint, Voice,
+    AudienceSignal, Embedding, FoldedFormat, FoldedOutcome, FormatDna, FormatPacing, Look,
+    RenderOutcome, RenderRow, ShotOutcome, ShotRow, VisualFingerprint, Voice,
 };
-use studio::memory::{MemoryGraph as Graph, RowChange, RowKey};
+use studio::memory::{MAX_FULL_RENDERS, MAX_FULL_SHOTS, MemoryGraph as Graph, RowChange, RowKey};
 use studio::time::Timestamp;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -43,6 +43,11 @@ pub(crate) const SCHEMA: &[&str] = &[
      retention_3s REAL, clicks INTEGER, conversions INTEGER)",
     "CREATE TABLE shot_outcomes (job_id TEXT NOT NULL, shot_id TEXT NOT NULL, retention_3s REAL, \
      conversions INTEGER, PRIMARY KEY (job_id, shot_id))",
+    // Folded renders (studio::memory::compact): outcome evidence and per-format counts.
+    "CREATE TABLE folded (model TEXT NOT NULL, shot_kind TEXT NOT NULL, target TEXT NOT NULL, \
+     renders INTEGER NOT NULL, sum_of_means REAL NOT NULL, PRIMARY KEY (model, shot_kind, target))",
+    "CREATE TABLE folded_formats (format TEXT PRIMARY KEY, renders INTEGER NOT NULL, \
+     cost_usd REAL NOT NULL)",
 ];
 
 /// Largest count SQLite can take from JavaScript without rounding (2^53 - 1)
@@ -153,7 +158,10 @@ pub(crate) fn set_creator(sql: &SqlStorage, creator: &CreatorId) -> Result<(), S
     Ok(())
 }
 
-/// Loads the whole graph (once per object start; the object keeps it between requests)
+/// Loads the graph (once per object start; the object keeps it between requests). Bounded: the
+/// newest [`MAX_FULL_RENDERS`] renders with at most [`MAX_FULL_SHOTS`] shots, their outcomes,
+/// and the folded aggregates; the compaction that runs with every recorded render keeps the
+/// tables within those caps (rows beyond them, from before the rule, are never loaded).
 pub(crate) fn load(sql: &SqlStorage, creator: CreatorId) -> Result<Graph, StoreError> {
     let mut graph = Graph::new(creator);
     load_voices(sql, &mut graph)?;
@@ -164,7 +172,97 @@ pub(crate) fn load(sql: &SqlStorage, creator: CreatorId) -> Result<Graph, StoreE
     load_renders(sql, &mut graph)?;
     load_shots(sql, &mut graph)?;
     load_outcomes(sql, &mut graph)?;
+    load_folded(sql, &mut graph)?;
     Ok(graph)
+}
+
+/// The renders a load reads: the newest ones, within the cap
+const LOADED_RENDERS: &str = "SELECT job_id FROM renders ORDER BY rowid DESC LIMIT ?";
+
+fn cap(n: usize) -> SqlStorageValue {
+    SqlStorageValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn load_folded(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        model: String,
+        shot_kind: String,
+        target: String,
+        renders: f64,
+        sum_of_means: f64,
+    }
+    #[derive(Deserialize)]
+    struct FormatRow {
+        format: String,
+        renders: f64,
+        cost_usd: f64,
+    }
+    let rows: Vec<Row> = sql
+        .exec(
+            "SELECT model, shot_kind, target, renders, sum_of_means FROM folded ORDER BY rowid",
+            None,
+        )?
+        .to_array()?;
+    graph.folded = rows
+        .into_iter()
+        .map(|r| {
+            Ok(FoldedOutcome {
+                model: ModelId(r.model),
+                shot_kind: from_name("folded", &r.shot_kind)?,
+                target: from_name("folded", &r.target)?,
+                renders: r.renders.clamp(0.0, f64::from(u32::MAX)) as u32,
+                sum_of_means: r.sum_of_means,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let rows: Vec<FormatRow> = sql
+        .exec(
+            "SELECT format, renders, cost_usd FROM folded_formats ORDER BY rowid",
+            None,
+        )?
+        .to_array()?;
+    graph.folded_formats = rows
+        .into_iter()
+        .map(|r| FoldedFormat {
+            format: r.format,
+            renders: r.renders.clamp(0.0, f64::from(u32::MAX)) as u32,
+            cost_usd: r.cost_usd,
+        })
+        .collect();
+    Ok(())
+}
+
+/// Rewrites the folded tables from the graph (a few hundred rows at most, once per compaction)
+fn write_folded(sql: &SqlStorage, graph: &Graph) -> Result<(), StoreError> {
+    exec(sql, "DELETE FROM folded", Vec::new())?;
+    for f in &graph.folded {
+        exec(
+            sql,
+            "INSERT INTO folded (model, shot_kind, target, renders, sum_of_means) \
+             VALUES (?, ?, ?, ?, ?)",
+            vec![
+                text(f.model.as_str()),
+                name("folded", &f.shot_kind)?,
+                name("folded", &f.target)?,
+                SqlStorageValue::Integer(i64::from(f.renders)),
+                real(f.sum_of_means),
+            ],
+        )?;
+    }
+    exec(sql, "DELETE FROM folded_formats", Vec::new())?;
+    for f in &graph.folded_formats {
+        exec(
+            sql,
+            "INSERT INTO folded_formats (format, renders, cost_usd) VALUES (?, ?, ?)",
+            vec![
+                text(f.format.as_str()),
+                SqlStorageValue::Integer(i64::from(f.renders)),
+                real(f.cost_usd),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 fn load_voices(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> {
@@ -308,9 +406,9 @@ fn load_renders(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> {
     }
     let rows: Vec<Row> = sql
         .exec(
-            "SELECT job_id, format, outcome_target, cost_usd, finished_at FROM renders \
-             ORDER BY rowid",
-            None,
+            "SELECT job_id, format, outcome_target, cost_usd, finished_at FROM \
+             (SELECT rowid AS r, * FROM renders ORDER BY rowid DESC LIMIT ?) ORDER BY r",
+            vec![cap(MAX_FULL_RENDERS)],
         )?
         .to_array()?;
     graph.renders = rows
@@ -331,11 +429,12 @@ fn load_renders(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> {
 /// Shots are read as raw values: the embedding is a blob, which serde rows do not carry
 fn load_shots(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> {
     const T: &str = "shots";
-    let cursor = sql.exec(
+    let query = format!(
         "SELECT job_id, shot_id, kind, model, prompt, duration_s, hero, cast_ids, \
-         embedding_model, embedding FROM shots ORDER BY rowid",
-        None,
-    )?;
+         embedding_model, embedding FROM (SELECT rowid AS r, * FROM shots \
+         WHERE job_id IN ({LOADED_RENDERS}) ORDER BY rowid DESC LIMIT ?) ORDER BY r"
+    );
+    let cursor = sql.exec(&query, vec![cap(MAX_FULL_RENDERS), cap(MAX_FULL_SHOTS)])?;
     let mut shots = Vec::new();
     for row in cursor.raw() {
         let row = row?;
@@ -414,13 +513,11 @@ fn load_outcomes(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> 
         retention_3s: Option<f64>,
         conversions: Option<f64>,
     }
-    let rows: Vec<Row> = sql
-        .exec(
-            "SELECT job_id, views, avg_watch_s, retention_3s, clicks, conversions FROM outcomes \
-             ORDER BY rowid",
-            None,
-        )?
-        .to_array()?;
+    let query = format!(
+        "SELECT job_id, views, avg_watch_s, retention_3s, clicks, conversions FROM outcomes \
+         WHERE job_id IN ({LOADED_RENDERS}) ORDER BY rowid"
+    );
+    let rows: Vec<Row> = sql.exec(&query, vec![cap(MAX_FULL_RENDERS)])?.to_array()?;
     let counted = |x: Option<f64>| x.map(|v| v.max(0.0) as u64);
     graph.outcomes = rows
         .into_iter()
@@ -433,11 +530,12 @@ fn load_outcomes(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> 
             conversions: counted(r.conversions),
         })
         .collect();
+    let query = format!(
+        "SELECT job_id, shot_id, retention_3s, conversions FROM shot_outcomes \
+         WHERE job_id IN ({LOADED_RENDERS}) ORDER BY rowid LIMIT ?"
+    );
     let rows: Vec<ShotRowOut> = sql
-        .exec(
-            "SELECT job_id, shot_id, retention_3s, conversions FROM shot_outcomes ORDER BY rowid",
-            None,
-        )?
+        .exec(&query, vec![cap(MAX_FULL_RENDERS), cap(MAX_FULL_SHOTS)])?
         .to_array()?;
     graph.shot_outcomes = rows
         .into_iter()
@@ -546,6 +644,7 @@ fn write_key(sql: &SqlStorage, graph: &Graph, key: &RowKey) -> Result<(), StoreE
         },
         RowKey::Render(job) => write_render(sql, graph, job),
         RowKey::Outcome(job) => write_outcome(sql, graph, job),
+        RowKey::Folded => write_folded(sql, graph),
     }
 }
 

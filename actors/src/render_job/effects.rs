@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine;
 use studio::api::media;
 use studio::ids::{Attempt, JobId, ProviderRef, StageId};
-use studio::job::{Effect, Input, StageInputs, artifact_key};
+use studio::job::{Effect, Input, StageInputs, WriteId, artifact_key};
 use studio::plan::StageKind;
 use studio::providers::signature::token::callback_url;
 use studio::providers::{
@@ -33,13 +33,18 @@ const MAX_INLINE_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 /// Used when the memory graph has no voice for a speaker (ElevenLabs' premade "Rachel")
 const DEFAULT_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
 
-fn media_url(inner: &Inner, key: &str, now: Timestamp) -> String {
-    media::signed_url(
+/// A provider-facing URL of an object; refused (and the submission with it) when the media key
+/// is not configured
+fn media_url(inner: &Inner, key: &str, now: Timestamp) -> Result<String, ProviderError> {
+    let secret = config::media_key(&inner.env).map_err(|e| ProviderError::Rejected {
+        reason: e.to_string(),
+    })?;
+    Ok(media::signed_url(
         &config::public_base(&inner.env),
-        &config::media_secret(&inner.env),
+        &secret,
         key,
         now.plus(URL_LIFETIME),
-    )
+    ))
 }
 
 async fn inline_image(inner: &Inner, key: &str) -> Result<InlineImage, ProviderError> {
@@ -82,7 +87,7 @@ async fn inline_image(inner: &Inner, key: &str) -> Result<InlineImage, ProviderE
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn submit_request(
+pub(super) async fn submit_request(
     inner: &Inner,
     job: &JobId,
     stage: &StageId,
@@ -139,7 +144,7 @@ async fn submit_request(
             req.reference_images = reference_images
                 .iter()
                 .map(|k| media_url(inner, k, now))
-                .collect();
+                .collect::<Result<_, _>>()?;
         }
         StageInputs::Video {
             prompt,
@@ -153,7 +158,7 @@ async fn submit_request(
             if adapter.needs_inline_image() {
                 req.image_inline = Some(inline_image(inner, &image_key).await?);
             } else {
-                req.image_url = Some(media_url(inner, &image_key, now));
+                req.image_url = Some(media_url(inner, &image_key, now)?);
             }
         }
         StageInputs::Speech {
@@ -178,7 +183,11 @@ async fn submit_request(
                 serde_json::to_value(&timeline).map_err(|e| ProviderError::Rejected {
                     reason: e.to_string(),
                 })?;
-            media_links::sign_keys(&inner.env, &mut value, now, URL_LIFETIME);
+            media_links::sign_keys(&inner.env, &mut value, now, URL_LIFETIME).map_err(|e| {
+                ProviderError::Rejected {
+                    reason: e.to_string(),
+                }
+            })?;
             req.duration_s = timeline.duration_s;
             req.aspect = Some(timeline.master);
             req.timeline = Some(value);
@@ -284,7 +293,14 @@ async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
         Err(e) => return failed(e),
     };
     match adapter.parse_submit(&req, &resp, &cfg, clock::now()) {
+        // The acceptance is fed back (and committed) before anything else is awaited: a crash
+        // during the writes below must not leave the job unaware that the provider has the task.
         Ok(Submitted::Accepted { provider_ref }) => {
+            inner.feed(Input::SubmitAccepted {
+                stage: stage.clone(),
+                attempt,
+                provider_ref: provider_ref.clone(),
+            });
             side_effects::index_task(
                 &inner.env,
                 provider,
@@ -294,11 +310,7 @@ async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
                 attempt,
             )
             .await;
-            vec![Input::SubmitAccepted {
-                stage,
-                attempt,
-                provider_ref,
-            }]
+            Vec::new()
         }
         Ok(Submitted::Finished {
             provider_ref,
@@ -326,33 +338,31 @@ async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
                 attempt,
                 &format!("output.{}", extension(&content_type)),
             );
-            let accepted = Input::SubmitAccepted {
+            inner.feed(Input::SubmitAccepted {
                 stage: stage.clone(),
                 attempt,
                 provider_ref,
+            });
+            // The task is accepted now, so a failed store is the attempt's failure (retried).
+            let status = match put_bytes(inner, &key, resp.body, &content_type).await {
+                Ok(bytes) => ProviderStatus::Succeeded {
+                    outputs: vec![Output::Stored {
+                        key,
+                        content_type,
+                        bytes,
+                    }],
+                },
+                Err(reason) => ProviderStatus::Failed {
+                    reason: format!("storing the output: {reason}"),
+                    retryable: true,
+                },
             };
-            match put_bytes(inner, &key, resp.body, &content_type).await {
-                Ok(bytes) => vec![
-                    accepted,
-                    Input::ProviderUpdate {
-                        stage,
-                        attempt,
-                        status: ProviderStatus::Succeeded {
-                            outputs: vec![Output::Stored {
-                                key,
-                                content_type,
-                                bytes,
-                            }],
-                        },
-                        delivery_id: None,
-                    },
-                ],
-                Err(reason) => vec![Input::SubmitFailed {
-                    stage,
-                    attempt,
-                    error: ProviderError::Transient { reason },
-                }],
-            }
+            vec![Input::ProviderUpdate {
+                stage,
+                attempt,
+                status,
+                delivery_id: None,
+            }]
         }
         Err(e) => failed(e),
     }
@@ -497,6 +507,18 @@ struct SubmitEffect {
     inputs: StageInputs,
 }
 
+/// A write's outcome as the job's input (failures are logged here: the job only keeps the last)
+fn written(write: WriteId, result: Result<(), String>) -> Vec<Input> {
+    if let Err(e) = &result {
+        worker::console_error!("write {write}: {e}");
+    }
+    vec![Input::WriteResult {
+        write,
+        ok: result.is_ok(),
+        error: result.err(),
+    }]
+}
+
 /// Performs one effect; returns the inputs its outcome produced
 pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
     match effect {
@@ -537,6 +559,27 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
             )
             .await
         }
+        Effect::LookUp {
+            stage,
+            attempt,
+            model: _,
+            provider,
+            provider_model,
+            idempotency_key,
+            since,
+            inputs,
+        } => {
+            let effect = super::lookup::LookUpEffect {
+                stage,
+                attempt,
+                provider,
+                provider_model,
+                idempotency_key: idempotency_key.0,
+                since,
+                inputs,
+            };
+            super::lookup::perform(&inner, effect).await
+        }
         Effect::Poll {
             stage,
             attempt,
@@ -569,21 +612,24 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
             attempt,
             model,
             usd,
-        } => {
-            side_effects::record_cost(&inner, &stage, attempt, &model, usd).await;
-            Vec::new()
-        }
+            write,
+        } => written(
+            write,
+            side_effects::record_cost(&inner, &stage, attempt, &model, usd).await,
+        ),
         Effect::StatusChanged {
             from: _,
             to,
             reason: _,
-        } => {
-            side_effects::index_status(&inner, to).await;
-            Vec::new()
-        }
-        Effect::EnrichMemory { summary } => {
-            memory_client::enrich(&inner.env, &summary).await;
-            Vec::new()
+            write,
+            seq,
+            total_usd,
+        } => written(
+            write,
+            side_effects::index_status(&inner, to, seq, total_usd).await,
+        ),
+        Effect::EnrichMemory { summary, write } => {
+            written(write, memory_client::enrich(&inner.env, &summary).await)
         }
         Effect::Notify {
             notification,
@@ -598,26 +644,24 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
 }
 
 impl Inner {
-    /// A poll the shell itself asks for (a callback that carries only "something changed")
+    /// A poll the shell itself asks for (a callback that carries only "something changed"):
+    /// always of the task the job recorded for the attempt, never of the one the callback
+    /// names; a callback naming another task (a replay aimed at this stage) asks for nothing
     pub(crate) fn poll_now(
         &self,
         stage: &StageId,
         attempt: Attempt,
         provider_ref: ProviderRef,
     ) -> Vec<Effect> {
-        let model = self.with_job(|j| {
-            j.attempt_model(stage, attempt)
-                .map(|m| (m.id.clone(), m.provider))
-        });
-        match model.flatten() {
-            Some((model, provider)) => vec![Effect::Poll {
-                stage: stage.clone(),
-                attempt,
-                model,
-                provider,
-                provider_ref,
-            }],
-            None => Vec::new(),
+        let poll = self.with_job(|j| j.poll_now(stage, attempt, Some(&provider_ref)));
+        match poll.flatten() {
+            Some(effect) => vec![effect],
+            None => {
+                worker::console_log!(
+                    "poll-now for {stage} attempt {attempt} ignored: not the task it runs"
+                );
+                Vec::new()
+            }
         }
     }
 }

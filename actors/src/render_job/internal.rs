@@ -62,7 +62,8 @@ fn step_error(e: &StepError) -> Result<Response> {
 }
 
 fn view(inner: &Inner) -> Result<Response> {
-    match inner.with_job(|job| serde_json::to_value(job.view())) {
+    // The app's view: support's actions in plain sentences (the support view has them whole).
+    match inner.with_job(|job| serde_json::to_value(job.creator_view())) {
         Some(Ok(v)) => Response::from_json(&v),
         Some(Err(e)) => Response::error(format!("encoding view: {e}"), 500),
         None => Response::error("no such job", 404),
@@ -79,7 +80,7 @@ fn view_etag(view: &Value) -> String {
 /// The view and its ETag, or `None` without a job
 fn current_view(inner: &Inner) -> Option<std::result::Result<(Value, String), serde_json::Error>> {
     inner.with_job(|job| {
-        serde_json::to_value(job.view()).map(|v| {
+        serde_json::to_value(job.creator_view()).map(|v| {
             let tag = view_etag(&v);
             (v, tag)
         })
@@ -179,13 +180,19 @@ fn events(inner: &Inner, req: &Request) -> Result<Response> {
     if !owned_by(inner, &pairs) {
         return Response::error("no such job", 404);
     }
+    // Streams are capped per API key (the Worker names the key) and per job.
+    let key = param(&pairs, "key").unwrap_or_default().to_owned();
     let seq = store::last_seq(&inner.state.storage().sql())?;
     let stream = {
         let slot = inner.job.borrow();
         let Some(job) = slot.as_ref() else {
             return Response::error("no such job", 404);
         };
-        inner.live.subscribe(job, seq)
+        inner.live.subscribe(job, seq, &key)
+    };
+    let stream = match stream {
+        Ok(stream) => stream,
+        Err(refused) => return Response::error(refused.to_string(), 429),
     };
     let mut resp = Response::from_stream(stream)?;
     let headers = resp.headers_mut();
@@ -218,17 +225,22 @@ async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
         paid_tier: body.paid_tier,
         submitted_by: body.submitted_by.clone(),
     };
+    // The fingerprint commits with the job's first step: a job never exists without it.
+    let fingerprint = store::creation_statement(&body.body_hash, body.idempotency_key.as_deref());
     let effects = match inner.create(
         clock::now(),
         &Actor::App {
             by: body.submitted_by,
         },
         created,
+        vec![fingerprint],
     ) {
         Ok(effects) => effects,
         Err(e) => return step_error(&e),
     };
-    store::save_creation(&sql, &body.body_hash, body.idempotency_key.as_deref())?;
+    // The alarm is armed before the answer leaves: a crash right after `/create` answered must
+    // still find the job's first deadline (the memory context's) armed.
+    inner.sync_alarm().await;
     inner.spawn(effects);
     view(inner).map(|r| r.with_status(201))
 }
@@ -326,6 +338,11 @@ fn decode_entries(
 fn support_view(inner: &Inner) -> Result<Response> {
     let sql = inner.state.storage().sql();
     let journal_length = store::last_seq(&sql)?;
+    // Steps that changed nothing are counted, not journaled: support sees how many, by kind.
+    let skipped: serde_json::Map<String, Value> = store::skipped_counts(&sql)?
+        .into_iter()
+        .map(|(kind, n)| (kind.as_str().to_owned(), json!(n)))
+        .collect();
     let built = inner.with_job(|job| -> std::result::Result<Value, serde_json::Error> {
         let mut view = serde_json::to_value(job.view())?;
         // Each attempt with the provider its model belongs to, next to the provider's task id.
@@ -360,6 +377,9 @@ fn support_view(inner: &Inner) -> Result<Response> {
         view["memory_context_used"] = json!(spec.memory.is_some());
         view["edges"] = Value::Array(edges);
         view["journal_length"] = json!(journal_length);
+        view["skipped_steps"] = Value::Object(skipped);
+        // Index, ledger and memory writes not yet acknowledged (re-issued from the alarm).
+        view["pending_writes"] = serde_json::to_value(&job.header().writes)?;
         Ok(view)
     });
     match built {

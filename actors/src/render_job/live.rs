@@ -5,6 +5,12 @@
 //! gets one event per job status change and per stage change (id, status, model, attempt). A
 //! stream starts with a snapshot and is closed once the job reaches a terminal status. Nothing
 //! here is persisted: after an eviction a client reconnects and gets a fresh snapshot.
+//!
+//! Memory is bounded: a job serves at most [`MAX_STREAMS_PER_JOB`] streams, an API key at most
+//! [`MAX_STREAMS_PER_KEY`] of them (more are refused: 429), and each stream's channel holds at
+//! most [`STREAM_BUFFER`] chunks. A reader that falls that far behind is dropped (its stream
+//! ends) rather than buffered: its client reconnects (with `Last-Event-ID`, which the fresh
+//! snapshot supersedes, since a snapshot carries every stage's current state).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,6 +29,66 @@ use super::store::Committed;
 
 /// A comment line sent on an idle stream so proxies and clients keep it open
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// The most event streams one job serves at once
+pub(crate) const MAX_STREAMS_PER_JOB: usize = 32;
+/// The most event streams one API key holds open on one job
+pub(crate) const MAX_STREAMS_PER_KEY: usize = 8;
+/// Chunks (one per step) a stream may fall behind before it is dropped
+pub(crate) const STREAM_BUFFER: usize = 64;
+
+/// Why a stream was not opened
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum StreamRefused {
+    /// The job serves its maximum
+    #[error("this render already has {MAX_STREAMS_PER_JOB} open event streams")]
+    JobFull,
+    /// The key holds its maximum on this job
+    #[error("this API key already has {MAX_STREAMS_PER_KEY} open event streams on this render")]
+    KeyFull,
+}
+
+/// One open stream: whose key, and its bounded channel
+struct Subscriber {
+    key: String,
+    tx: mpsc::Sender<String>,
+}
+
+/// The open streams of a job, with their caps (pure bookkeeping: no runtime involved)
+#[derive(Default)]
+struct Fanout {
+    subscribers: Vec<Subscriber>,
+}
+
+impl Fanout {
+    /// Opens a stream for `key`, unless the job or the key is at its cap; streams whose
+    /// clients went away are forgotten first, so their seats are free again
+    fn admit(&mut self, key: &str) -> Result<mpsc::Receiver<String>, StreamRefused> {
+        self.subscribers.retain(|s| !s.tx.is_closed());
+        if self.subscribers.len() >= MAX_STREAMS_PER_JOB {
+            return Err(StreamRefused::JobFull);
+        }
+        if self.subscribers.iter().filter(|s| s.key == key).count() >= MAX_STREAMS_PER_KEY {
+            return Err(StreamRefused::KeyFull);
+        }
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        self.subscribers.push(Subscriber {
+            key: key.to_owned(),
+            tx,
+        });
+        Ok(rx)
+    }
+
+    /// Sends a chunk to every stream; a stream whose channel is full (a slow reader) or closed
+    /// is dropped, which ends it
+    fn send(&mut self, chunk: &str) {
+        self.subscribers
+            .retain_mut(|s| s.tx.try_send(chunk.to_owned()).is_ok());
+    }
+
+    fn is_empty(&self) -> bool {
+        self.subscribers.is_empty()
+    }
+}
 
 /// What a stream has been told about one stage
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +124,7 @@ impl StageMark {
 /// Open streams and what they have been told (the same for all: each starts from a snapshot of
 /// the current state, and every later step is sent to every stream)
 struct Streams {
-    subscribers: Vec<mpsc::UnboundedSender<String>>,
+    fanout: Fanout,
     status: JobStatus,
     stages: BTreeMap<StageId, StageMark>,
 }
@@ -133,13 +199,11 @@ impl Live {
             streams.status = job.status();
         }
         if !out.is_empty() {
-            streams
-                .subscribers
-                .retain(|tx| tx.unbounded_send(out.clone()).is_ok());
+            streams.fanout.send(&out);
         }
         // Dropping the senders ends every stream: nothing more will happen to a finished job
         // (a support action that reopens it is seen by streams opened afterwards).
-        if job.status().is_terminal() || streams.subscribers.is_empty() {
+        if job.status().is_terminal() || streams.fanout.is_empty() {
             *slot = None;
         }
     }
@@ -153,20 +217,21 @@ impl Live {
         rx
     }
 
-    /// Opens a stream: a snapshot now, then the job's changes, ending at a terminal status
+    /// Opens a stream for an API key: a snapshot now, then the job's changes, ending at a
+    /// terminal status; refused when the job or the key has its maximum of streams open
     pub(crate) fn subscribe(
         &self,
         job: &Job,
         seq: i64,
-    ) -> impl Stream<Item = Result<Vec<u8>, worker::Error>> + use<> {
+        key: &str,
+    ) -> Result<impl Stream<Item = Result<Vec<u8>, worker::Error>> + use<>, StreamRefused> {
         let first = snapshot(job, seq);
         let rx = if job.status().is_terminal() {
             None
         } else {
-            let (tx, rx) = mpsc::unbounded();
             let mut slot = self.streams.borrow_mut();
             let streams = slot.get_or_insert_with(|| Streams {
-                subscribers: Vec::new(),
+                fanout: Fanout::default(),
                 status: job.status(),
                 stages: job
                     .stages()
@@ -174,17 +239,24 @@ impl Live {
                     .map(|row| (row.spec.id.clone(), StageMark::of(row)))
                     .collect(),
             });
-            streams.subscribers.push(tx);
-            Some(rx)
+            match streams.fanout.admit(key) {
+                Ok(rx) => Some(rx),
+                Err(refused) => {
+                    if streams.fanout.is_empty() {
+                        *slot = None;
+                    }
+                    return Err(refused);
+                }
+            }
         };
-        futures::stream::unfold(Phase::First(first, rx), next_chunk)
+        Ok(futures::stream::unfold(Phase::First(first, rx), next_chunk))
     }
 }
 
 /// Where a stream is
 enum Phase {
-    First(String, Option<mpsc::UnboundedReceiver<String>>),
-    Open(mpsc::UnboundedReceiver<String>),
+    First(String, Option<mpsc::Receiver<String>>),
+    Open(mpsc::Receiver<String>),
     Done,
 }
 
@@ -203,5 +275,55 @@ async fn next_chunk(phase: Phase) -> Option<(Result<Vec<u8>, worker::Error>, Pha
             }
         }
         Phase::Done => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_capped_per_key_and_per_job() {
+        let mut fanout = Fanout::default();
+        let mut open = Vec::new();
+        for _ in 0..MAX_STREAMS_PER_KEY {
+            open.push(fanout.admit("key-a").unwrap());
+        }
+        assert_eq!(fanout.admit("key-a").err(), Some(StreamRefused::KeyFull));
+        for i in MAX_STREAMS_PER_KEY..MAX_STREAMS_PER_JOB {
+            open.push(fanout.admit(&format!("key-{i}")).unwrap());
+        }
+        assert_eq!(fanout.admit("key-z").err(), Some(StreamRefused::JobFull));
+        // A client that went away frees its seat.
+        drop(open.remove(0));
+        open.push(fanout.admit("key-a").unwrap());
+        assert_eq!(fanout.admit("key-b").err(), Some(StreamRefused::JobFull));
+    }
+
+    #[test]
+    fn a_slow_reader_is_dropped_instead_of_buffered() {
+        let mut fanout = Fanout::default();
+        let mut fast = fanout.admit("a").unwrap();
+        let mut slow = fanout.admit("b").unwrap();
+        // One sender per channel: the channel holds its buffer plus one.
+        for i in 0..=STREAM_BUFFER {
+            fanout.send(&format!("chunk {i}"));
+            assert_eq!(fast.try_recv().unwrap(), format!("chunk {i}"));
+        }
+        assert_eq!(fanout.subscribers.len(), 2);
+        fanout.send("one too many");
+        assert_eq!(fanout.subscribers.len(), 1, "the slow reader is dropped");
+        assert_eq!(fast.try_recv().unwrap(), "one too many");
+        // The slow stream gets what was buffered, then ends.
+        let mut got = 0;
+        while slow.try_recv().is_ok() {
+            got += 1;
+        }
+        assert_eq!(got, STREAM_BUFFER + 1);
+        assert!(
+            matches!(slow.try_recv(), Err(mpsc::TryRecvError::Closed)),
+            "the stream ended"
+        );
     }
 }

@@ -12,6 +12,7 @@
 mod effects;
 mod internal;
 mod live;
+mod lookup;
 mod notify;
 pub(crate) mod store;
 
@@ -59,6 +60,8 @@ pub(crate) struct Inner {
     loaded: Cell<bool>,
     armed: Cell<Option<u64>>,
     resumed: Cell<bool>,
+    /// Whether submits found in flight at load were put in doubt (`Input::Reloaded`)
+    reloaded: Cell<bool>,
     /// Long-polls and event streams waiting for the next step
     live: live::Live,
     /// The creator's webhook signing secret, once read from D1
@@ -89,6 +92,7 @@ impl Inner {
     /// After the object (re)starts, a deadline that passed while nothing ran (the isolate died,
     /// the runtime was down) is handled at once instead of waiting for the alarm to be replayed
     pub(crate) fn resume_if_overdue(self: &Rc<Self>) {
+        self.doubt_submits_in_flight();
         if self.resumed.replace(true) {
             return;
         }
@@ -104,28 +108,57 @@ impl Inner {
         }
     }
 
+    /// Once per start of the object, before any other input: a submit the stored job still has
+    /// in flight was cut off with the isolate that made it, so its outcome is unknown; the job
+    /// reconciles it (callback, lookup, or resubmit) rather than submitting blindly again
+    pub(crate) fn doubt_submits_in_flight(self: &Rc<Self>) {
+        if self.reloaded.replace(true) {
+            return;
+        }
+        if let Err(e) = self.ensure_loaded() {
+            worker::console_error!("loading for reload: {e}");
+            return;
+        }
+        if self.with_job(Job::has_submits_in_flight) != Some(true) {
+            return;
+        }
+        match self.step(clock::now(), &Actor::System, Input::Reloaded) {
+            Ok(effects) => self.spawn(effects),
+            Err(e) => worker::console_error!("reload step: {e}"),
+        }
+    }
+
     /// Runs `f` on the job, if there is one
     pub(crate) fn with_job<T>(&self, f: impl FnOnce(&Job) -> T) -> Option<T> {
         self.job.borrow().as_ref().map(f)
     }
 
-    /// Creates the job: the first step
+    /// Creates the job: the first step, committed with `extra` (the creation fingerprint). The
+    /// job is kept in memory only once it is stored.
     pub(crate) fn create(
         &self,
         now: Timestamp,
         actor: &Actor,
         created: studio::job::Created,
+        extra: Vec<store::Statement>,
     ) -> std::result::Result<Vec<Effect>, StepError> {
         let input = Input::Created(created.clone());
         let (mut job, effects) = Job::new(now, created)?;
-        let committed = store::commit(&self.sql(), &mut job, now, actor, &input)?;
+        let storage = self.state.storage();
+        let committed = store::commit(&storage, &mut job, now, actor, &input, extra)?;
         self.live.publish(&job, &committed);
         *self.job.borrow_mut() = Some(job);
         self.loaded.set(true);
         Ok(effects)
     }
 
-    /// One atomic step: handle, then journal and changed rows, with no `await` in between
+    /// One atomic step: handle, then journal and changed rows in one synchronous transaction.
+    ///
+    /// When the commit fails, the job in memory is ahead of storage (it took the step, storage
+    /// rolled it back): it is dropped and reloaded from storage before the error is answered, and
+    /// the step's effects are never performed, so memory, storage and the outside world agree on
+    /// the state before the step. (`Job::handle` refusing an input changes nothing, so that path
+    /// needs no reload.)
     pub(crate) fn step(
         &self,
         now: Timestamp,
@@ -133,14 +166,39 @@ impl Inner {
         input: Input,
     ) -> std::result::Result<Vec<Effect>, StepError> {
         self.ensure_loaded()?;
+        let storage = self.state.storage();
         let mut slot = self.job.borrow_mut();
         let job = slot.as_mut().ok_or(StepError::NoJob)?;
         let effects = job.handle(now, input.clone())?;
-        let committed = store::commit(&self.sql(), job, now, actor, &input)?;
+        let committed = match store::commit(&storage, job, now, actor, &input, Vec::new()) {
+            Ok(committed) => committed,
+            Err(e) => {
+                *slot = None;
+                drop(slot);
+                self.loaded.set(false);
+                if let Err(reload) = self.ensure_loaded() {
+                    worker::console_error!("reloading after a failed commit: {reload}");
+                }
+                return Err(e.into());
+            }
+        };
         // Still synchronous: waiters and streams hear of the step in the order steps commit
         // (their answers leave the object only once the writes are durable: the output gate).
         self.live.publish(job, &committed);
         Ok(effects)
+    }
+
+    /// Feeds an effect's result back at once (committed before the caller awaits anything
+    /// else) and performs whatever it leads to in the background
+    pub(crate) fn feed(self: &Rc<Self>, input: Input) {
+        match self.step(clock::now(), &Actor::System, input) {
+            Ok(effects) => {
+                if !effects.is_empty() {
+                    self.spawn(effects);
+                }
+            }
+            Err(e) => worker::console_error!("feeding an effect result back: {e}"),
+        }
     }
 
     /// Arms the one alarm at the job's earliest deadline (or clears it)
@@ -217,6 +275,7 @@ impl DurableObject for RenderJob {
                 loaded: Cell::new(false),
                 armed: Cell::new(None),
                 resumed: Cell::new(false),
+                reloaded: Cell::new(false),
                 live: live::Live::default(),
                 webhook_secret: RefCell::new(None),
             }),
@@ -232,6 +291,7 @@ impl DurableObject for RenderJob {
 
     async fn alarm(&self) -> Result<Response> {
         // Alarms fire at least once, sometimes late or twice: a tick with nothing due is a no-op.
+        self.inner.doubt_submits_in_flight();
         let effects = match self.inner.step(clock::now(), &Actor::Alarm, Input::Tick) {
             Ok(effects) => effects,
             Err(StepError::NoJob) => return Response::ok("no job"),

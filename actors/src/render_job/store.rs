@@ -1,16 +1,20 @@
 //! The job object's SQLite: one row for the spec, one for the header, one per stage, and the
 //! append-only journal.
 //!
-//! A step writes the journal entry and exactly the rows the step changed, with no `await` in
-//! between, so the Durable Object commits them together (its write coalescing), and a callback
-//! on a 500-stage job writes as little as one on a 12-stage job.
+//! A step writes the journal entry and exactly the rows the step changed in one `transactionSync`
+//! (all or nothing: a failed write leaves storage as it was before the step), and a callback on
+//! a 500-stage job writes as little as one on a 12-stage job. A step that changed nothing is not
+//! journaled: it is counted by kind in `skipped` (`studio::journal::Record`), so duplicate
+//! callbacks and idle alarms never grow the journal.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use studio::job::{Changes, Input, Job, JobError};
-use studio::journal::{Actor, JournalEntry};
+use studio::journal::{Actor, JournalEntry, Record, Skipped};
 use studio::time::Timestamp;
-use worker::{SqlStorage, SqlStorageValue};
+use worker::{SqlStorage, SqlStorageValue, Storage};
+
+use crate::object_sql;
 
 /// Schema steps, applied once each in order (see `object_sql::migrate`)
 pub(crate) const SCHEMA: &[&str] = &[
@@ -22,6 +26,8 @@ pub(crate) const SCHEMA: &[&str] = &[
     // Creation parameters that are the shell's, not the job's: the idempotency fingerprint.
     "CREATE TABLE creation (id INTEGER PRIMARY KEY CHECK (id = 1), body_hash TEXT NOT NULL, \
      idempotency_key TEXT)",
+    // Steps that changed nothing, counted by kind instead of journaled.
+    "CREATE TABLE skipped (kind TEXT PRIMARY KEY, n INTEGER NOT NULL)",
 ];
 
 /// Storage failure or corruption
@@ -115,63 +121,129 @@ pub(crate) fn load(sql: &SqlStorage) -> Result<Option<Job>, StoreError> {
 /// What one committed step wrote: its journal position and the rows it changed
 #[derive(Debug)]
 pub(crate) struct Committed {
-    /// The journal entry's sequence number
+    /// The journal entry's sequence number (0 when the step changed nothing and was counted)
     pub seq: i64,
     /// The rows the step changed (empty for a stale or duplicate input)
     pub changes: Changes,
 }
 
-/// Journals `input` and writes exactly the rows the step changed. Synchronous on purpose: no
-/// `await` may come between these writes.
+/// One SQL statement of a step, owned so the transaction's callback can run it
+pub(crate) struct Statement {
+    query: &'static str,
+    args: Vec<SqlStorageValue>,
+}
+
+/// The statement that records how the job was created: a fingerprint of the request for
+/// idempotency checks (committed with the job's first step)
+pub(crate) fn creation_statement(body_hash: &str, idempotency_key: Option<&str>) -> Statement {
+    Statement {
+        query: "INSERT OR IGNORE INTO creation (id, body_hash, idempotency_key) VALUES (1, ?, ?)",
+        args: vec![
+            text(body_hash),
+            idempotency_key.map_or(SqlStorageValue::Null, text),
+        ],
+    }
+}
+
+/// Journals `input` (or counts it, when the step changed nothing) and writes exactly the rows the
+/// step changed, plus `extra`, in one synchronous transaction: all of it commits or none does.
+///
+/// On `Err` nothing was written, but the job in memory has taken the step (and its changes are
+/// taken): the caller must drop it and reload from storage.
 pub(crate) fn commit(
-    sql: &SqlStorage,
+    storage: &Storage,
     job: &mut Job,
     now: Timestamp,
     actor: &Actor,
     input: &Input,
+    extra: Vec<Statement>,
 ) -> Result<Committed, StoreError> {
     let changes = job.take_changes();
-    let input_json = encode("input", input)?;
-    #[derive(Deserialize)]
-    struct Seq {
-        seq: i64,
-    }
-    let seq: Seq = sql
-        .exec(
-            "INSERT INTO journal (at, actor, kind, input) VALUES (?, ?, ?, ?) RETURNING seq",
-            vec![
-                int(now.0 as i64),
-                text(encode("actor", actor)?),
-                text(input.name()),
-                text(input_json),
-            ],
-        )?
-        .one()?;
+    // Everything is encoded before the transaction starts: the callback only runs SQL.
+    let mut writes = Vec::new();
+    let journal = match Record::of(&changes) {
+        Record::Append => Some(vec![
+            int(now.0 as i64),
+            text(encode("actor", actor)?),
+            text(input.name()),
+            text(encode("input", input)?),
+        ]),
+        Record::Count(kind) => {
+            writes.push(Statement {
+                query: "INSERT INTO skipped (kind, n) VALUES (?, 1) \
+                        ON CONFLICT (kind) DO UPDATE SET n = n + 1",
+                args: vec![text(kind.as_str())],
+            });
+            None
+        }
+    };
     if changes.spec {
-        sql.exec(
-            "INSERT INTO job_spec (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
-            vec![text(encode("spec", job.spec())?)],
-        )?;
+        writes.push(Statement {
+            query: "INSERT INTO job_spec (id, json) VALUES (1, ?) \
+                    ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+            args: vec![text(encode("spec", job.spec())?)],
+        });
     }
     if changes.header {
-        sql.exec(
-            "INSERT INTO job_header (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
-            vec![text(encode("header", job.header())?)],
-        )?;
+        writes.push(Statement {
+            query: "INSERT INTO job_header (id, json) VALUES (1, ?) \
+                    ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+            args: vec![text(encode("header", job.header())?)],
+        });
     }
     for id in &changes.stages {
         if let Some(row) = job.stage(id) {
-            sql.exec(
-                "INSERT INTO job_stage (stage_id, json) VALUES (?, ?) \
-                 ON CONFLICT (stage_id) DO UPDATE SET json = excluded.json",
-                vec![text(id.as_str()), text(encode("stage", row)?)],
-            )?;
+            writes.push(Statement {
+                query: "INSERT INTO job_stage (stage_id, json) VALUES (?, ?) \
+                        ON CONFLICT (stage_id) DO UPDATE SET json = excluded.json",
+                args: vec![text(id.as_str()), text(encode("stage", row)?)],
+            });
         }
     }
-    Ok(Committed {
-        seq: seq.seq,
-        changes,
-    })
+    writes.extend(extra);
+    let sql = storage.sql();
+    let seq = object_sql::transaction_sync(storage, move || {
+        #[derive(Deserialize)]
+        struct Seq {
+            seq: i64,
+        }
+        let seq = match journal {
+            Some(args) => {
+                sql.exec(
+                    "INSERT INTO journal (at, actor, kind, input) VALUES (?, ?, ?, ?) RETURNING seq",
+                    args,
+                )?
+                .one::<Seq>()?
+                .seq
+            }
+            None => 0,
+        };
+        for w in writes {
+            sql.exec(w.query, w.args)?;
+        }
+        Ok(seq)
+    })?;
+    Ok(Committed { seq, changes })
+}
+
+/// The steps counted instead of journaled, by kind (every kind, zeros included)
+pub(crate) fn skipped_counts(sql: &SqlStorage) -> worker::Result<Vec<(Skipped, i64)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        kind: String,
+        n: i64,
+    }
+    let rows: Vec<Row> = sql.exec("SELECT kind, n FROM skipped", None)?.to_array()?;
+    Ok(Skipped::ALL
+        .iter()
+        .map(|k| {
+            let n = rows
+                .iter()
+                .find(|r| r.kind == k.as_str())
+                .map_or(0, |r| r.n);
+            (*k, n)
+        })
+        .collect())
 }
 
 /// One journal entry, for support and replay
@@ -224,22 +296,6 @@ pub(crate) fn last_seq(sql: &SqlStorage) -> worker::Result<i64> {
         .exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM journal", None)?
         .one::<Seq>()?
         .seq)
-}
-
-/// Records how the job was created: a fingerprint of the request for idempotency checks
-pub(crate) fn save_creation(
-    sql: &SqlStorage,
-    body_hash: &str,
-    idempotency_key: Option<&str>,
-) -> worker::Result<()> {
-    sql.exec(
-        "INSERT OR IGNORE INTO creation (id, body_hash, idempotency_key) VALUES (1, ?, ?)",
-        vec![
-            text(body_hash),
-            idempotency_key.map_or(SqlStorageValue::Null, text),
-        ],
-    )?;
-    Ok(())
 }
 
 /// The fingerprint of the creating request, if the job exists

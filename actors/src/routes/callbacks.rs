@@ -1,9 +1,11 @@
 //! `/v1/callbacks/{provider}/...`: providers calling back into a job.
 //!
-//! Every callback is verified (the provider's own signature and, where the URL is ours, our
-//! token) before anything else; a bad or missing signature is 401 and touches no job. The job
-//! object fences by attempt and drops replays by delivery id, so a duplicate, late or
-//! out-of-order delivery is acknowledged and changes nothing.
+//! Every callback is verified before anything else, in order of cost: first what the URL alone
+//! proves (the provider, and on a per-job URL our token bound to provider, job, stage and
+//! attempt; only Sora calls back on the project-level URL), then the body is read under a
+//! running cap, then the provider's own signature is checked. A bad or missing token or
+//! signature is 401 and touches no job. The job object fences by attempt and drops replays by
+//! delivery id, so a duplicate, late or out-of-order delivery is acknowledged and changes nothing.
 
 use std::cell::RefCell;
 
@@ -11,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use studio::api::ApiError;
 use studio::ids::{Attempt, JobId, StageId};
+use studio::providers::signature::CallbackRoute;
 use studio::providers::signature::Jwks;
 use studio::providers::signature::token::parse_callback_url;
 use studio::providers::{
@@ -19,12 +22,16 @@ use studio::providers::{
 use studio::time::{Millis, Timestamp};
 use worker::{Env, Method, Request, Response};
 
-use super::util::{call_job, job_stub, json_response, read_body};
+use super::util::{call_job, job_stub, json_response, parse_job_id, read_body};
 use crate::error::OrInternal;
 use crate::{clock, config, outbound};
 
 /// Largest callback body we read
 const MAX_CALLBACK_BODY: usize = 1024 * 1024;
+/// Providers whose webhooks are set per project, not per request, so they call back on
+/// `/v1/callbacks/{provider}` without a job (and without our token): only Sora. Every other
+/// provider gets a per-job URL with our token, and its bare route is refused unread.
+const PROJECT_LEVEL: [ProviderKind; 1] = [ProviderKind::Sora];
 /// How long a fetched fal key set is trusted before it is fetched again
 const JWKS_TTL: Millis = Millis::from_secs(3600);
 
@@ -51,16 +58,37 @@ async fn fal_jwks(env: &Env, now: Timestamp) -> Option<Jwks> {
     Some(jwks)
 }
 
-async fn incoming(req: &mut Request) -> Result<HttpRequest, ApiError> {
-    let url = req.url().or_internal("url")?.to_string();
-    let headers = req.headers().entries().collect();
-    let body = read_body(req, MAX_CALLBACK_BODY).await?;
-    Ok(HttpRequest {
-        method: CoreMethod::Post,
-        url,
-        headers,
-        body,
-    })
+/// What the URL alone proves, checked before a byte of the body is read: on a per-job URL, our
+/// token for this provider, job, stage and attempt (so a forged or replayed URL costs us no
+/// read); on the bare route, that the provider calls back there at all
+fn check_url(
+    url: &str,
+    kind: ProviderKind,
+    per_job: bool,
+    secret: &studio::providers::config::Secret,
+    now: Timestamp,
+) -> Result<Option<CallbackRoute>, ApiError> {
+    if !per_job {
+        return if PROJECT_LEVEL.contains(&kind) {
+            Ok(None)
+        } else {
+            Err(ApiError::Unauthenticated(format!(
+                "{kind} calls back only on its per-job callback URL"
+            )))
+        };
+    }
+    let route = parse_callback_url(url)
+        .map_err(|e| ApiError::Unauthenticated(format!("callback url: {e}")))?;
+    if route.provider != kind {
+        return Err(ApiError::Unauthenticated(
+            "callback url names another provider".into(),
+        ));
+    }
+    parse_job_id(route.job.as_str())?;
+    route
+        .verify(secret, now)
+        .map_err(|e| ApiError::Unauthenticated(format!("callback token: {e}")))?;
+    Ok(Some(route))
 }
 
 /// Finds the job of a callback that names only the provider's task id (Sora's project webhook)
@@ -102,10 +130,19 @@ pub(crate) async fn receive(
 ) -> Result<Response, ApiError> {
     let kind = ProviderKind::parse(provider)
         .ok_or_else(|| ApiError::NotFound(format!("no provider {provider}")))?;
-    let http = incoming(&mut req).await?;
     let now = clock::now();
-    let cfg = config::provider(env, kind).map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let callbacks = config::callbacks(env).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let url = req.url().or_internal("url")?.to_string();
+    let route = check_url(&url, kind, !rest.is_empty(), &callbacks.secret, now)?;
+    let cfg = config::provider(env, kind).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let headers = req.headers().entries().collect();
+    let body = read_body(&mut req, MAX_CALLBACK_BODY).await?;
+    let http = HttpRequest {
+        method: CoreMethod::Post,
+        url,
+        headers,
+        body,
+    };
     let jwks = if kind == ProviderKind::FalPika {
         fal_jwks(env, now).await
     } else {
@@ -127,7 +164,7 @@ pub(crate) async fn receive(
             message: e.to_string(),
             field: None,
         })?;
-    let target = match (&callback.event, rest.is_empty()) {
+    let target = match (&callback.event, route) {
         (CallbackEvent::Challenge { response }, _) => {
             let body = String::from_utf8_lossy(&response.body).to_string();
             let mut resp = Response::ok(body)
@@ -143,18 +180,10 @@ pub(crate) async fn receive(
         (CallbackEvent::Ignore, _) => {
             return json_response(&json!({ "accepted": true, "ignored": true }), 200);
         }
-        (_, false) => {
-            // Our URL: verified above together with its token; take the route from it.
-            let route = parse_callback_url(&http.url)
-                .map_err(|e| ApiError::Unauthenticated(format!("callback url: {e}")))?;
-            if route.provider != kind {
-                return Err(ApiError::Unauthenticated(
-                    "callback url names another provider".into(),
-                ));
-            }
-            (route.job, route.stage, route.attempt)
-        }
-        (_, true) => {
+        // Our URL, its token verified before the body was read: the route is the target. A
+        // provider reference in the body is only a claim; the job polls the task it recorded.
+        (_, Some(route)) => (route.job, route.stage, route.attempt),
+        (_, None) => {
             let provider_ref = callback.provider_ref.as_ref().ok_or_else(|| {
                 ApiError::bad_field("invalid_callback", "id", "the callback names no task")
             })?;

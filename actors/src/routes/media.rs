@@ -114,7 +114,7 @@ pub(crate) async fn serve(req: &Request, env: &Env, key: &str) -> Result<Respons
             "media urls need exp and sig".into(),
         ));
     };
-    verify(&config::media_secret(env), key, exp, &sig, clock::now()).map_err(|e| match e {
+    verify(&config::media_key(env)?, key, exp, &sig, clock::now()).map_err(|e| match e {
         MediaUrlError::ForbiddenKey => ApiError::NotFound(format!("no media {key}")),
         MediaUrlError::Expired | MediaUrlError::BadSignature => ApiError::Forbidden(e.to_string()),
     })?;

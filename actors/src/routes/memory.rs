@@ -11,7 +11,7 @@ use studio::ids::CreatorId;
 use studio::memory::MemoryError;
 use worker::{Env, Method, Request, Response};
 
-use super::util::{MAX_BODY, call_job, job_stub, parse_job_id, read_body};
+use super::util::{MAX_BODY, call_job, indexed_job, job_stub, read_body};
 use crate::auth::{authenticate, require_app};
 use crate::error::OrInternal;
 use crate::{config, memory_client};
@@ -135,7 +135,7 @@ pub(crate) async fn action(
 /// `POST /v1/renders/{id}/outcomes`: outcome figures for one of the creator's succeeded renders
 pub(crate) async fn outcomes(mut req: Request, env: &Env, id: &str) -> Result<Response, ApiError> {
     let creator = caller(&req, env).await?;
-    let job = parse_job_id(id)?;
+    let job = indexed_job(env, id, Some(&creator)).await?;
     let stub = job_stub(env, &job)?;
     let (status, view, _) = call_job(&stub, Method::Get, "/view", None).await?;
     // Another creator's render answers exactly like a missing one.

@@ -12,15 +12,47 @@ mod util;
 mod webhooks;
 
 use serde_json::json;
-use studio::api::ApiError;
+use studio::api::{ApiError, RequestId};
 use worker::{Env, Method, Request, Response};
 
 use crate::auth::authenticate;
-use crate::error::OrInternal;
+use crate::error::{self, OrInternal};
 use crate::health;
 
+/// The request's id: Cloudflare's `cf-ray`, else a fresh random one
+fn request_id(req: &Request) -> RequestId {
+    let ray = req.headers().get("cf-ray").ok().flatten();
+    let mut random = [0u8; 16];
+    if let Err(e) = getrandom::fill(&mut random) {
+        // Still an id (all zeros), and the log says why it is not unique.
+        worker::console_error!("random request id: {e}");
+    }
+    RequestId::new(ray.as_deref(), random)
+}
+
+/// Answers one request: the handler's response, or its error as JSON, either way with
+/// `x-request-id`
+pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
+    let id = request_id(&req);
+    let path = req.path();
+    let response = match handle(req, env).await {
+        Ok(response) => response,
+        Err(err) => {
+            let mut response = error::respond(&err, &id)?;
+            // A 405 names the path's methods (RFC 9110 requires `Allow`).
+            if matches!(err, ApiError::MethodNotAllowed) {
+                response
+                    .headers_mut()
+                    .set("allow", &table::allowed(&path))?;
+            }
+            response
+        }
+    };
+    error::with_request_id(response, &id)
+}
+
 /// Dispatches one request; every failure comes back as an [`ApiError`]
-pub(crate) async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
+async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
     let url = req.url().or_internal("request url")?;
     let segments: Vec<String> = url
         .path_segments()
@@ -38,6 +70,8 @@ pub(crate) async fn handle(req: Request, env: &Env) -> Result<Response, ApiError
                 "role": principal.role,
                 "creator": principal.creator,
                 "key_prefix": principal.key_prefix,
+                "key_id": principal.key_id,
+                "key_label": principal.key_label,
             }))
             .or_internal("encoding whoami")
         }
@@ -69,7 +103,9 @@ pub(crate) async fn handle(req: Request, env: &Env) -> Result<Response, ApiError
             | ["v1", "whoami"]
             | ["v1", "renders"]
             | ["v1", "renders", _]
-            | ["v1", "renders", _, "cancel"],
+            | ["v1", "renders", _, "cancel"]
+            | ["v1", "memory"]
+            | ["v1", "memory", "context"],
         ) => Err(ApiError::MethodNotAllowed),
         (_, ["v1", "callbacks", ..] | ["v1", "media", ..]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound(format!("no route for {}", url.path()))),

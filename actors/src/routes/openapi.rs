@@ -1,6 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of every route (no auth).
 //!
-//! The document is `openapi_document.rs` (JSON), compiled in. It is served with `x-routes`, the Worker's
+//! The document is `openapi.json`, derived from the core's types and compiled in. It is served with `x-routes`, the Worker's
 //! own route table (`routes::table`), so a test can check both ways that the document and the
 //! dispatcher agree; the e2e test also validates real responses against its schemas.
 

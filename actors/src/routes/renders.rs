@@ -4,13 +4,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use studio::api::ApiError;
-use studio::brief::parse_brief;
+use studio::api::webhook_url::{WebhookUrlPolicy, check_webhook_url};
+use studio::brief::parse_render_brief;
 use studio::ids::{CreatorId, JobId};
 use wasm_bindgen::JsValue;
 use worker::{Env, Method, Request, Response};
 
 use super::util::{
-    Cursor, MAX_BODY, bounded_param, call_job, job_request, job_stub, json_response, parse_job_id,
+    Cursor, MAX_BODY, bounded_param, call_job, indexed_job, job_request, job_stub, json_response,
     query_pairs, read_body, status_param,
 };
 use crate::auth::{authenticate, require_app};
@@ -118,11 +119,16 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     let principal = authenticate(&req, env).await?;
     let creator = require_app(&principal)?;
     let body = read_body(&mut req, MAX_BODY).await?;
-    let validated = parse_brief(&body).map_err(|e| ApiError::BadRequest {
-        code: e.code(),
-        message: e.to_string(),
-        field: e.field().map(str::to_owned),
-    })?;
+    // Refuses what cannot be rendered at all (a budget below the cheapest plan) before anything
+    // is written or spent.
+    let registry = config::registry(env);
+    let validated =
+        parse_render_brief(&body, &registry, &creator).map_err(|e| ApiError::BadRequest {
+            code: e.code(),
+            message: e.to_string(),
+            field: e.field().map(str::to_owned),
+        })?;
+    check_webhook(env, validated.brief.webhook_url.as_deref())?;
     let idempotency_key = req.headers().get("idempotency-key").ok().flatten();
     if idempotency_key
         .as_ref()
@@ -142,6 +148,8 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     };
     let body_hash = hex::encode(Sha256::digest(&body));
     let brief = validated.brief;
+    // The creator's tier caps (budget, shots, renders in flight), before anything is created.
+    crate::tier_caps::admit(env, &creator, &job_id, &brief, now).await?;
     env.d1("DB")
         .or_internal("D1")?
         .prepare(
@@ -163,7 +171,7 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
         "creator": creator,
         "brief": brief,
         "paid_tier": creator_is_paid(env, &creator).await?,
-        "submitted_by": principal.key_prefix,
+        "submitted_by": principal.audit_name(),
         "seed": random_seed()?,
         "body_hash": body_hash,
         "idempotency_key": idempotency_key,
@@ -199,16 +207,18 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     }
 }
 
-/// Fetches a job's view, 404 unless it belongs to `creator`
-async fn owned_view(env: &Env, id: &str, creator: &CreatorId) -> Result<(JobId, Value), ApiError> {
-    let job = parse_job_id(id)?;
-    let stub = job_stub(env, &job)?;
-    let (status, view, _) = call_job(&stub, Method::Get, "/view", None).await?;
-    // Another creator's job answers exactly like a missing one: 404 reveals nothing.
-    if status != 200 || view["creator"].as_str() != Some(creator.as_str()) {
-        return Err(ApiError::NotFound(format!("no render {id}")));
-    }
-    Ok((job, view))
+/// 400 naming `webhook_url` unless the brief's status webhook may go there: https to a public
+/// address (loopback too with `ENVIRONMENT=dev`; the rules are the core's)
+fn check_webhook(env: &Env, url: Option<&str>) -> Result<(), ApiError> {
+    let Some(url) = url else {
+        return Ok(());
+    };
+    let policy = WebhookUrlPolicy {
+        allow_loopback: config::lookup(env, "ENVIRONMENT").as_deref() == Some("dev"),
+    };
+    check_webhook_url(url, policy).map_err(|e| {
+        ApiError::bad_field("invalid_brief", "webhook_url", format!("webhook_url {e}"))
+    })
 }
 
 fn creator_query(creator: &CreatorId) -> String {
@@ -228,7 +238,7 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
             wait = bounded_param("wait", &v, 0, MAX_WAIT_SECS)?;
         }
     }
-    let job = parse_job_id(id)?;
+    let job = indexed_job(env, id, Some(&creator)).await?;
     let stub = job_stub(env, &job)?;
     let mut headers = Vec::new();
     if let Some(tag) = req.headers().get("if-none-match").ok().flatten() {
@@ -244,7 +254,7 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
                 .await
                 .or_internal("reading view")?;
             // The ETag covers the state, not the signed links, whose expiry moves every request.
-            media_links::sign_keys(env, &mut view, clock::now(), DOWNLOAD_LINK_LIFETIME);
+            media_links::sign_keys(env, &mut view, clock::now(), DOWNLOAD_LINK_LIFETIME)?;
             json_response(&view, 200)?
         }
         304 => Response::empty().or_internal("empty")?.with_status(304),
@@ -270,13 +280,21 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
 pub(crate) async fn events(req: &Request, env: &Env, id: &str) -> Result<Response, ApiError> {
     let principal = authenticate(req, env).await?;
     let creator = require_app(&principal)?;
-    let job = parse_job_id(id)?;
+    let job = indexed_job(env, id, Some(&creator)).await?;
     let stub = job_stub(env, &job)?;
-    let path = format!("/events?{}", creator_query(&creator));
+    // The job object caps open streams per key and per job.
+    let path = format!(
+        "/events?{}&key={}",
+        creator_query(&creator),
+        principal.key_id
+    );
     let mut resp = job_request(&stub, Method::Get, &path, None, &[]).await?;
     match resp.status_code() {
         200 => Ok(resp),
         404 => Err(ApiError::NotFound(format!("no render {id}"))),
+        429 => Err(ApiError::RateLimited {
+            retry_after: studio::time::Millis::from_secs(5),
+        }),
         status => {
             let text = resp.text().await.unwrap_or_default();
             Err(ApiError::Internal(format!(
@@ -290,17 +308,18 @@ pub(crate) async fn events(req: &Request, env: &Env, id: &str) -> Result<Respons
 pub(crate) async fn cancel(req: &Request, env: &Env, id: &str) -> Result<Response, ApiError> {
     let principal = authenticate(req, env).await?;
     let creator = require_app(&principal)?;
-    let (job, _) = owned_view(env, id, &creator).await?;
+    let job = indexed_job(env, id, Some(&creator)).await?;
     let stub = job_stub(env, &job)?;
     let (status, view, text) = call_job(
         &stub,
         Method::Post,
         "/cancel",
-        Some(&json!({ "by": format!("app:{}", principal.key_prefix) })),
+        Some(&json!({ "by": format!("app:{}", principal.audit_name()) })),
     )
     .await?;
     match status {
         200 => json_response(&view, 200),
+        404 => Err(ApiError::NotFound(format!("no render {id}"))),
         409 => Err(ApiError::Conflict {
             code: "invalid_state",
             message: text,

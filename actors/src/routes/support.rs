@@ -1,8 +1,9 @@
 //! `/v1/support/...`: support staff see everything about any creator's job and act on it.
 //!
 //! Every route needs a support key (an app key gets 403); actions need an admin support key.
-//! Actions go to the job object as the core's `Input::Support`, journaled with the key's prefix
-//! and the reason given, so the journal says who did what and why.
+//! Actions go to the job object as the core's `Input::Support`, journaled with the key's label
+//! and id (`Principal::audit_name`) and the reason given, so the journal says who did what and
+//! why. Every route that names a job finds it in the D1 render index before touching its object.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -12,7 +13,7 @@ use wasm_bindgen::JsValue;
 use worker::{Env, Method, Request, Response};
 
 use super::util::{
-    Cursor, bounded_param, call_job, job_stub, json_response, parse_job_id, query_pairs, read_body,
+    Cursor, bounded_param, call_job, indexed_job, job_stub, json_response, query_pairs, read_body,
     status_param,
 };
 use crate::auth::{authenticate, require_support, require_support_admin};
@@ -108,7 +109,7 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
 
 /// The support view of a job (the caller is already checked)
 async fn support_view(env: &Env, id: &str) -> Result<Response, ApiError> {
-    let job = parse_job_id(id)?;
+    let job = indexed_job(env, id, None).await?;
     let (status, mut view, text) =
         call_job(&job_stub(env, &job)?, Method::Get, "/support", None).await?;
     match status {
@@ -126,7 +127,7 @@ async fn support_view(env: &Env, id: &str) -> Result<Response, ApiError> {
     let rows = ledger(env, job.as_str()).await?;
     let ledger_usd: f64 = rows.iter().map(|r| r.usd).sum();
     view["cost_ledger"] = json!({ "rows": rows, "total_usd": ledger_usd });
-    media_links::sign_keys(env, &mut view, clock::now(), LINK_LIFETIME);
+    media_links::sign_keys(env, &mut view, clock::now(), LINK_LIFETIME)?;
     json_response(&view, 200)
 }
 
@@ -143,7 +144,7 @@ pub(crate) async fn journal(req: &Request, env: &Env, id: &str) -> Result<Respon
             _ => {}
         }
     }
-    let job = parse_job_id(id)?;
+    let job = indexed_job(env, id, None).await?;
     let path = format!("/journal?after={after}&limit={limit}");
     let (status, page, text) = call_job(&job_stub(env, &job)?, Method::Get, &path, None).await?;
     match status {
@@ -272,12 +273,12 @@ fn action_fields(action: &str) -> Option<&'static [&'static str]> {
 
 /// `POST /v1/support/renders/{id}/actions` with `{"action", "reason", ...}` (admin support
 /// keys only): `retry_stage {stage}`, `reroute {stage, model}`, `pause`, `resume`, `cancel`,
-/// `restart_from {stage}`; journaled with the key's prefix and the reason. 200 with the job's
+/// `restart_from {stage}`; journaled with the key's label and id and the reason. 200 with the job's
 /// support view; 400 naming `action`, `reason`, `stage` or `model`; 409 when the job refuses
 pub(crate) async fn act(mut req: Request, env: &Env, id: &str) -> Result<Response, ApiError> {
     let principal = authenticate(&req, env).await?;
     require_support_admin(&principal)?;
-    let job = parse_job_id(id)?;
+    let job = indexed_job(env, id, None).await?;
     let bytes = read_body(&mut req, MAX_ACTION_BODY).await?;
     let body: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_field("invalid_json", "body", format!("request body: {e}")))?;
@@ -326,7 +327,7 @@ pub(crate) async fn act(mut req: Request, env: &Env, id: &str) -> Result<Respons
         action_value[*field] = fields.get(*field).cloned().unwrap_or(Value::Null);
     }
     let call = json!({
-        "by": principal.key_prefix,
+        "by": principal.audit_name(),
         "reason": reason,
         "action": action_value,
     });

@@ -103,6 +103,18 @@ pub(crate) fn gate(method: &Method, path: &[&str], raw_path: &str) -> Result<(),
     }
 }
 
+/// The methods the table serves at `raw_path`, for a 405's `Allow` header (`POST, GET`)
+pub(crate) fn allowed(raw_path: &str) -> String {
+    let path: Vec<&str> = raw_path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|r| matches(r, &path))
+        .map(|r| r.method)
+        .collect();
+    methods.dedup();
+    methods.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +146,12 @@ mod tests {
             gate(&Method::Post, &["v1", "callbacks", "kling", "j"], ""),
             Err(ApiError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn allow_names_every_method_of_the_path() {
+        assert_eq!(allowed("/v1/renders"), "POST, GET");
+        assert_eq!(allowed("/v1/renders/rnd_x/cancel"), "POST");
+        assert_eq!(allowed("/v1/memory/"), "GET, PUT");
     }
 }

@@ -1,8 +1,11 @@
 //! Small helpers shared by the route handlers.
 
+use futures::StreamExt;
+use serde::Deserialize;
 use serde_json::Value;
 use studio::api::ApiError;
-use studio::ids::JobId;
+use studio::api::body_cap::CappedBody;
+use studio::ids::{CreatorId, JobId};
 use worker::{Env, Method, Request, RequestInit, Response, Stub};
 
 use crate::error::OrInternal;
@@ -10,22 +13,20 @@ use crate::error::OrInternal;
 /// Largest request body the API reads (a 1,000-shot brief fits comfortably)
 pub(crate) const MAX_BODY: usize = 512 * 1024;
 
-/// Reads a body, refusing one over `limit` with 413 before buffering more than it
+/// Reads a body as a stream, refusing it with 413 as soon as it passes `limit` (whatever
+/// `Content-Length` claims, and for a chunked body that has none): at most `limit` bytes are
+/// ever buffered
 pub(crate) async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::TooLarge { limit });
+    let declared = req.headers().get("content-length").ok().flatten();
+    let mut body = CappedBody::new(limit, declared.as_deref())?;
+    // No body at all (a GET, or a POST without one) reads as empty.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    while let Some(chunk) = stream.next().await {
+        body.push(&chunk.or_internal("reading body")?)?;
     }
-    let bytes = req.bytes().await.or_internal("reading body")?;
-    if bytes.len() > limit {
-        return Err(ApiError::TooLarge { limit });
-    }
-    Ok(bytes)
+    Ok(body.finish())
 }
 
 /// Job ids are `rnd_` and 32 lowercase hex digits; anything else is not a job
@@ -40,6 +41,37 @@ pub(crate) fn parse_job_id(id: &str) -> Result<JobId, ApiError> {
         Ok(JobId(id.to_owned()))
     } else {
         Err(ApiError::NotFound(format!("no render {id}")))
+    }
+}
+
+/// A job the D1 render index knows, owned by `owner` when one is named (an app key's creator);
+/// else 404, the same for "not there" and "not yours". Reads check this before they touch the
+/// job's object, so probing random ids creates no object and no storage.
+pub(crate) async fn indexed_job(
+    env: &Env,
+    id: &str,
+    owner: Option<&CreatorId>,
+) -> Result<JobId, ApiError> {
+    let job = parse_job_id(id)?;
+    #[derive(Deserialize)]
+    struct Row {
+        creator_id: String,
+    }
+    let row: Option<Row> = env
+        .d1("DB")
+        .or_internal("D1")?
+        .prepare("SELECT creator_id FROM renders WHERE job_id = ?1")
+        .bind(&[job.as_str().into()])
+        .or_internal("binding render lookup")?
+        .first(None)
+        .await
+        .or_internal("render lookup")?;
+    match (row, owner) {
+        (Some(row), Some(owner)) if row.creator_id != owner.as_str() => {
+            Err(ApiError::NotFound(format!("no render {id}")))
+        }
+        (Some(_), _) => Ok(job),
+        (None, _) => Err(ApiError::NotFound(format!("no render {id}"))),
     }
 }
 

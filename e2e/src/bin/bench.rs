@@ -59,7 +59,8 @@ fn big_brief(n: usize) -> Value {
     }
     let total: f64 = out.iter().filter_map(|s| s["duration_s"].as_f64()).sum();
     brief["shots"] = Value::Array(out);
-    brief["budget_usd"] = json!(100_000.0);
+    // The studio tier's cap (studio::api::tier_limits): far above what 500 shots cost.
+    brief["budget_usd"] = json!(25_000.0);
     brief["deadline_s"] = json!(86_400);
     brief["pacing"]["target_duration_s"] = json!(total);
     brief["score"]["duration_s"] = json!(total.min(240.0));
@@ -154,7 +155,8 @@ async fn callback_scaling() -> Result<String, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
-    let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
+    // The studio tier's dev key: only its caps admit a 500-shot brief.
+    let app = Client::new(&stack.worker_url, Some("sk_test_studio"));
     let small = create(&app, &sample_brief()).await?;
     let started = Instant::now();
     let large = create(&app, &big_brief(500)).await?;

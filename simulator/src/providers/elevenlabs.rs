@@ -71,6 +71,11 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
     match (&req.method, segs.as_slice()) {
         (&Method::POST, ["v1", "text-to-speech", voice])
         | (&Method::POST, ["v1", "text-to-speech", voice, "stream"]) => tts(sim, &req, voice).await,
+        (&Method::GET, ["v1", "history"]) => super::elevenlabs_history::list(sim, &req),
+        (&Method::GET, ["v1", "history", id]) => super::elevenlabs_history::get(sim, id),
+        (&Method::GET, ["v1", "history", id, "audio"]) => {
+            super::elevenlabs_history::audio(sim, id).await
+        }
         _ => reject(sim, P, &Failure::NotFound("Not Found".to_string())),
     }
 }

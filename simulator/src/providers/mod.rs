@@ -7,6 +7,7 @@
 
 pub mod bfl;
 pub mod elevenlabs;
+pub mod elevenlabs_history;
 pub mod fal;
 pub mod hailuo;
 pub mod kling;

@@ -18,7 +18,7 @@ pub const WORDS_PER_SECOND: f64 = 2.5;
 pub const TOTAL_TOLERANCE: f64 = 0.20;
 
 /// A note from Ra about the pacing of the shot list
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PacingWarning {
     /// Always [`AUTHOR`]: the creator reads these as the director's notes
     pub from: String,

@@ -1,0 +1,141 @@
+"""Schemathesis hooks of the `api_fuzz` e2e test.
+
+For cases generated as valid, and only for what JSON Schema cannot say (each rule is named in
+the document's descriptions): a brief's cast references, unique ids and keyframe prompt length,
+and a support action's stage and model (those of a real render). Path ids of valid cases name a
+real render of the caller. In every mode `wait` is kept short, so a long-poll does not hold the
+run. Every render a valid case creates is cancelled at once, so the simulator stays idle.
+"""
+
+import json
+import os
+import urllib.request
+
+import schemathesis
+
+WORKER = os.environ["FUZZ_WORKER_URL"]
+APP_KEY = os.environ["FUZZ_APP_KEY"]
+RENDER = os.environ["FUZZ_RENDER_ID"]
+STAGE = os.environ["FUZZ_STAGE"]
+MODEL = os.environ["FUZZ_MODEL"]
+
+# Rust's `char::is_whitespace` (Unicode White_Space): what `str::trim` removes
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+MAX_KEYFRAME_PROMPT_CHARS = 4000
+
+
+def _positive(case):
+    return case.meta is not None and case.meta.generation.mode.is_positive
+
+
+def _operation_id(case):
+    return case.operation.definition.raw.get("operationId")
+
+
+def _chars(text):
+    return len(text.strip(WHITE_SPACE))
+
+
+def _repair_brief(brief):
+    """Makes a schema-valid brief obey the validator's cross-field rules"""
+    cast, seen = [], set()
+    for member in brief.get("cast") or []:
+        if isinstance(member, dict) and member.get("id") not in seen:
+            seen.add(member.get("id"))
+            cast.append(member)
+    if "cast" in brief:
+        brief["cast"] = cast
+    # JSON Schema calls 7516.0 an integer, serde's u64 refuses it: sent as 7516 (a server
+    # finding, reported; the schema cannot say "no fraction in the text")
+    if isinstance(brief.get("deadline_s"), float) and brief["deadline_s"].is_integer():
+        brief["deadline_s"] = int(brief["deadline_s"])
+    # The budget must cover the cheapest plan (the registry's prices) and stay within the
+    # creator's tier limit (the app key's creator: $500 a render)
+    if isinstance(brief.get("budget_usd"), (int, float)):
+        brief["budget_usd"] = min(max(brief["budget_usd"], 100.0), 500.0)
+    by_id = {m["id"]: m for m in cast if isinstance(m.get("id"), str)}
+    shot_ids = set()
+    for i, shot in enumerate(brief.get("shots") or []):
+        if not isinstance(shot, dict):
+            continue
+        if shot.get("id") in shot_ids:
+            shot["id"] = f"dup{i}"
+        shot_ids.add(shot.get("id"))
+        members = [c for c in shot.get("cast") or [] if c in by_id]
+        prompt = _chars(shot.get("prompt") or "")
+        while members and prompt + sum(
+            4 + len(by_id[c]["name"]) + _chars(by_id[c]["description"]) for c in members
+        ) > MAX_KEYFRAME_PROMPT_CHARS:
+            members.pop()
+        if "cast" in shot:
+            shot["cast"] = members
+        line = shot.get("dialogue")
+        if isinstance(line, dict) and line.get("character") not in by_id:
+            if by_id:
+                line["character"] = next(iter(by_id))
+            else:
+                shot["dialogue"] = None
+
+
+def _whole_shot_mixes(edit):
+    """A format's shot mix must sum to 1: the generated shares are scaled to do so"""
+    for dna in (edit.get("formats") or {}).values():
+        mix = dna.get("shot_mix") if isinstance(dna, dict) else None
+        if isinstance(mix, dict) and mix:
+            total = sum(v for v in mix.values() if isinstance(v, (int, float)))
+            for kind in mix:
+                mix[kind] = mix[kind] / total if total > 0 else 1 / len(mix)
+
+
+def _own_uploads(edit):
+    """Reference images must be the caller's own uploads (`creators/demo/...` for the app key)"""
+    for look in (edit.get("looks") or {}).values():
+        if isinstance(look, dict) and isinstance(look.get("reference_images"), list):
+            look["reference_images"] = [
+                "creators/demo/" + key.split("/", 2)[2] if isinstance(key, str) and key.count("/") >= 2 else key
+                for key in look["reference_images"]
+            ]
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    # A valid `wait` holds the request that many seconds (a render that no longer changes never
+    # answers early): one is enough to exercise it, in every mode.
+    wait = (case.query or {}).get("wait")
+    if isinstance(wait, (int, str)) and str(wait).isdigit() and 1 < int(wait) <= 60:
+        case.query["wait"] = 1
+    if not _positive(case):
+        return
+    if case.path_parameters and "id" in case.path_parameters:
+        case.path_parameters["id"] = RENDER
+    op = _operation_id(case)
+    if op in ("createRender", "memoryContext") and isinstance(case.body, dict):
+        _repair_brief(case.body)
+    if op == "editMemory" and isinstance(case.body, dict):
+        _own_uploads(case.body)
+        _whole_shot_mixes(case.body)
+    if op == "supportAction" and isinstance(case.body, dict):
+        if "stage" in case.body:
+            case.body["stage"] = STAGE
+        if "model" in case.body:
+            case.body["model"] = MODEL
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    if _operation_id(case) != "createRender" or response.status_code != 202:
+        return
+    try:
+        job = json.loads(response.content)["job_id"]
+    except (ValueError, KeyError, TypeError):
+        return
+    request = urllib.request.Request(
+        f"{WORKER}/v1/renders/{job}/cancel",
+        data=b"{}",
+        method="POST",
+        headers={"authorization": f"Bearer {APP_KEY}", "content-type": "application/json"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=30).read()
+    except OSError:
+        pass  # a render that finished first is refused with 409: nothing left to stop

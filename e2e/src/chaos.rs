@@ -1,0 +1,232 @@
+//! Chaos: several renders while the runtime is SIGKILLed at seeded random moments, some of them
+//! inside submit calls, with the simulator alive throughout.
+//!
+//! Every render must end as an undisturbed one does (succeeded, every stage done with its
+//! artifacts, master and variants), and a provider may have made a second task for one submit
+//! only where the job's plan for an in-doubt submit is a resubmit the provider cannot
+//! deduplicate (`studio::job::reconcile`); those are counted and reported apart.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use studio::job::{Reconcile, reconcile};
+use studio::providers::ProviderKind;
+
+use crate::render::{create, is_terminal, sample_brief, sim_stats, unique, wait_for};
+use crate::{Client, Stack, StackOptions};
+
+/// How much chaos
+#[derive(Debug, Clone, Copy)]
+pub struct Chaos {
+    /// Renders started together
+    pub jobs: usize,
+    /// SIGKILLs of the runtime
+    pub kills: usize,
+    /// Seeds every random moment
+    pub seed: u64,
+    /// How long the renders may take after the last restart
+    pub finish_within: Duration,
+}
+
+/// What a run saw
+#[derive(Debug, Clone, Default)]
+pub struct ChaosReport {
+    /// Kills done
+    pub kills: usize,
+    /// Kills done while a stage of some render was submitting (a submit call in flight)
+    pub kills_in_submit: usize,
+    /// Extra submissions of one request per provider whose in-doubt plan may duplicate
+    pub allowed_duplicates: BTreeMap<String, u64>,
+    /// Extra submissions anywhere else (must be none)
+    pub unexpected_duplicates: BTreeMap<String, u64>,
+    /// The simulator's own count of second tasks for one request
+    pub sim_duplicate_submissions: u64,
+    /// Renders that did not end as an undisturbed render does, with why
+    pub broken: Vec<String>,
+    /// Seconds from the first create to the last render's end
+    pub seconds: f64,
+}
+
+/// The stack a chaos run needs: synchronous providers hold each request for seconds, so that
+/// kills land inside their submits
+pub fn stack_options() -> StackOptions {
+    StackOptions {
+        sim_env: vec![("SIM_LATENCY_MS".into(), "3000".into())],
+        ..Default::default()
+    }
+}
+
+/// xorshift64*: enough for seeded moments, no dependency
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `[lo, hi)` milliseconds
+    fn millis(&mut self, lo: u64, hi: u64) -> Duration {
+        Duration::from_millis(lo + self.next() % (hi - lo).max(1))
+    }
+}
+
+/// The sample brief with every spoken and sung text unique to this render, so that a second
+/// submission of one request is told apart from another render's
+fn unique_brief(tag: &str) -> Value {
+    let mut brief = sample_brief();
+    brief["project_id"] = Value::String(unique("chaos"));
+    if let Some(text) = brief["voiceover"]["text"].as_str() {
+        brief["voiceover"]["text"] = Value::String(format!("{text} Take {tag}."));
+    }
+    if let Some(mood) = brief["score"]["mood"].as_str() {
+        brief["score"]["mood"] = Value::String(format!("{mood}, take {tag}"));
+    }
+    if let Some(shots) = brief["shots"].as_array_mut() {
+        for shot in shots {
+            if let Some(line) = shot["dialogue"]["line"].as_str() {
+                shot["dialogue"]["line"] = Value::String(format!("{line} Take {tag}."));
+            }
+        }
+    }
+    brief
+}
+
+/// Whether any render shows a stage submitting (its submit call is in flight)
+async fn submitting(client: &Client, ids: &[String]) -> bool {
+    for id in ids {
+        if let Ok(r) = client.get(&format!("/v1/renders/{id}")).await
+            && r.json["stages"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["status"] == "submitting"))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Why a finished render differs from an undisturbed one, if it does
+fn check_finished(view: &Value) -> Result<(), String> {
+    if view["status"] != "succeeded" {
+        return Err(format!("status {}", view["status"]));
+    }
+    let stages = view["stages"].as_array().ok_or("no stages")?;
+    // 12 shots x (keyframe + motion), 2 dialogue lines, voiceover, score, assembly.
+    if stages.len() != 12 * 2 + 2 + 1 + 1 + 1 {
+        return Err(format!("{} stages", stages.len()));
+    }
+    for s in stages {
+        let artifacts = s["artifacts"].as_array().map_or(0, Vec::len);
+        if s["status"] != "done" || artifacts == 0 {
+            return Err(format!(
+                "stage {} {} with {artifacts} artifacts",
+                s["id"], s["status"]
+            ));
+        }
+    }
+    if !view["master_key"].is_string() || view["variants"].as_array().map_or(0, Vec::len) < 2 {
+        return Err("no master or variants".into());
+    }
+    Ok(())
+}
+
+/// Extra submissions of one request, per provider (from the simulator's per-request counts)
+fn extra_submissions(stats: &Value) -> BTreeMap<String, u64> {
+    let mut extra = BTreeMap::new();
+    for (identity, n) in stats["submissions_by_task"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        let n = n.as_u64().unwrap_or(0);
+        let provider = identity.split(':').next().unwrap_or("").to_owned();
+        if n > 1 {
+            *extra.entry(provider).or_insert(0) += n - 1;
+        }
+    }
+    extra
+}
+
+/// Whether a provider's in-doubt plan can make a second task
+fn may_duplicate(provider: &str) -> bool {
+    ProviderKind::parse(provider)
+        .is_some_and(|k| matches!(reconcile(k), Reconcile::Resubmit { idempotent: false }))
+}
+
+/// Runs the chaos against a started stack; the report says what happened, `Err` only when the
+/// harness itself failed (a render could not be created, the runtime would not restart)
+pub async fn run(stack: &mut Stack, chaos: Chaos) -> Result<ChaosReport, String> {
+    let mut rng = Rng::new(chaos.seed);
+    let client = Client::new(&stack.worker_url, Some("sk_test_demo"));
+    let started = Instant::now();
+    let mut ids = Vec::new();
+    for n in 0..chaos.jobs {
+        let tag = format!("{}-{n}", chaos.seed);
+        ids.push(create(&client, &unique_brief(&tag)).await?);
+    }
+    let mut report = ChaosReport::default();
+    for k in 0..chaos.kills {
+        // Every other kill waits (a little) for a submit call in flight; the rest fall anywhere.
+        tokio::time::sleep(rng.millis(1_000, 8_000)).await;
+        if k % 2 == 1 {
+            let until = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < until && !submitting(&client, &ids).await {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        let in_submit = submitting(&client, &ids).await;
+        stack.kill_worker();
+        report.kills += 1;
+        report.kills_in_submit += usize::from(in_submit);
+        tokio::time::sleep(rng.millis(300, 3_000)).await;
+        stack
+            .start_worker()
+            .map_err(|e| format!("restart after kill {}: {e}", k + 1))?;
+    }
+    for id in &ids {
+        let view = wait_for(&client, id, chaos.finish_within, is_terminal)
+            .await
+            .unwrap_or_else(Value::String);
+        if let Err(why) = check_finished(&view) {
+            report.broken.push(format!("{id}: {why}"));
+        }
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    let stats = sim_stats(&stack.sim_url).await;
+    report.sim_duplicate_submissions = stats["duplicate_submissions"].as_u64().unwrap_or(0);
+    for (provider, n) in extra_submissions(&stats) {
+        // Kling's `external_task_id` is always honoured: a repeat is answered with its task.
+        if provider == "kling" {
+            continue;
+        }
+        if may_duplicate(&provider) {
+            report.allowed_duplicates.insert(provider, n);
+        } else {
+            report.unexpected_duplicates.insert(provider, n);
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_providers_that_cannot_deduplicate_may_duplicate() {
+        assert!(may_duplicate("minimax_music"));
+        assert!(!may_duplicate("elevenlabs"));
+        assert!(!may_duplicate("bfl"));
+        assert!(!may_duplicate("nonsense"));
+    }
+}
