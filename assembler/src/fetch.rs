@@ -3,9 +3,17 @@
 //! Inputs are signed URLs into our own storage, so the body is never held in memory: chunks go
 //! straight to a file, counted as they arrive, and the transfer stops the moment it passes the
 //! cap (a `Content-Length` over the cap stops it before the first byte).
+//!
+//! That storage is served by the Worker, which restarts (a deploy, an evicted or crashed
+//! isolate): a refused connection, a transfer cut off, a 5xx or a 429 is tried again, from the
+//! first byte, with backoff until the input's deadline, so a restart of a few seconds delays an
+//! assembly instead of failing it (and, after three failures, sending the render to a fallback
+//! that makes no variants). An answer that will not change (404, 403, too large) fails at once.
 
 use std::path::Path;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::io::AsyncWriteExt;
 
@@ -56,7 +64,26 @@ pub fn https_unsupported(url: &str) -> Option<&'static str> {
     )
 }
 
-/// Fetches `url` into `dest`; returns the size. A partial file is removed on failure.
+/// First wait before trying a failed transfer again
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+/// Longest wait between two tries
+const RETRY_MAX: Duration = Duration::from_secs(4);
+
+impl FetchError {
+    /// Whether another try may succeed: the server was unreachable, cut the transfer, failed or
+    /// throttled (a restarting Worker does all of these for a few seconds)
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network(_) => true,
+            Self::Status(code) => *code == 429 || (500..=599).contains(code),
+            Self::TooLarge { .. } | Self::Timeout(_) | Self::Disk(_) => false,
+        }
+    }
+}
+
+/// Fetches `url` into `dest`; returns the size. Transient failures are tried again from the
+/// first byte until `limit` (one deadline for every try); the last failure is returned. A
+/// partial file is removed on failure.
 pub async fn fetch_to_file(
     client: &reqwest::Client,
     url: &str,
@@ -67,9 +94,23 @@ pub async fn fetch_to_file(
     if let Some(why) = https_unsupported(url) {
         return Err(FetchError::Network(why.to_string()));
     }
-    let result = match tokio::time::timeout(limit, transfer(client, url, dest, max_bytes)).await {
-        Ok(r) => r,
-        Err(_) => Err(FetchError::Timeout(limit)),
+    let deadline = Instant::now() + limit;
+    let mut wait = RETRY_FIRST;
+    let result = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let result = match tokio::time::timeout(left, transfer(client, url, dest, max_bytes)).await
+        {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout(limit)),
+        };
+        match result {
+            Err(e) if e.is_transient() && Instant::now() + wait < deadline => {
+                let _ = tokio::fs::remove_file(dest).await;
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RETRY_MAX);
+            }
+            r => break r,
+        }
     };
     if result.is_err() {
         let _ = tokio::fs::remove_file(dest).await;

@@ -53,6 +53,10 @@ def _repair_brief(brief):
     # creator's tier limit (the app key's creator: $500 a render)
     if isinstance(brief.get("budget_usd"), (int, float)):
         brief["budget_usd"] = min(max(brief["budget_usd"], 100.0), 500.0)
+    # Shots per render are capped by the creator's tier (the app key's creator: 200), which the
+    # document states in words: a per-tier limit is not a schema
+    if isinstance(brief.get("shots"), list):
+        brief["shots"] = brief["shots"][:200]
     by_id = {m["id"]: m for m in cast if isinstance(m.get("id"), str)}
     shot_ids = set()
     for i, shot in enumerate(brief.get("shots") or []):

@@ -139,7 +139,7 @@ pub(crate) async fn journal(req: &Request, env: &Env, id: &str) -> Result<Respon
     let mut limit = 100;
     for (k, v) in query_pairs(req)? {
         match k.as_str() {
-            "after" => after = bounded_param("after", &v, 0, 1 << 53)?,
+            "after" => after = bounded_param("after", &v, 0, MAX_SAFE_INTEGER)?,
             "limit" => limit = bounded_param("limit", &v, 1, 500)?,
             _ => {}
         }
@@ -157,11 +157,15 @@ pub(crate) async fn journal(req: &Request, env: &Env, id: &str) -> Result<Respon
 }
 
 /// A time bound in a query: ms since the epoch, else 400 naming it
+/// The largest integer JSON carries exactly (2^53 - 1), the documented maximum of `after` and
+/// the time parameters
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 fn time_param(name: &str, value: &str) -> Result<i64, ApiError> {
     value
         .parse::<i64>()
         .ok()
-        .filter(|t| *t >= 0)
+        .filter(|t| (0..=MAX_SAFE_INTEGER as i64).contains(t))
         .ok_or_else(|| {
             ApiError::bad_field(
                 "invalid_query",

@@ -21,6 +21,8 @@ async fn main() {
     let chaos = Chaos {
         jobs: env_or("CHAOS_JOBS", 6) as usize,
         kills: env_or("CHAOS_KILLS", 20) as usize,
+        submit_every: 2,
+        shots: None,
         seed: env_or("CHAOS_SEED", 0x5EED_C4A0),
         finish_within: Duration::from_secs(900),
     };
