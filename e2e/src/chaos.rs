@@ -28,6 +28,10 @@ pub struct Chaos {
     pub submit_every: usize,
     /// Shots of the sample brief each render keeps (`None`: all twelve)
     pub shots: Option<usize>,
+    /// Renders are started one per kill (the first before the first kill, the next right
+    /// after each restart) instead of all at once, so that each start's speech and music
+    /// submits give a kill a call to land in
+    pub stagger: bool,
     /// Seeds every random moment
     pub seed: u64,
     /// How long the renders may take after the last restart
@@ -53,11 +57,14 @@ pub struct ChaosReport {
     pub seconds: f64,
 }
 
+/// How long the simulator holds a synchronous submit (speech, music)
+const SUBMIT_HOLD_MS: u64 = 3_000;
+
 /// The stack a chaos run needs: synchronous providers hold each request for seconds, so that
 /// kills land inside their submits
 pub fn stack_options() -> StackOptions {
     StackOptions {
-        sim_env: vec![("SIM_LATENCY_MS".into(), "3000".into())],
+        sim_env: vec![("SIM_LATENCY_MS".into(), SUBMIT_HOLD_MS.to_string())],
         ..Default::default()
     }
 }
@@ -115,13 +122,27 @@ fn unique_brief(tag: &str, shots: Option<usize>) -> Value {
     brief
 }
 
-/// Whether any render shows a stage submitting (its submit call is in flight)
-async fn submitting(client: &Client, ids: &[String]) -> bool {
+/// Whether any render has a submit call in flight: a stage `submitting` whose attempt began
+/// less than the simulator's hold ago. A stage left `submitting` by an earlier kill (in doubt,
+/// awaiting its reconciliation) shows the same status with no call in flight, so the status
+/// alone would count kills that never landed inside a call.
+async fn submit_in_flight(client: &Client, ids: &[String]) -> bool {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let fresh = |stage: &Value| {
+        stage["status"] == "submitting"
+            && stage["attempts"]
+                .as_array()
+                .and_then(|a| a.last())
+                .and_then(|a| a["started_at"].as_u64())
+                .is_some_and(|t| now_ms.saturating_sub(t) < SUBMIT_HOLD_MS)
+    };
     for id in ids {
         if let Ok(r) = client.get(&format!("/v1/renders/{id}")).await
             && r.json["stages"]
                 .as_array()
-                .is_some_and(|s| s.iter().any(|s| s["status"] == "submitting"))
+                .is_some_and(|s| s.iter().any(fresh))
         {
             return true;
         }
@@ -210,26 +231,34 @@ pub async fn run(stack: &mut Stack, chaos: Chaos) -> Result<ChaosReport, String>
     let mut rng = Rng::new(chaos.seed);
     let client = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let started = Instant::now();
+    let mut briefs: std::collections::VecDeque<Value> = (0..chaos.jobs)
+        .map(|n| unique_brief(&format!("{}-{n}", chaos.seed), chaos.shots))
+        .collect();
+    let stage_count = briefs.front().map_or(0, stages_of);
     let mut ids = Vec::new();
-    let mut stage_count = 0;
-    for n in 0..chaos.jobs {
-        let tag = format!("{}-{n}", chaos.seed);
-        let brief = unique_brief(&tag, chaos.shots);
-        stage_count = stages_of(&brief);
-        ids.push(create(&client, &brief).await?);
-    }
     let mut report = ChaosReport::default();
     for k in 0..chaos.kills {
-        // Every `submit_every`-th kill waits (a little) for a submit call in flight; the rest
-        // fall anywhere.
-        tokio::time::sleep(rng.millis(1_000, 8_000)).await;
-        if (k + 1) % chaos.submit_every.max(1) == 0 {
+        let starting = match (chaos.stagger, k) {
+            (true, _) => 1,
+            (false, 0) => briefs.len(),
+            (false, _) => 0,
+        };
+        for brief in briefs.drain(..starting.min(briefs.len())) {
+            ids.push(create(&client, &brief).await?);
+        }
+        // Every `submit_every`-th kill waits for a submit call in flight (from a seeded moment
+        // on); the rest fall anywhere.
+        let in_a_submit = (k + 1) % chaos.submit_every.max(1) == 0;
+        if in_a_submit {
+            tokio::time::sleep(rng.millis(0, 1_500)).await;
             let until = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < until && !submitting(&client, &ids).await {
+            while Instant::now() < until && !submit_in_flight(&client, &ids).await {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
+        } else {
+            tokio::time::sleep(rng.millis(1_000, 8_000)).await;
         }
-        let in_submit = submitting(&client, &ids).await;
+        let in_submit = submit_in_flight(&client, &ids).await;
         stack.kill_worker();
         report.kills += 1;
         report.kills_in_submit += usize::from(in_submit);
@@ -237,6 +266,9 @@ pub async fn run(stack: &mut Stack, chaos: Chaos) -> Result<ChaosReport, String>
         stack
             .start_worker()
             .map_err(|e| format!("restart after kill {}: {e}", k + 1))?;
+    }
+    for brief in briefs.drain(..) {
+        ids.push(create(&client, &brief).await?);
     }
     for id in &ids {
         let view = wait_for(&client, id, chaos.finish_within, is_terminal)

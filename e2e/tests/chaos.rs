@@ -1,6 +1,6 @@
-//! The short chaos run of `make test`: three renders of four shots, four SIGKILLs of the
-//! runtime, each inside a submit call when one comes within seconds (seeded random moments),
-//! the simulator and the assembler alive throughout. The long run is
+//! The short chaos run of `make test`: three renders of four shots, started one per kill, and
+//! four SIGKILLs of the runtime, each inside a submit call in flight when one comes within 20 s
+//! (from seeded random moments), the simulator and the assembler alive throughout. The long run is
 //! `cargo run -p e2e --bin chaos` (in `make bench`).
 
 use std::time::Duration;
@@ -16,6 +16,7 @@ async fn renders_end_as_undisturbed_ones_through_sigkills_with_duplicates_only_w
         kills: 4,
         submit_every: 1,
         shots: Some(4),
+        stagger: true,
         seed: 0x00C4_A05E,
         finish_within: Duration::from_secs(180),
     };

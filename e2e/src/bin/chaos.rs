@@ -23,6 +23,7 @@ async fn main() {
         kills: env_or("CHAOS_KILLS", 20) as usize,
         submit_every: 2,
         shots: None,
+        stagger: false,
         seed: env_or("CHAOS_SEED", 0x5EED_C4A0),
         finish_within: Duration::from_secs(900),
     };
