@@ -280,7 +280,7 @@ fn a_delivery_lost_with_its_isolate_is_sent_again_with_the_same_webhook_id() {
 }
 
 #[test]
-fn pause_resume_and_support_cancel_are_notified_with_their_reason() {
+fn pause_resume_and_support_cancel_are_notified_with_plain_sentences_not_staff_words() {
     let mut w = World::new(webhook_brief(1));
     assert!(w.run_until(|w| w.status() == JobStatus::Rendering));
     w.act(SupportAction::Pause, "provider incident").unwrap();
@@ -304,17 +304,17 @@ fn pause_resume_and_support_cancel_are_notified_with_their_reason() {
             (
                 JobStatus::Rendering,
                 JobStatus::Paused,
-                "paused by support: provider incident".into()
+                "Our support team paused your render while they look into it.".into()
             ),
             (
                 JobStatus::Paused,
                 JobStatus::Rendering,
-                "resumed by support: all clear".into()
+                "Our support team resumed your render.".into()
             ),
             (
                 JobStatus::Rendering,
                 JobStatus::Cancelled,
-                "cancelled by support: duplicate render".into()
+                "Our support team cancelled your render.".into()
             ),
         ]
     );
@@ -395,7 +395,7 @@ fn a_restarted_job_notifies_its_way_back_to_succeeded() {
             (
                 JobStatus::Succeeded,
                 JobStatus::Assembling,
-                Some("restarted by support: badge missing".into())
+                Some("Our support team redid part of your render to fix it.".into())
             ),
             (JobStatus::Assembling, JobStatus::Succeeded, None),
         ]

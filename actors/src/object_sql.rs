@@ -41,24 +41,20 @@ pub(crate) fn migrate(sql: &SqlStorage, steps: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Counts a health probe in the object's own SQLite, proving storage answers and persists
-pub(crate) fn health_ping(sql: &SqlStorage) -> worker::Result<i64> {
+/// Whether this object's storage has been set up (its `_schema` table exists). Reading the
+/// catalogue writes nothing, so asking leaves a never-created object without storage
+pub(crate) fn has_schema(sql: &SqlStorage) -> Result<bool, String> {
     #[derive(Deserialize)]
-    struct Pings {
-        value: i64,
+    struct Count {
+        n: i64,
     }
     sql.exec(
-        "CREATE TABLE IF NOT EXISTS _health (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)",
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_schema'",
         None,
-    )?;
-    let row: Pings = sql
-        .exec(
-            "INSERT INTO _health (id, value) VALUES (1, 1) \
-             ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value",
-            None,
-        )?
-        .one()?;
-    Ok(row.value)
+    )
+    .and_then(|c| c.one::<Count>())
+    .map(|c| c.n > 0)
+    .map_err(|e| format!("reading the schema catalogue: {e}"))
 }
 
 /// Parses a JSON body with serde_json directly: the runtime's `json()` goes through JavaScript

@@ -49,21 +49,26 @@ fn terminal_list() -> String {
         .join(", ")
 }
 
-/// Admits `job` when `creator`'s tier allows the brief and one more render in flight
+/// The creator's tier, once the brief is within its budget and shot caps; called before
+/// anything is written (an Idempotency-Key included), so a refused brief changes nothing
+pub(crate) async fn check(env: &Env, creator: &CreatorId, brief: &Brief) -> Result<Tier, ApiError> {
+    let tier = tier(env, creator).await?;
+    check_brief(tier, brief)?;
+    Ok(tier)
+}
+
+/// Admits `job` when `creator`'s tier allows one more render in flight
 ///
 /// # Errors
 ///
-/// 400 `over_tier_limit` naming `budget_usd` or `shots`; 409 `too_many_renders_in_flight` with
-/// the limit in the message; 500 when D1 fails.
+/// 409 `too_many_renders_in_flight` with the limit in the message; 500 when D1 fails.
 pub(crate) async fn admit(
     env: &Env,
     creator: &CreatorId,
     job: &JobId,
-    brief: &Brief,
+    tier: Tier,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let tier = tier(env, creator).await?;
-    check_brief(tier, brief)?;
     let orphaned_before = now.0.saturating_sub(ORPHANED_QUEUED_AFTER.0) as f64;
     let db = env.d1("DB").or_internal("D1")?;
     let admit = db

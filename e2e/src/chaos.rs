@@ -271,10 +271,15 @@ pub async fn run(stack: &mut Stack, chaos: Chaos) -> Result<ChaosReport, String>
         ids.push(create(&client, &brief).await?);
     }
     for id in &ids {
-        let view = wait_for(&client, id, chaos.finish_within, is_terminal)
-            .await
-            .unwrap_or_else(Value::String);
-        if let Err(why) = check_finished(&view, stage_count) {
+        let checked = match wait_for(&client, id, chaos.finish_within, is_terminal).await {
+            Ok(view) => check_finished(&view, stage_count),
+            // Its last view is in the error; the status says enough here.
+            Err(_) => Err(format!(
+                "not finished within {} s",
+                chaos.finish_within.as_secs()
+            )),
+        };
+        if let Err(why) = checked {
             report.broken.push(format!("{id}: {why}"));
         }
     }

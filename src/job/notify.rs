@@ -198,6 +198,8 @@ impl Job {
                 self.idx.deadlines.set(DeadlineKey::Notify(gone.id), None);
             }
         }
+        // The webhook goes to the creator's app: support's words stay in the support view.
+        let reason = reason.map(|r| self.plain_for_creator(&r));
         let id = self.header.notifications_issued.saturating_add(1);
         self.header.notifications_issued = id;
         self.header.outbox.push(Notification {

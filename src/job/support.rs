@@ -174,6 +174,17 @@ impl Job {
         let plan = self.check_action(&reason, &action)?;
         let reason = reason.trim().to_owned();
         let note = action.note(&reason);
+        // Recorded first, so the status webhook this action sends can swap the note for the
+        // creator's plain sentence (`Job::plain_for_creator`)
+        if self.header.actions.len() >= MAX_ACTIONS {
+            self.header.actions.remove(0);
+        }
+        self.header.actions.push(ActionRecord {
+            at: now,
+            by: by.clone(),
+            reason,
+            action: action.clone(),
+        });
         match plan {
             Plan::Pause => {
                 self.header.paused_from = Some(self.header.status);
@@ -189,15 +200,6 @@ impl Job {
             } => self.fresh_attempt(now, i, cursor, model, reopen, &note, fx),
             Plan::Restart { closure, reopen } => self.restart(now, &closure, reopen, &note, fx),
         }
-        if self.header.actions.len() >= MAX_ACTIONS {
-            self.header.actions.remove(0);
-        }
-        self.header.actions.push(ActionRecord {
-            at: now,
-            by,
-            reason,
-            action,
-        });
         self.header_dirty = true;
         Ok(())
     }

@@ -265,25 +265,27 @@ impl Job {
 }
 
 impl Job {
+    /// `text` as the creator may read it: every note a support action left (its kind, the staff
+    /// member's words) swapped for that action's plain sentence ([`SupportAction::for_creator`]);
+    /// for the creator's view and the status webhooks sent to the creator's app
+    pub(super) fn plain_for_creator(&self, text: &str) -> String {
+        let mut plain = text.to_owned();
+        for record in &self.header.actions {
+            let note = record.action.note(&record.reason);
+            if plain.contains(note.as_str()) {
+                plain = plain.replace(note.as_str(), record.action.for_creator());
+            }
+        }
+        plain
+    }
+
     /// The view for the creator's app: as [`Job::view`], with every support action shown as
     /// [`ActionRecord::for_creator`], and the notes those actions left in the job (in notes,
     /// failure, routing reasons and abandoned attempts) replaced by the same plain sentences;
     /// a job cancelled by support says it was cancelled by `support`
     pub fn creator_view(&self) -> JobView {
         let mut view = self.view();
-        let notes: Vec<(String, &'static str)> = self
-            .header
-            .actions
-            .iter()
-            .map(|a| (a.action.note(&a.reason), a.action.for_creator()))
-            .collect();
-        let plain = |text: &mut String| {
-            for (note, sentence) in &notes {
-                if text.contains(note.as_str()) {
-                    *text = text.replace(note.as_str(), sentence);
-                }
-            }
-        };
+        let plain = |text: &mut String| *text = self.plain_for_creator(text);
         view.notes.iter_mut().for_each(plain);
         view.failure.iter_mut().for_each(plain);
         for stage in &mut view.stages {

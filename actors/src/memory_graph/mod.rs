@@ -17,7 +17,6 @@
 //! | `POST /renders` | a `RenderSummary` | `{"recorded": bool, ...}`; a job is recorded once |
 //! | `POST /outcomes/{job}` | an outcome report | `{"result": "updated" \| "unchanged", ...}` |
 //! | `POST /__bench/seed` | `{"shots": n}` | synthetic history; `ENVIRONMENT=dev` only |
-//! | `GET /__health` | - | storage answers |
 //!
 //! Refusals of the core come back as status 422 with the `MemoryError` as JSON, so the Worker
 //! maps them to the API's errors (400 naming the field, 409 for a render not recorded yet).
@@ -492,10 +491,6 @@ impl MemoryGraph {
     async fn serve(&self, req: Request) -> Served {
         let path = req.path();
         match (req.method(), path.as_str()) {
-            (Method::Get, "/__health") => {
-                let pings = object_sql::health_ping(&self.sql()).map_err(StoreError::from)?;
-                ok_json(&json!({ "ok": true, "pings": pings }))
-            }
             (Method::Get, "/graph") => self.get_graph(&req),
             (Method::Put, "/graph") => self.edit(req).await,
             (Method::Post, "/context") => self.context(req).await,

@@ -461,10 +461,6 @@ pub(crate) async fn handle(inner: &Rc<Inner>, req: Request) -> Result<Response> 
     inner.resume_if_overdue();
     let path = req.path();
     match (req.method(), path.as_str()) {
-        (Method::Get, "/__health") => {
-            let pings = object_sql::health_ping(&inner.state.storage().sql())?;
-            Response::from_json(&json!({ "ok": true, "pings": pings }))
-        }
         (Method::Post, "/create") => create(inner, req).await,
         (Method::Get, "/view") => view_or_wait(inner, &req).await,
         (Method::Get, "/events") => events(inner, &req),

@@ -26,7 +26,7 @@ use futures::stream::FuturesUnordered;
 
 use studio::job::{Effect, Input, Job, JobError};
 use studio::time::Timestamp;
-use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
+use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
 
 use crate::clock;
 use crate::object_sql;
@@ -51,11 +51,32 @@ pub(crate) enum StepError {
     Store(#[from] StoreError),
 }
 
+/// This object's storage. It is set up by `/create` only, so a request that reaches an object
+/// whose job was never created (the Worker checks the D1 index first; this is the second line)
+/// answers 404 and leaves no storage behind
+enum Schema {
+    /// Never created: no tables
+    Absent,
+    /// Tables exist, every schema step applied
+    Ready,
+    /// Setting up or migrating failed; every request reports it instead of panicking
+    Failed(String),
+}
+
+impl Schema {
+    fn of(result: std::result::Result<(), String>) -> Self {
+        match result {
+            Ok(()) => Self::Ready,
+            Err(e) => Self::Failed(e),
+        }
+    }
+}
+
 /// What the object keeps in memory between requests
 pub(crate) struct Inner {
     pub(crate) state: State,
     pub(crate) env: Env,
-    schema: std::result::Result<(), String>,
+    schema: RefCell<Schema>,
     job: RefCell<Option<Job>>,
     loaded: Cell<bool>,
     armed: Cell<Option<u64>>,
@@ -265,12 +286,19 @@ impl Inner {
 
 impl DurableObject for RenderJob {
     fn new(state: State, env: Env) -> Self {
-        let schema = object_sql::migrate(&state.storage().sql(), store::SCHEMA);
+        // Migrates an existing job's storage at once (no `await`, so no request sees a
+        // half-applied schema); a never-created object stays without storage until `/create`.
+        let sql = state.storage().sql();
+        let schema = match object_sql::has_schema(&sql) {
+            Ok(true) => Schema::of(object_sql::migrate(&sql, store::SCHEMA)),
+            Ok(false) => Schema::Absent,
+            Err(e) => Schema::Failed(e),
+        };
         Self {
             inner: Rc::new(Inner {
                 state,
                 env,
-                schema,
+                schema: RefCell::new(schema),
                 job: RefCell::new(None),
                 loaded: Cell::new(false),
                 armed: Cell::new(None),
@@ -283,7 +311,15 @@ impl DurableObject for RenderJob {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        if let Err(e) = &self.inner.schema {
+        let absent = matches!(*self.inner.schema.borrow(), Schema::Absent);
+        if absent {
+            if req.method() != Method::Post || req.path() != "/create" {
+                return Response::error("no such job", 404);
+            }
+            let created = object_sql::migrate(&self.inner.state.storage().sql(), store::SCHEMA);
+            *self.inner.schema.borrow_mut() = Schema::of(created);
+        }
+        if let Schema::Failed(e) = &*self.inner.schema.borrow() {
             return Response::error(format!("job storage unavailable: {e}"), 500);
         }
         internal::handle(&self.inner, req).await
@@ -291,6 +327,9 @@ impl DurableObject for RenderJob {
 
     async fn alarm(&self) -> Result<Response> {
         // Alarms fire at least once, sometimes late or twice: a tick with nothing due is a no-op.
+        if !matches!(*self.inner.schema.borrow(), Schema::Ready) {
+            return Response::ok("no job");
+        }
         self.inner.doubt_submits_in_flight();
         let effects = match self.inner.step(clock::now(), &Actor::Alarm, Input::Tick) {
             Ok(effects) => effects,

@@ -140,6 +140,8 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
             "must be 1 to 255 characters",
         ));
     }
+    // The tier's budget and shot caps, before the Idempotency-Key or anything else is written.
+    let tier = crate::tier_caps::check(env, &creator, &validated.brief).await?;
     crate::assembly_route::ensure(env).await?;
     let now = clock::now();
     let job_id = match idempotency_key.as_deref() {
@@ -148,8 +150,8 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     };
     let body_hash = hex::encode(Sha256::digest(&body));
     let brief = validated.brief;
-    // The creator's tier caps (budget, shots, renders in flight), before anything is created.
-    crate::tier_caps::admit(env, &creator, &job_id, &brief, now).await?;
+    // Renders in flight, counted and admitted in one statement, before the job is created.
+    crate::tier_caps::admit(env, &creator, &job_id, tier, now).await?;
     env.d1("DB")
         .or_internal("D1")?
         .prepare(
