@@ -3,6 +3,7 @@
 #   ffmpeg (ffmpeg, ffprobe)  our assembler cuts with it; the simulator makes real media with it
 #   espeak-ng                 the simulator's speech (a tone of the same length without it)
 #   fonts-dejavu-core         the font of the badge, captions and the simulator's on-screen text
+#   python3, python3-venv     the API tester (Schemathesis, from PyPI: install-schemathesis.sh)
 # Quick when everything is there. Without apt (or root/sudo) it stops and names the packages.
 set -euo pipefail
 
@@ -12,6 +13,9 @@ missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+command -v python3 >/dev/null || missing+=(python3)
+# A Debian python3 without its venv module cannot make the tester's environment.
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 for extra in "$@"; do
   case "$extra" in
     chromium) command -v chromium >/dev/null || missing+=(chromium) ;;
