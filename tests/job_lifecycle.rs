@@ -153,3 +153,17 @@ fn the_same_seed_gives_the_same_run() {
     };
     assert_eq!(run(7), run(7));
 }
+
+/// A provider answering every task with a flood of outputs gets at most
+/// `MAX_OUTPUTS_PER_STAGE` of them copied and kept per stage, and the render still finishes
+#[test]
+fn a_flood_of_outputs_is_capped_per_stage() {
+    use studio::job::MAX_OUTPUTS_PER_STAGE;
+    let mut w = World::new(example_brief());
+    w.fake.extra_outputs = 1_000;
+    w.run();
+    let view = w.job.view();
+    assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.failure);
+    let most = view.stages.iter().map(|s| s.artifacts.len()).max();
+    assert_eq!(most, Some(MAX_OUTPUTS_PER_STAGE));
+}

@@ -136,6 +136,7 @@ pub use notify::{
     NOTIFY_SCHEDULE, Notification, NotificationState, StatusEvent, notify_backoff, webhook_id,
 };
 pub use retry::{BACKOFF_BASE, BACKOFF_MAX, Failure, MAX_FAILURES_PER_MODEL, backoff};
+pub use stage_flow::MAX_OUTPUTS_PER_STAGE;
 pub use state::{
     Artifact, AttemptOutcome, AttemptRecord, Counts, JobHeader, JobSpec, JobStatus, MemoryWait,
     PendingOutput, Progress, StageRow, StageState, StatusEntry,

@@ -76,6 +76,10 @@ fn aspect_name(a: AspectRatio) -> String {
     a.as_str().replace(':', "x")
 }
 
+/// The most outputs one attempt stores: a cut's master, one variant per platform
+/// (`MAX_PLATFORMS`), poster and captions fit, as do the few images an image model returns
+pub const MAX_OUTPUTS_PER_STAGE: usize = 16;
+
 impl Job {
     pub(super) fn apply(&mut self, now: Timestamp, i: u32, outcome: Outcome, fx: &mut Vec<Effect>) {
         let Some(state) = self.row(i).map(|r| r.state.clone()) else {
@@ -357,7 +361,9 @@ impl Job {
         let mut stored = Vec::new();
         let id = self.sid(i);
         let mut videos = 0;
-        for (n, output) in outputs.into_iter().enumerate() {
+        // A provider that answers with a flood of outputs gets the first few copied, no more:
+        // each is a copy into R2 and a row of the stage.
+        for (n, output) in outputs.into_iter().take(MAX_OUTPUTS_PER_STAGE).enumerate() {
             let content_type = match &output {
                 Output::Url { content_type, .. } => content_type.as_deref(),
                 Output::Stored { content_type, .. } => Some(content_type.as_str()),

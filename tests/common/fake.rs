@@ -104,6 +104,8 @@ pub struct Fake {
     pub webhook_faults: BTreeMap<u32, VecDeque<WebhookFault>>,
     /// Every webhook delivery, lost ones included
     pub received: Vec<Received>,
+    /// Outputs every task reports beyond its real ones (a provider answering with a flood)
+    pub extra_outputs: usize,
     next_ref: u64,
     next_delivery: u64,
 }
@@ -128,6 +130,7 @@ impl Fake {
             webhook_after: Millis(150),
             webhook_faults: BTreeMap::new(),
             received: Vec::new(),
+            extra_outputs: 0,
             next_ref: 0,
             next_delivery: 0,
         }
@@ -178,7 +181,9 @@ impl Fake {
             content_type: Some("video/mp4".into()),
             expires_at: Some(now.plus(Millis::from_secs(600))),
         };
-        (0..task.outputs).map(|i| url(&format!("out{i}"))).collect()
+        (0..task.outputs + self.extra_outputs)
+            .map(|i| url(&format!("out{i}")))
+            .collect()
     }
 
     /// The status a task has at `now`
