@@ -131,7 +131,8 @@ async fn probing_random_ids_is_404_and_creates_no_object_storage() {
 /// POSTs `size` bytes in 16 KiB chunks with no `Content-Length` (chunked transfer encoding).
 /// A server that answers before reading the whole body (the point of a running cap) and then
 /// closes may reset the connection while the client still writes, losing the answer: such a
-/// reset is retried (at most three times), since it says nothing about what the server answered
+/// reset is retried (at most three times), since it says nothing about what the server answered;
+/// so is a 503 of the local runtime reloading (no route of ours answers 503 to these requests)
 async fn post_chunked(
     stack: &Stack,
     path: &str,
@@ -153,6 +154,12 @@ async fn post_chunked(
             req = req.bearer_auth(key);
         }
         match req.send().await {
+            // `wrangler dev` rebuilds once right after it starts ("The file src changed"), and
+            // answers a POST that lands in that reload 503 "restarted mid-request, try again".
+            Ok(resp) if tries < 3 && resp.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                continue;
+            }
             Ok(resp) => break resp,
             Err(e) if tries < 3 && e.is_request() => continue,
             Err(e) => panic!("post: {e:?}"),
