@@ -156,7 +156,7 @@ async fn post_chunked(
         match req.send().await {
             // `wrangler dev` rebuilds once right after it starts ("The file src changed"), and
             // answers a POST that lands in that reload 503 "restarted mid-request, try again".
-            Ok(resp) if tries < 3 && resp.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+            Ok(resp) if tries < 3 && resp.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 tokio::time::sleep(std::time::Duration::from_secs(3)).await;
                 continue;
             }
