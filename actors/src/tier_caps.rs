@@ -22,7 +22,15 @@ use worker::Env;
 use crate::error::OrInternal;
 
 /// The creator's tier from D1 `creators.tier` (unknown or missing: free)
-async fn tier(env: &Env, creator: &CreatorId) -> Result<Tier, ApiError> {
+/// A creator's D1 tier: the caps it grants, and whether renders carry the paid badge flag (any
+/// tier but `free`; a creator with no row is free)
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CreatorTier {
+    pub(crate) caps: Tier,
+    pub(crate) paid: bool,
+}
+
+async fn tier(env: &Env, creator: &CreatorId) -> Result<CreatorTier, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         tier: Option<String>,
@@ -36,7 +44,11 @@ async fn tier(env: &Env, creator: &CreatorId) -> Result<Tier, ApiError> {
         .first(None)
         .await
         .or_internal("reading tier")?;
-    Ok(Tier::from_column(row.and_then(|r| r.tier).as_deref()))
+    let column = row.and_then(|r| r.tier);
+    Ok(CreatorTier {
+        caps: Tier::from_column(column.as_deref()),
+        paid: column.is_some_and(|t| t != "free"),
+    })
 }
 
 /// `'succeeded', 'failed', 'cancelled'`: literals, because SQLite uses the partial index
@@ -51,9 +63,13 @@ fn terminal_list() -> String {
 
 /// The creator's tier, once the brief is within its budget and shot caps; called before
 /// anything is written (an Idempotency-Key included), so a refused brief changes nothing
-pub(crate) async fn check(env: &Env, creator: &CreatorId, brief: &Brief) -> Result<Tier, ApiError> {
+pub(crate) async fn check(
+    env: &Env,
+    creator: &CreatorId,
+    brief: &Brief,
+) -> Result<CreatorTier, ApiError> {
     let tier = tier(env, creator).await?;
-    check_brief(tier, brief)?;
+    check_brief(tier.caps, brief)?;
     Ok(tier)
 }
 

@@ -315,19 +315,7 @@ async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
         Ok(Submitted::Finished {
             provider_ref,
             status,
-        }) => vec![
-            Input::SubmitAccepted {
-                stage: stage.clone(),
-                attempt,
-                provider_ref,
-            },
-            Input::ProviderUpdate {
-                stage,
-                attempt,
-                status,
-                delivery_id: None,
-            },
-        ],
+        }) => accepted_with_status(stage, attempt, provider_ref, status),
         Ok(Submitted::Body {
             provider_ref,
             content_type,
@@ -664,4 +652,27 @@ impl Inner {
             }
         }
     }
+}
+
+/// A task known together with its status (a synchronous provider's answer, or a task found by
+/// looking it up): accepted, then updated, as its webhook would have done
+pub(super) fn accepted_with_status(
+    stage: StageId,
+    attempt: Attempt,
+    provider_ref: ProviderRef,
+    status: ProviderStatus,
+) -> Vec<Input> {
+    vec![
+        Input::SubmitAccepted {
+            stage: stage.clone(),
+            attempt,
+            provider_ref,
+        },
+        Input::ProviderUpdate {
+            stage,
+            attempt,
+            status,
+            delivery_id: None,
+        },
+    ]
 }

@@ -96,19 +96,7 @@ pub(crate) async fn perform(inner: &Rc<Inner>, effect: LookUpEffect) -> Vec<Inpu
             status,
         }) => {
             worker::console_log!("{stage} attempt {attempt}: found {provider_ref} at {provider}");
-            vec![
-                Input::SubmitAccepted {
-                    stage: stage.clone(),
-                    attempt,
-                    provider_ref,
-                },
-                Input::ProviderUpdate {
-                    stage,
-                    attempt,
-                    status,
-                    delivery_id: None,
-                },
-            ]
+            super::effects::accepted_with_status(stage, attempt, provider_ref, status)
         }
         Ok(LookedUp::NotFound) => missed(None),
         Err(e) => missed(Some(e)),

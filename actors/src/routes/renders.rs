@@ -94,23 +94,6 @@ fn random_seed() -> Result<u64, ApiError> {
     Ok(u64::from_le_bytes(out))
 }
 
-async fn creator_is_paid(env: &Env, creator: &CreatorId) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Tier {
-        tier: String,
-    }
-    let row: Option<Tier> = env
-        .d1("DB")
-        .or_internal("D1")?
-        .prepare("SELECT tier FROM creators WHERE id = ?1")
-        .bind(&[creator.as_str().into()])
-        .or_internal("binding tier")?
-        .first(None)
-        .await
-        .or_internal("reading tier")?;
-    Ok(row.is_some_and(|t| t.tier != "free"))
-}
-
 /// How long the download links in a view stay valid
 const DOWNLOAD_LINK_LIFETIME: studio::time::Millis = studio::time::Millis::from_secs(3600);
 
@@ -151,7 +134,7 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     let body_hash = hex::encode(Sha256::digest(&body));
     let brief = validated.brief;
     // Renders in flight, counted and admitted in one statement, before the job is created.
-    crate::tier_caps::admit(env, &creator, &job_id, tier, now).await?;
+    crate::tier_caps::admit(env, &creator, &job_id, tier.caps, now).await?;
     env.d1("DB")
         .or_internal("D1")?
         .prepare(
@@ -172,7 +155,7 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
         "job_id": job_id,
         "creator": creator,
         "brief": brief,
-        "paid_tier": creator_is_paid(env, &creator).await?,
+        "paid_tier": tier.paid,
         "submitted_by": principal.audit_name(),
         "seed": random_seed()?,
         "body_hash": body_hash,
