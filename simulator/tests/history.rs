@@ -69,3 +69,64 @@ impl Sim {
         self.get_json(&self.url(&path), &[KEY]).await
     }
 }
+
+/// Luma lists its generations newest first, each with the request it was made from, callback
+/// URL included: what finds a submit whose answer a restart lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn luma_lists_generations_with_their_callback_urls_newest_first() {
+    let sim = Sim::start(600, 1.0).await;
+    let auth = [("authorization", "Bearer sim-luma-key")];
+    for n in 1..=3 {
+        let made = sim
+            .post_json(
+                "/luma/dream-machine/v1/generations",
+                &auth,
+                &json!({
+                    "model": "ray-2",
+                    "prompt": format!("take {n}"),
+                    "callback_url": format!("https://render.example.test/v1/callbacks/luma/j/s/{n}?token=t{n}"),
+                }),
+            )
+            .await;
+        assert_eq!(made.status(), 201);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (status, page) = sim
+        .get_json(
+            &sim.url("/luma/dream-machine/v1/generations?limit=2"),
+            &auth,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let listed: Vec<&str> = page["generations"]
+        .as_array()
+        .expect("generations")
+        .iter()
+        .map(|g| g["request"]["callback_url"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "https://render.example.test/v1/callbacks/luma/j/s/3?token=t3",
+            "https://render.example.test/v1/callbacks/luma/j/s/2?token=t2"
+        ]
+    );
+    assert_eq!(page["has_more"], true);
+    assert_eq!(page["count"], 2);
+    let (_, rest) = sim
+        .get_json(
+            &sim.url("/luma/dream-machine/v1/generations?limit=2&offset=2"),
+            &auth,
+        )
+        .await;
+    assert_eq!(rest["generations"][0]["request"]["prompt"], "take 1");
+    assert_eq!(rest["has_more"], false);
+    let (bad, _) = sim
+        .get_json(
+            &sim.url("/luma/dream-machine/v1/generations?limit=many"),
+            &auth,
+        )
+        .await;
+    assert_eq!(bad, 400);
+    sim.stop().await;
+}

@@ -64,10 +64,10 @@ pub enum Reconcile {
 /// The plan for a provider (an exhaustive match: a new provider must choose)
 pub fn reconcile(kind: ProviderKind) -> Reconcile {
     match kind {
-        // Kling (`processing`), Luma (`dreaming`), Seedance (`running`), Hailuo (the challenge,
-        // then `processing`), Replicate (`start`, always sent) call back early.
+        // Kling (`processing`), Seedance (`running`), Hailuo (the challenge, then
+        // `processing`), Replicate (`start`, always sent) call back early, and retry a refused
+        // callback for long enough to outlast a restart.
         ProviderKind::Kling
-        | ProviderKind::Luma
         | ProviderKind::Seedance
         | ProviderKind::Hailuo
         | ProviderKind::Replicate => Reconcile::AwaitCallback {
@@ -77,8 +77,11 @@ pub fn reconcile(kind: ProviderKind) -> Reconcile {
         ProviderKind::FalPika | ProviderKind::Bfl => Reconcile::AwaitCallback {
             grace: COMPLETION_GRACE,
         },
-        // `GET /v1/history`: every generation with its text, voice and model.
-        ProviderKind::ElevenLabs => Reconcile::LookUp,
+        // `GET /v1/history`: every generation with its text, voice and model. Luma calls back
+        // early too, but retries a refused callback only three times 100 ms apart, so a restart
+        // loses it; `GET /generations` lists each generation with its request, our callback
+        // URL included.
+        ProviderKind::ElevenLabs | ProviderKind::Luma => Reconcile::LookUp,
         // Our assembler honours `Idempotency-Key`.
         ProviderKind::Assembler => Reconcile::Resubmit { idempotent: true },
         // No honoured key, no early callback, no list we match on (Sora is sent our

@@ -1,7 +1,7 @@
 //! Luma Dream Machine: <https://docs.lumalabs.ai/reference/creategeneration>.
 
 use studio::ids::ProviderRef;
-use studio::providers::{ProviderError, ProviderKind, ProviderStatus, adapter};
+use studio::providers::{LookedUp, ProviderError, ProviderKind, ProviderStatus, adapter};
 
 use crate::support::*;
 
@@ -107,4 +107,63 @@ fn luma_http_errors() {
         ProviderError::Rejected { reason } => assert!(reason.contains("duration must be one of")),
         other => panic!("{other:?}"),
     }
+}
+
+// A submit in doubt is looked up in `GET /generations`, whose items carry their request (SDK
+// `lumalabs/lumaai-python`: `api.md`, `types/generation_list_response.py`,
+// `types/generation.py`); the fixtures follow those types.
+
+#[test]
+fn luma_lookup_lists_the_newest_generations() {
+    let req = with_callback(motion("ray-2"), K);
+    let http = adapter(K).build_lookup(&req, NOW, &cfg(K)).unwrap();
+    assert_eq!(
+        http.url,
+        "https://api.lumalabs.ai/dream-machine/v1/generations?limit=100&offset=0"
+    );
+    assert_eq!(header(&http, "authorization"), "Bearer test-key");
+    // Without our callback URL nothing listed could be told to be ours.
+    assert!(
+        adapter(K)
+            .build_lookup(&motion("ray-2"), NOW, &cfg(K))
+            .is_none()
+    );
+}
+
+#[test]
+fn luma_lookup_finds_the_generation_made_for_this_attempt_by_its_callback_path() {
+    // The listed URL has another expiry and token than the one rebuilt now: the path names
+    // the job, stage and attempt, and is what is compared.
+    let req = with_callback(motion("ray-2"), K);
+    let found = adapter(K)
+        .parse_lookup(&req, NOW, &resp(200, "luma/generations.json"), &cfg(K))
+        .unwrap();
+    assert_eq!(
+        found,
+        LookedUp::Found {
+            provider_ref: ProviderRef(ID.into()),
+            status: ProviderStatus::Running,
+        }
+    );
+}
+
+#[test]
+fn luma_lookup_of_another_attempt_finds_nothing_or_asks_again_when_more_pages_exist() {
+    let mut req = with_callback(motion("ray-2"), K);
+    req.callback_url = req
+        .callback_url
+        .map(|u| u.replace("/s04.motion/2?", "/s04.motion/4?"));
+    assert_eq!(
+        adapter(K)
+            .parse_lookup(&req, NOW, &resp(200, "luma/generations.json"), &cfg(K))
+            .unwrap(),
+        LookedUp::NotFound
+    );
+    // No match on a page with more behind it cannot say "not made": an error, asked again.
+    let more =
+        adapter(K).parse_lookup(&req, NOW, &resp(200, "luma/generations_more.json"), &cfg(K));
+    assert!(
+        matches!(more, Err(ProviderError::Malformed { .. })),
+        "{more:?}"
+    );
 }

@@ -2,6 +2,10 @@
 //!
 //! - `POST /luma/dream-machine/v1/generations` (or `/generations/video`) -> Generation (`state: "queued"`)
 //! - `GET /luma/dream-machine/v1/generations/{id}` -> `queued | dreaming | completed | failed`, `assets.video`
+//! - `GET /luma/dream-machine/v1/generations?limit=&offset=` -> `{generations, count, has_more,
+//!   limit, offset}`, newest first; each Generation carries its `request`, `callback_url`
+//!   included (SDK `lumalabs/lumaai-python`: `api.md`, `types/generation_list_response.py`,
+//!   `types/generation.py`)
 //! - `GET /luma/assets/{id}/{video.mp4|thumb.png}` serves the output (the thumbnail is a still
 //!   of the video's size and look)
 
@@ -20,6 +24,9 @@ use crate::util;
 
 const P: Provider = Provider::Luma;
 const DEV_KEY: &str = "sim-luma-key";
+/// The page size when `limit` is absent, and the largest honoured
+const DEFAULT_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 100;
 
 /// Renders a failure as Luma's `{"detail": ...}`
 pub fn error(f: &Failure) -> (StatusCode, Value) {
@@ -57,6 +64,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
         | (&Method::POST, ["dream-machine", "v1", "generations", "video"]) => {
             submit(sim, &req).await
         }
+        (&Method::GET, ["dream-machine", "v1", "generations"]) => list(sim, &req),
         (&Method::GET, ["dream-machine", "v1", "generations", id]) => match super::poll(sim, P, id)
         {
             Ok(t) => http::json(
@@ -141,6 +149,53 @@ async fn submit(sim: &Sim, req: &SimRequest) -> Response {
     }
 }
 
+/// A page of the account's generations, newest first
+fn list(sim: &Sim, req: &SimRequest) -> Response {
+    let number = |name: &str, default: usize| match req.query(name) {
+        None | Some("") => Ok(default),
+        Some(v) => v.parse::<usize>().map_err(|_| {
+            reject(
+                sim,
+                P,
+                &Failure::invalid(name, format!("{name} must be a whole number")),
+            )
+        }),
+    };
+    let (limit, offset) = match (number("limit", DEFAULT_LIMIT), number("offset", 0)) {
+        (Ok(l), Ok(o)) => (l.clamp(1, MAX_LIMIT), o),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let mut tasks: Vec<Task> = sim.with(|s| {
+        s.tasks
+            .values()
+            .filter(|t| t.provider == P)
+            .cloned()
+            .collect()
+    });
+    tasks.sort_by(|a, b| {
+        b.created_unix_ms
+            .cmp(&a.created_unix_ms)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let now = Instant::now();
+    let page: Vec<Value> = tasks
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|t| generation(sim, t, t.phase_at(now)))
+        .collect();
+    http::json(
+        StatusCode::OK,
+        &json!({
+            "count": page.len(),
+            "has_more": tasks.len() > offset.saturating_add(limit),
+            "limit": limit,
+            "offset": offset,
+            "generations": page,
+        }),
+    )
+}
+
 /// The Generation object at `phase`
 fn generation(sim: &Sim, t: &Task, phase: Phase) -> Value {
     let (state, failure, assets) = match (phase, &t.outcome) {
@@ -162,10 +217,8 @@ fn generation(sim: &Sim, t: &Task, phase: Phase) -> Value {
         ),
         (Phase::Done, Outcome::Failed(reason)) => ("failed", json!(reason), Value::Null),
     };
-    let mut request = t.input.clone();
-    if let Some(obj) = request.as_object_mut() {
-        obj.remove("callback_url");
-    }
+    // The request as made, `callback_url` included, as the SDK's `Generation.request` has it
+    let request = t.input.clone();
     json!({
         "id": t.id,
         "generation_type": "video",
