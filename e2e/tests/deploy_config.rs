@@ -90,7 +90,9 @@ fn bindings(output: &str) -> BTreeMap<String, (String, String)> {
         };
         let rest = rest.trim();
         // `(shown)` is the value of a var or the resource of a binding; the kind follows it.
+        // A binding without a resource (Workers AI: `env.AI   AI`) has the kind alone.
         let Some(close) = rest.rfind(')') else {
+            out.insert(name.to_owned(), (String::new(), rest.to_owned()));
             continue;
         };
         let shown = rest
@@ -134,6 +136,20 @@ fn a_plain_deploy_is_production_and_dev_is_an_explicit_environment() {
         prod.output
     );
     assert_eq!(var(&prod, "SIM_BASE_URL"), None, "{}", prod.output);
+    // Production embeds the Graph with Workers AI through its `AI` binding; dev, which cannot
+    // reach Cloudflare's network, embeds in the object.
+    assert_eq!(
+        prod.bindings.get("AI").map(|(_, k)| k.as_str()),
+        Some("AI"),
+        "{}",
+        prod.output
+    );
+    assert_eq!(
+        var(&prod, "EMBEDDER"),
+        Some("workers-ai"),
+        "{}",
+        prod.output
+    );
     for (name, (shown, _)) in &prod.bindings {
         assert!(
             !is_dev_value(shown),
@@ -160,6 +176,8 @@ fn a_plain_deploy_is_production_and_dev_is_an_explicit_environment() {
     assert_eq!(var(&dev, "ENVIRONMENT"), Some("dev"), "{}", dev.output);
     assert!(var(&dev, "SIM_BASE_URL").is_some(), "{}", dev.output);
     assert!(var(&dev, "PUBLIC_BASE_URL").is_some(), "{}", dev.output);
+    assert_eq!(var(&dev, "EMBEDDER"), Some("local"), "{}", dev.output);
+    assert!(!dev.bindings.contains_key("AI"), "{}", dev.output);
 }
 
 /// One Worker with `ENVIRONMENT=production` over the dev environment, the callback key set to
