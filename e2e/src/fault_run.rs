@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::Client;
-use crate::render::{create, is_terminal, sample_brief, sim_stats, wait_for};
+use crate::render::{create, is_terminal, sample_brief, sim_stats, wait_for_every};
 
 /// The transient faults of a run, at `rate` each: 5xx and 429 on submit, expired output URLs,
 /// duplicate callbacks, and every callback late (never moderation or refusals: those are
@@ -91,9 +91,16 @@ pub async fn run(
     for n in 0..renders {
         ids.push(create(&app, &small_render(shots, n)).await?);
     }
+    // About 50 polls a second in all, whatever the number of renders
+    let every = Duration::from_millis(
+        u64::try_from(renders)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(20)
+            .max(250),
+    );
     let waits = ids
         .iter()
-        .map(|id| wait_for(&app, id, timeout, is_terminal));
+        .map(|id| wait_for_every(&app, id, timeout, is_terminal, every));
     let views = futures_util::future::join_all(waits).await;
     let mut report = RunReport {
         elapsed: started.elapsed(),

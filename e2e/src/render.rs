@@ -34,10 +34,66 @@ pub async fn wait_for(
     timeout: Duration,
     done: impl Fn(&Value) -> bool,
 ) -> Result<Value, String> {
+    poll(client, &format!("/v1/renders/{id}"), timeout, done).await
+}
+
+/// As [`wait_for`], on the support view (`support` holds a support key): the view that names
+/// each stage's model, attempts, provider task ids and routing decision, which the app's view
+/// never does
+pub async fn wait_for_support(
+    support: &Client,
+    id: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Result<Value, String> {
+    poll(support, &format!("/v1/support/renders/{id}"), timeout, done).await
+}
+
+/// A render's support view now (`support` holds a support key)
+pub async fn support_view(support: &Client, id: &str) -> Result<Value, String> {
+    let r = support
+        .get(&format!("/v1/support/renders/{id}"))
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.status.is_success() {
+        Ok(r.json)
+    } else {
+        Err(format!("support view: {} {}", r.status, r.text))
+    }
+}
+
+async fn poll(
+    client: &Client,
+    path: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Result<Value, String> {
+    poll_every(client, path, timeout, done, Duration::from_millis(250)).await
+}
+
+/// As [`wait_for`], polling every `every`: a run of many renders at once polls each more slowly,
+/// so that its own polling does not become the load it measures
+pub async fn wait_for_every(
+    client: &Client,
+    id: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+    every: Duration,
+) -> Result<Value, String> {
+    poll_every(client, &format!("/v1/renders/{id}"), timeout, done, every).await
+}
+
+async fn poll_every(
+    client: &Client,
+    path: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+    every: Duration,
+) -> Result<Value, String> {
     let started = Instant::now();
     let mut last = Value::Null;
     while started.elapsed() < timeout {
-        match client.get(&format!("/v1/renders/{id}")).await {
+        match client.get(path).await {
             Ok(r) if r.status.is_success() => {
                 last = r.json;
                 if done(&last) {
@@ -47,7 +103,7 @@ pub async fn wait_for(
             // A restarting worker refuses connections for a moment: keep polling.
             Ok(_) | Err(_) => {}
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(every).await;
     }
     Err(format!("timed out after {timeout:?}; last view: {last}"))
 }
