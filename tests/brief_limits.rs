@@ -386,6 +386,29 @@ fn long_looks(b: &Brief) -> MemoryContext {
     memory
 }
 
+/// The longest fingerprint and hook the memory graph allows (16 colours, 200 characters each
+/// for grade, lens, lighting and hook) on top of `memory`: every image and video prompt carries
+/// the look, the first shot the hook
+fn styled(mut memory: MemoryContext) -> MemoryContext {
+    use studio::memory::graph::{FormatDna, FormatPacing, VisualFingerprint};
+    memory.fingerprint = Some(VisualFingerprint {
+        palette: vec!["#1b2a3c".into(); 16],
+        grade: Some(chars(200)),
+        lens: Some(chars(200)),
+        lighting: Some(format!("low-key {}", chars(192))),
+    });
+    memory.format_dna = Some(FormatDna {
+        format: "short_doc".into(),
+        pacing: FormatPacing {
+            avg_shot_s: 5.0,
+            energy: studio::brief::Energy::Steady,
+        },
+        shot_mix: Default::default(),
+        hook_style: Some(chars(200)),
+    });
+    memory
+}
+
 #[test]
 fn the_plan_of_a_maximal_brief_is_bounded() {
     // The longest odd-shot prompt the plan cap lets through: find it, then check both sides.
@@ -415,7 +438,11 @@ fn the_plan_of_a_maximal_brief_is_bounded() {
     // most 4 bytes, and no generation stage carries more than MAX_STAGE_TEXT_CHARS.
     let bound_bytes = MAX_PLAN_TEXT_CHARS * MAX_UTF8_BYTES_PER_CHAR;
     assert_eq!(bound_bytes, 8_000_000);
-    for memory in [MemoryContext::default(), long_looks(&brief)] {
+    for memory in [
+        MemoryContext::default(),
+        long_looks(&brief),
+        styled(long_looks(&brief)),
+    ] {
         let plan = build(&brief, &memory, PlanOptions::default());
         let (per_stage, total_chars, total_bytes) = plan_text(&plan);
         assert_eq!(per_stage.len(), plan.stages.len() - 1);

@@ -220,13 +220,14 @@ fn warnings_after(edit: impl FnOnce(&mut Value)) -> Vec<studio::brief::PacingWar
 }
 
 #[test]
-fn a_short_establishing_shot_gets_a_note_from_the_director() {
+fn a_short_establishing_shot_gets_a_note_from_ra_to_the_director() {
     let w = warnings_after(|v| {
         v["shots"][0]["duration_s"] = json!(2);
         v["shots"][1]["duration_s"] = json!(9);
     });
     assert_eq!(w.len(), 1, "{w:?}");
-    assert_eq!(w[0].from, "Director");
+    assert_eq!(w[0].from, "Ra");
+    assert!(w[0].message.starts_with("Director, "), "{}", w[0].message);
     assert_eq!(w[0].field, "shots[0].duration_s");
     assert_eq!(w[0].shot.as_ref().map(|s| s.as_str()), Some("s01"));
     assert!(w[0].message.contains("establishing"), "{}", w[0].message);
@@ -251,7 +252,8 @@ fn a_total_far_from_the_target_gets_a_note_within_twenty_percent_does_not() {
         vec!["pacing.target_duration_s"]
     );
     assert!(
-        w[0].message.contains("62.0 s against a target of 100.0 s"),
+        w[0].message
+            .contains("62.0 s against your target of 100.0 s"),
         "{}",
         w[0].message
     );

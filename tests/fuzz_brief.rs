@@ -436,7 +436,10 @@ fn typed_change() -> impl Strategy<Value = TypedChange> {
 fn apply_typed(b: &mut Brief, change: &TypedChange) {
     match change {
         TypedChange::Number(i, f) => {
-            let mut slots: Vec<&mut f64> = vec![&mut b.budget_usd, &mut b.pacing.target_duration_s];
+            let mut slots: Vec<&mut f64> = vec![&mut b.budget_usd];
+            if let Some(pacing) = b.pacing.as_mut() {
+                slots.push(&mut pacing.target_duration_s);
+            }
             slots.extend(b.shots.iter_mut().map(|s| &mut s.duration_s));
             if let Some(score) = b.score.as_mut() {
                 slots.push(&mut score.duration_s);

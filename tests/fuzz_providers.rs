@@ -124,6 +124,7 @@ fn request(kind: ProviderKind, stage: StageKind) -> SubmitRequest {
         provider_model: "model-x".into(),
         kind: stage,
         prompt: "a lighthouse keeper climbs the stairs at dawn".into(),
+        negative_prompt: Some("flat even lighting, watermark".into()),
         duration_s: 4.5,
         aspect: Some(AspectRatio::Landscape),
         image_url: Some("https://media.example.test/s04/keyframe.png".into()),
@@ -131,6 +132,7 @@ fn request(kind: ProviderKind, stage: StageKind) -> SubmitRequest {
         reference_images: vec![],
         voice_id: Some("21m00Tcm4TlvDq8ikWAM".into()),
         text: Some("One more night won't hurt anyone.".into()),
+        language: Some("de".into()),
         idempotency_key: "rnd_01jx:s04.motion:2".into(),
         timeline: None,
     }

@@ -23,7 +23,9 @@ fn brief() -> Brief {
     let mut brief = example_brief();
     brief.shots.truncate(1);
     brief.score = None;
-    brief.pacing.target_duration_s = brief.shots.iter().map(|s| s.duration_s).sum();
+    if let Some(p) = brief.pacing.as_mut() {
+        p.target_duration_s = brief.shots.iter().map(|s| s.duration_s).sum();
+    }
     brief
 }
 

@@ -304,17 +304,17 @@ fn pause_resume_and_support_cancel_are_notified_with_plain_sentences_not_staff_w
             (
                 JobStatus::Rendering,
                 JobStatus::Paused,
-                "Our support team paused your render while they look into it.".into()
+                "Director, our support team paused your render while they look into it.".into()
             ),
             (
                 JobStatus::Paused,
                 JobStatus::Rendering,
-                "Our support team resumed your render.".into()
+                "Director, our support team resumed your render.".into()
             ),
             (
                 JobStatus::Rendering,
                 JobStatus::Cancelled,
-                "Our support team cancelled your render.".into()
+                "Director, our support team cancelled your render.".into()
             ),
         ]
     );
@@ -395,7 +395,7 @@ fn a_restarted_job_notifies_its_way_back_to_succeeded() {
             (
                 JobStatus::Succeeded,
                 JobStatus::Assembling,
-                Some("Our support team redid part of your render to fix it.".into())
+                Some("Director, our support team redid part of your render to fix it.".into())
             ),
             (JobStatus::Assembling, JobStatus::Succeeded, None),
         ]

@@ -123,6 +123,7 @@ fn memory_locks_looks_and_voices() {
     let StageWork::Keyframe {
         prompt,
         reference_images,
+        ..
     } = &stage("s02.keyframe").work
     else {
         panic!()

@@ -177,9 +177,21 @@ proptest! {
             Err(studio::routing::RoutingError::NoModel { stage, .. }) => {
                 prop_assert_eq!(stage, req.stage.clone());
                 // Really nothing eligible: every capable model fails a check.
+                // A model for reference images fits only a keyframe or motion of a shot that has some.
+                let refs = match req.kind {
+                    StageKind::Keyframe | StageKind::Motion => req
+                        .shot
+                        .as_ref()
+                        .and_then(|s| ctx.memory.shot_references.get(s))
+                        .copied()
+                        .unwrap_or(0),
+                    _ => 0,
+                };
                 for m in &capable {
                     let cost = m.cost_usd(req.duration_s, req.chars);
-                    let fits = (m.max_duration_s <= 0.0 || req.duration_s <= m.max_duration_s)
+                    let for_refs = studio::providers::references::needs_references(m.provider, &m.provider_model, req.kind);
+                    let fits = !(for_refs && refs == 0)
+                        && (m.max_duration_s <= 0.0 || req.duration_s <= m.max_duration_s)
                         && (m.aspects.is_empty() || m.aspects.contains(&req.aspect))
                         && m.flag.as_ref().is_none_or(|f| f.verdict(&ctx.creator).admits())
                         && cost <= ctx.budget_usd;

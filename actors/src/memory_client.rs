@@ -36,14 +36,22 @@ pub(crate) async fn call(
     .await
 }
 
-/// The context for a brief from the creator's graph
+/// The context for a render job's brief from the creator's graph, which first casts a voice for
+/// every speaker it has none for (see `memory_graph::casting`); `last_ask` is the job's last
+/// fetch, which plans without casting rather than fail when the voice library is down
 pub(crate) async fn context(
     env: &Env,
     creator: &CreatorId,
     brief: &Brief,
+    last_ask: bool,
 ) -> worker::Result<MemoryContext> {
     let body = serde_json::to_string(brief)?;
-    let mut resp = call(env, creator, Method::Post, "/context", Some(body)).await?;
+    let path = if last_ask {
+        "/context?cast_voices=1&last=1"
+    } else {
+        "/context?cast_voices=1"
+    };
+    let mut resp = call(env, creator, Method::Post, path, Some(body)).await?;
     if resp.status_code() != 200 {
         let text = resp.text().await.unwrap_or_default();
         return Err(worker::Error::RustError(format!(

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use e2e::render::{create, sample_brief};
+use e2e::render::{create, sample_brief, support_view};
 use e2e::stack::repo_root;
 use e2e::{Client, Stack};
 use reqwest::StatusCode;
@@ -33,7 +33,11 @@ async fn cancelled_render(stack: &Stack) -> (String, String, String) {
         .await
         .expect("cancel");
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
-    let stage = &cancelled.json["stages"][1];
+    // A routed model is support's to read: the app's view names none.
+    let full = support_view(&app.with_key(Some("sk_test_support")), &id)
+        .await
+        .expect("support view");
+    let stage = &full["stages"][1];
     let stage_id = stage["id"].as_str().expect("stage id").to_owned();
     let model = stage["decision"]["candidates"][0]["model"]
         .as_str()

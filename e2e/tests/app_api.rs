@@ -57,19 +57,21 @@ async fn an_event_stream_follows_a_render_to_succeeded_and_ends() {
         "the stream was buffered: {:?}",
         last.at.duration_since(first.at)
     );
-    // Every stage change names the stage, its status, model and attempt; each stage is seen
-    // done, with the model the view shows.
+    // Every stage change names the stage, its status and attempt, with the job's progress and
+    // cost, and never a model (the app's stream, like its view, names none); each stage is seen
+    // done, at the attempt the view shows.
     let stage_events: Vec<&sse::SseEvent> =
         out.events.iter().filter(|e| e.event == "stage").collect();
     assert!(!stage_events.is_empty());
     for e in &stage_events {
-        for field in ["stage", "status", "model", "attempt"] {
+        for field in ["stage", "status", "attempt", "progress", "cost_usd"] {
             assert!(
                 e.data.get(field).is_some(),
                 "{field} missing in {:?}",
                 e.data
             );
         }
+        assert!(e.data.get("model").is_none(), "{:?}", e.data);
     }
     let view = client
         .get(&format!("/v1/renders/{id}"))
@@ -84,7 +86,6 @@ async fn an_event_stream_follows_a_render_to_succeeded_and_ends() {
             .find(|e| e.data["stage"] == stage["id"]);
         let done = done.unwrap_or_else(|| panic!("no event for {}", stage["id"]));
         assert_eq!(done.data["status"], "done", "{:?}", done.data);
-        assert_eq!(done.data["model"], stage["model"], "{:?}", done.data);
         assert_eq!(done.data["attempt"], stage["attempt"], "{:?}", done.data);
     }
     // A finished job's stream is its snapshot, then the end.

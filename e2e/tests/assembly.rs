@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use e2e::media::{self, Downloaded};
-use e2e::render::{create, is_terminal, sample_brief, sim_stats, total_submissions, wait_for};
+use e2e::render::{
+    create, is_terminal, sample_brief, sim_stats, support_view, total_submissions, wait_for,
+};
 use e2e::{Client, Stack, StackOptions, shared_stack};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -224,7 +226,12 @@ async fn a_failing_assembler_falls_back_to_the_hosted_route() {
     let stack = Stack::start_with(options).expect("stack");
     let client = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let view = render(&client, &sample_brief()).await;
-    let assembly = view["stages"]
+    // Who assembled it is in the support view (the app's view names no model).
+    let id = view["job_id"].as_str().expect("job id");
+    let full = support_view(&client.with_key(Some("sk_test_support")), id)
+        .await
+        .expect("support view");
+    let assembly = full["stages"]
         .as_array()
         .expect("stages")
         .iter()

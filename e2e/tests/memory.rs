@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use e2e::render::{create, is_terminal, sample_brief, wait_for};
+use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
 use e2e::{Client, Stack, shared_stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -58,13 +58,18 @@ async fn wait_recorded(client: &Client, job: &str) -> Value {
     }
 }
 
+/// Renders `brief` to the end; returns the job id and its support view (which names each
+/// stage's model and routing decision; the app's view names none)
 async fn render_to_end(client: &Client, brief: &Value) -> (String, Value) {
     let id = create(client, brief).await.expect("create");
     let view = wait_for(client, &id, RENDER_TIMEOUT, is_terminal)
         .await
         .expect("render finishes");
     assert_eq!(view["status"], "succeeded", "{view}");
-    (id, view)
+    let full = support_view(&client.with_key(Some("sk_test_support")), &id)
+        .await
+        .expect("support view");
+    (id, full)
 }
 
 #[tokio::test]

@@ -430,13 +430,23 @@ async fn pause_stops_submissions_and_resume_finishes_the_render() {
         later["progress"], view["progress"],
         "nothing moved while paused"
     );
-    let started: Vec<u64> = later["stages"]
+    // Attempts are in the support view (the app's view has none).
+    let full = admin
+        .get(&format!("/v1/support/renders/{id}"))
+        .await
+        .expect("support view")
+        .json;
+    let started: Vec<u64> = full["stages"]
         .as_array()
         .expect("stages")
         .iter()
         .flat_map(|s| s["attempts"].as_array().cloned().unwrap_or_default())
         .filter_map(|a| a["started_at"].as_u64())
         .collect();
+    assert!(
+        !started.is_empty(),
+        "premise: attempts started before the pause"
+    );
     assert!(
         started.iter().all(|t| *t <= paused_at),
         "an attempt started after the pause at {paused_at}: {started:?}"
@@ -558,7 +568,19 @@ async fn reroute_runs_a_stage_on_the_named_model() {
         .await
         .expect("finish");
     assert_eq!(done["status"], "succeeded", "{done}");
-    let s = stage(&done, target);
+    // The creator reads that support moved the step, in Ra's plain words, never the model.
+    let why = stage(&done, target)["why"].as_str().unwrap_or_default();
+    assert!(
+        why.starts_with("Director, ") && why.contains("support"),
+        "{why}"
+    );
+    assert!(!done.to_string().contains(chosen.as_str()), "{done}");
+    let support_view = admin
+        .get(&format!("/v1/support/renders/{id}"))
+        .await
+        .expect("view")
+        .json;
+    let s = stage(&support_view, target);
     assert_eq!(s["model"], chosen.as_str(), "{s}");
     let last = s["attempts"]
         .as_array()
@@ -566,11 +588,6 @@ async fn reroute_runs_a_stage_on_the_named_model() {
         .expect("attempt");
     assert_eq!(last["model"], chosen.as_str());
     assert_eq!(last["outcome"]["outcome"], "succeeded", "{last}");
-    let support_view = admin
-        .get(&format!("/v1/support/renders/{id}"))
-        .await
-        .expect("view")
-        .json;
     let provider = stage(&support_view, target)["attempts"]
         .as_array()
         .and_then(|a| a.last())
@@ -626,7 +643,14 @@ async fn retry_gives_a_stage_in_flight_a_fresh_attempt() {
         .await
         .expect("finish");
     assert_eq!(done["status"], "succeeded", "{done}");
-    let s = stage(&done, &sid);
+    assert!(stage(&done, &sid)["attempt"].as_u64().expect("attempt") > old);
+    // Every attempt is support's to read (the app's view has the attempt number only).
+    let full = admin
+        .get(&format!("/v1/support/renders/{id}"))
+        .await
+        .expect("support view")
+        .json;
+    let s = stage(&full, &sid);
     assert!(s["attempt"].as_u64().expect("attempt") > old, "{s}");
     let attempts = s["attempts"].as_array().expect("attempts");
     let first = attempts

@@ -192,6 +192,12 @@ pub struct Stats {
     pub challenges_failed: u64,
     /// Faults injected, per provider and kind
     pub faults_injected: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Reference images (a cast member's look) received in accepted submissions, per provider:
+    /// BFL Kontext's `input_image`..`input_image_4`, the images after the first of Kling's
+    /// `image_list`
+    pub reference_images: BTreeMap<String, u64>,
+    /// Instant voice clones made (`POST /elevenlabs/v1/voices/add`)
+    pub voice_clones: u64,
 }
 
 /// Increments `map[key]`
@@ -214,6 +220,8 @@ pub struct State {
     pub faults: FaultState,
     /// Incremented by every reset; callbacks of older epochs are dropped
     pub epoch: u64,
+    /// Voices cloned by `POST /elevenlabs/v1/voices/add`, oldest first, as the library lists them
+    pub cloned_voices: Vec<Value>,
     counter: u64,
 }
 
@@ -226,6 +234,7 @@ impl State {
             stats: Stats::default(),
             faults: FaultState::default(),
             epoch: 0,
+            cloned_voices: Vec::new(),
             counter: 0,
         }
     }

@@ -6,12 +6,13 @@
 //! holds every size limit of a brief.
 
 pub mod limits;
+pub mod ra;
 pub mod schema;
 pub mod types;
 pub mod validate;
 
 pub use types::*;
 pub use validate::{
-    BriefError, MAX_SHOTS, PacingWarning, ValidatedBrief, pacing_warnings, parse_brief,
-    parse_render_brief, validate_brief,
+    BriefError, MAX_SHOTS, PacingWarning, ValidatedBrief, pacing_warnings, pacing_warnings_for,
+    parse_brief, parse_render_brief, require_pacing, validate_brief,
 };

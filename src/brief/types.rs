@@ -158,12 +158,24 @@ pub struct CastMember {
     /// Id used by shots and dialogue (`keeper`)
     #[schemars(length(min = 1, max = crate::brief::limits::MAX_ID_LEN), regex(pattern = crate::brief::schema::SAFE_ID))]
     pub id: String,
-    /// Display name
+    /// Display name. Leave out `name` and `description` (send only the `id`) to take the member
+    /// from your Memory Graph: its look there (description and reference images) is used, and
+    /// the id is its name. Without a look for that id in the Graph the render is refused with a
+    /// 400 naming `cast[i].description`
+    #[serde(default)]
     #[schemars(length(min = 1, max = crate::brief::limits::MAX_CAST_NAME_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub name: String,
     /// Look description used when the memory graph has no locked look yet
+    #[serde(default)]
     #[schemars(length(max = crate::brief::limits::MAX_CAST_DESCRIPTION_CHARS))]
     pub description: String,
+}
+
+impl CastMember {
+    /// Whether the brief sent only the id: the member comes from the Memory Graph's look
+    pub fn from_graph(&self) -> bool {
+        self.name.is_empty() && self.description.is_empty()
+    }
 }
 
 /// A spoken line within a shot
@@ -236,7 +248,8 @@ pub struct Brief {
     /// One-line story
     #[schemars(length(min = 1, max = crate::brief::limits::MAX_LOGLINE_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub logline: String,
-    /// Format name (`short_doc`, `ad`, ...), matched against the creator's format DNA
+    /// Format name (`short_doc`, `vlog`, ...), matched against the creator's format DNA: its
+    /// hook style shapes the first shot and its pacing measures the shot list
     #[schemars(length(min = 1, max = crate::brief::limits::MAX_FORMAT_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub format: String,
     /// What the video is optimised for
@@ -250,8 +263,15 @@ pub struct Brief {
     /// Where variants are published
     #[schemars(length(min = 1, max = crate::brief::limits::MAX_PLATFORMS))]
     pub platforms: Vec<Platform>,
-    /// Pacing targets
-    pub pacing: Pacing,
+    /// Pacing targets. May be left out when `format` names a format of the creator's Memory
+    /// Graph: Ra then paces the cut by that format's DNA (its average shot length and energy).
+    /// Without either, the render is refused with a 400 naming `pacing`
+    #[serde(default)]
+    pub pacing: Option<Pacing>,
+    /// The master's frame shape. Absent: the audience's primary platform decides among the
+    /// platforms' shapes (the Memory Graph's `audience`), else the first platform's shape
+    #[serde(default)]
+    pub master_aspect: Option<AspectRatio>,
     /// Characters
     #[serde(default)]
     #[schemars(length(max = crate::brief::limits::MAX_CAST))]

@@ -14,10 +14,14 @@
 //!
 //! Ra's pacing push-back ([`PacingWarning`]) comes from [`pacing`] and never blocks a render.
 //! At create, [`parse_render_brief`] adds the one check that needs the model registry
-//! ([`feasible`]): a brief is refused only when it truly cannot be rendered.
+//! ([`feasible`]): a brief is refused only when it truly cannot be rendered. A brief without
+//! `pacing` also needs the creator's Memory Graph: [`require_pacing`] refuses it (naming
+//! `pacing`) unless its `format` names a format the Graph has ([`format_pacing`]).
 
+pub mod cast_from_graph;
 mod diagnose;
 pub mod feasible;
+pub mod format_pacing;
 pub mod pacing;
 
 use std::collections::BTreeMap;
@@ -36,7 +40,9 @@ use super::types::Brief;
 pub use super::limits::{
     MAX_DEADLINE_S, MAX_ID_LEN, MAX_MASTER_DURATION_S, MAX_SHOT_DURATION_S, MAX_SHOTS,
 };
-pub use pacing::{PacingWarning, pacing_warnings};
+pub use cast_from_graph::{cast_from_graph, graph_cast_ids};
+pub use format_pacing::require_pacing;
+pub use pacing::{PacingWarning, pacing_warnings, pacing_warnings_for};
 
 /// Why a brief was refused; every variant but `Syntax` names the field (`shots[3].duration_s`)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -254,12 +260,14 @@ fn check(b: &Brief) -> Result<(), BriefError> {
         ));
     }
     at_most_items("platforms", b.platforms.len(), MAX_PLATFORMS, "platforms")?;
-    positive_finite("pacing.target_duration_s", b.pacing.target_duration_s)?;
-    at_most_seconds(
-        "pacing.target_duration_s",
-        b.pacing.target_duration_s,
-        MAX_MASTER_DURATION_S,
-    )?;
+    if let Some(pacing) = &b.pacing {
+        positive_finite("pacing.target_duration_s", pacing.target_duration_s)?;
+        at_most_seconds(
+            "pacing.target_duration_s",
+            pacing.target_duration_s,
+            MAX_MASTER_DURATION_S,
+        )?;
+    }
 
     at_most_items("cast", b.cast.len(), MAX_CAST, "cast members")?;
     let mut cast_ids: BTreeMap<&str, usize> = BTreeMap::new();
@@ -271,11 +279,14 @@ fn check(b: &Brief) -> Result<(), BriefError> {
                 format!("duplicate cast id `{}` (first at cast[{first}])", member.id),
             ));
         }
-        text(
-            &format!("cast[{i}].name"),
-            &member.name,
-            MAX_CAST_NAME_CHARS,
-        )?;
+        // Only the id: the member is the Memory Graph's, filled in at create (`cast_from_graph`).
+        if !member.from_graph() {
+            text(
+                &format!("cast[{i}].name"),
+                &member.name,
+                MAX_CAST_NAME_CHARS,
+            )?;
+        }
         at_most(
             &format!("cast[{i}].description"),
             &member.description,

@@ -9,6 +9,7 @@ use super::Job;
 use super::budget::{self, Micros};
 use super::deadlines::SUBMIT_ACK_TIMEOUT;
 use super::effect::{Effect, IdempotencyKey, StageInputs};
+use super::ra_notes;
 use super::retry::{hash_str, mix};
 use super::state::{AttemptOutcome, AttemptRecord, JobStatus, StageRow, StageState};
 use crate::ids::{Attempt, ModelId, ShotId, StageId};
@@ -78,6 +79,9 @@ impl Job {
                     last_error: format!("every candidate failed; starting over: {last_error}"),
                 };
                 self.set_state(i, backing_off);
+                if let Some(note) = self.row(i).map(|r| ra_notes::starting_over(&r.spec)) {
+                    self.say(note);
+                }
             }
             None => {
                 let reason = self.exhausted_reason(i);
@@ -231,6 +235,11 @@ impl Job {
             }
         };
         fx.push(effect);
+        if note.is_some()
+            && let Some(said) = self.row(i).map(|r| ra_notes::budget_fallback(&r.spec))
+        {
+            self.say(said);
+        }
         if let Some(row) = self.row_mut(i) {
             row.attempt = attempt;
             row.started_at.get_or_insert(now);
@@ -284,27 +293,37 @@ impl Job {
         let inputs = match &s.work {
             StageWork::Keyframe {
                 prompt,
+                negative_prompt,
                 reference_images,
             } => StageInputs::Image {
                 prompt: prompt.clone(),
+                negative_prompt: negative_prompt.clone(),
                 aspect: s.aspect,
                 reference_images: reference_images.clone(),
             },
-            StageWork::Motion { prompt, keyframe } => StageInputs::Video {
+            StageWork::Motion {
+                prompt,
+                negative_prompt,
+                keyframe,
+            } => StageInputs::Video {
                 prompt: prompt.clone(),
+                negative_prompt: negative_prompt.clone(),
                 duration_s: s.duration_s,
                 aspect: s.aspect,
                 image_key: key_of(keyframe)
                     .ok_or_else(|| format!("{id}: keyframe {keyframe} has no artifact"))?,
+                reference_images: self.shot_references(s),
             },
             StageWork::Speech {
                 text,
                 voice,
                 voice_id,
+                language,
             } => StageInputs::Speech {
                 text: text.clone(),
                 voice: voice.clone(),
                 voice_id: voice_id.clone(),
+                language: language.clone(),
             },
             StageWork::Score { mood } => StageInputs::Music {
                 mood: mood.clone(),
@@ -336,6 +355,24 @@ impl Job {
             seed: stage_seed(self.spec.seed, id),
             inputs,
         })
+    }
+}
+
+impl Job {
+    /// The reference images of a shot's cast, as its keyframe was planned with them: every
+    /// motion part of the shot sends the same ones (a later part starts from a cut frame, not
+    /// the keyframe, but shows the same cast)
+    fn shot_references(&self, spec: &crate::plan::StageSpec) -> Vec<String> {
+        let Some(shot) = &spec.shot else {
+            return Vec::new();
+        };
+        let keyframe = crate::plan::shot_stage_id(shot, StageKind::Keyframe);
+        match self.stage(&keyframe).map(|r| &r.spec.work) {
+            Some(StageWork::Keyframe {
+                reference_images, ..
+            }) => reference_images.clone(),
+            Some(_) | None => Vec::new(),
+        }
     }
 }
 

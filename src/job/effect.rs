@@ -50,8 +50,11 @@ pub fn artifact_key(job: &JobId, stage: &StageId, attempt: Attempt, name: &str) 
 pub enum StageInputs {
     /// A keyframe
     Image {
-        /// Prompt with the cast's looks
+        /// Prompt with the cast's looks and the creator's look
         prompt: String,
+        /// What the look must not drift to, for models with a negative prompt
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        negative_prompt: Option<String>,
         /// Frame shape
         aspect: AspectRatio,
         /// R2 keys of reference images
@@ -59,14 +62,21 @@ pub enum StageInputs {
     },
     /// A moving shot from its keyframe
     Video {
-        /// Prompt
+        /// Prompt, with the creator's look
         prompt: String,
+        /// What the look must not drift to, for models with a negative prompt
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        negative_prompt: Option<String>,
         /// Length, seconds
         duration_s: f64,
         /// Frame shape
         aspect: AspectRatio,
         /// R2 key of the keyframe (first frame)
         image_key: String,
+        /// R2 keys of the shot's cast's reference images (its keyframe's), for models that take
+        /// them beside the first frame (`providers::references`)
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reference_images: Vec<String>,
     },
     /// Dialogue or narration
     Speech {
@@ -76,6 +86,9 @@ pub enum StageInputs {
         voice: String,
         /// Locked provider voice id, when the memory graph has one
         voice_id: Option<String>,
+        /// The audience's language (ISO 639-1), for models that take one
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
     },
     /// The music bed
     Music {

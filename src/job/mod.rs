@@ -98,6 +98,7 @@
 
 mod budget;
 mod changes;
+mod creator_view;
 mod deadlines;
 mod dispatch;
 mod effect;
@@ -109,6 +110,7 @@ mod lifecycle;
 mod notify;
 mod planning;
 mod poll_now;
+mod ra_notes;
 mod redo;
 mod retry;
 mod stage_flow;
@@ -123,6 +125,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use budget::Micros;
 pub use changes::Changes;
+pub use creator_view::{
+    CreatorAction, CreatorActionKind, CreatorActionView, CreatorJobView, CreatorStageView,
+};
 pub use deadlines::{
     Delivery, MAX_MEMORY_FETCHES, MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES, MEMORY_TIMEOUT,
     STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, delivery, poll_interval,
@@ -135,6 +140,7 @@ pub use notify::{
     EventType, MAX_NOTIFY_ATTEMPTS, MAX_OUTBOX, NOTIFY_RESULT_TIMEOUT, NOTIFY_RETRY_AFTER_MAX,
     NOTIFY_SCHEDULE, Notification, NotificationState, StatusEvent, notify_backoff, webhook_id,
 };
+pub use ra_notes::MAX_SAID;
 pub use retry::{BACKOFF_BASE, BACKOFF_MAX, Failure, MAX_FAILURES_PER_MODEL, backoff};
 pub use stage_flow::MAX_OUTPUTS_PER_STAGE;
 pub use state::{
@@ -264,6 +270,7 @@ impl Job {
             notifications_issued: 0,
             writes: Vec::new(),
             writes_issued: 0,
+            said: Vec::new(),
         };
         let mut job = Self {
             spec,

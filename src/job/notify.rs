@@ -75,7 +75,8 @@ pub struct StatusEvent {
     pub previous: JobStatus,
     /// When the status changed
     pub at: Timestamp,
-    /// Why: the failure, or the support action and its reason
+    /// Why, as the creator may read it: the failure in Ra's words, or a support action's plain
+    /// sentence relayed by Ra (never a model, provider, or support's own words)
     pub reason: Option<String>,
 }
 
@@ -198,8 +199,9 @@ impl Job {
                 self.idx.deadlines.set(DeadlineKey::Notify(gone.id), None);
             }
         }
-        // The webhook goes to the creator's app: support's words stay in the support view.
-        let reason = reason.map(|r| self.plain_for_creator(&r));
+        // The webhook goes to the creator's app: the failure in Ra's words, support's actions
+        // in plain sentences; support's and the job's own words stay in the support view.
+        let reason = self.reason_for_creator(status, reason.as_deref());
         let id = self.header.notifications_issued.saturating_add(1);
         self.header.notifications_issued = id;
         self.header.outbox.push(Notification {

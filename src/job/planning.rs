@@ -11,11 +11,15 @@ use super::budget::Micros;
 use super::deadlines::{DeadlineKey, MAX_MEMORY_FETCHES, MEMORY_TIMEOUT};
 use super::effect::Effect;
 use super::index::Index;
+use super::ra_notes;
 use super::state::{JobStatus, MemoryWait, StageRow, StageState};
+use crate::brief::pacing_warnings_for;
+use crate::brief::ra::{NoteTopic, RaNote};
 use crate::ids::Attempt;
 use crate::memory::MemoryContext;
+use crate::memory::voice_cast::{self, Casting};
 use crate::plan;
-use crate::routing::{DeadlineCheck, RoutingContext, StageRequest, plan_options, route_plan};
+use crate::routing::{DeadlineCheck, RoutingContext, StageRequest, plan_options_for, route_plan};
 use crate::time::Timestamp;
 
 impl Job {
@@ -39,11 +43,37 @@ impl Job {
         if self.progress_status() != JobStatus::Planning || self.spec.memory.is_some() {
             return;
         }
+        self.voices_cast(&context);
         self.spec.memory = Some(context);
         self.spec_dirty = true;
         self.header.memory_wait = None;
         self.idx.deadlines.set(DeadlineKey::Memory, None);
         self.plan(now, fx);
+    }
+
+    /// What the graph did for speakers without a voice (it casts them as it answers a job's
+    /// context, see `memory::voice_cast`): Ra tells the Director, support's log keeps the ids
+    fn voices_cast(&mut self, context: &MemoryContext) {
+        for casting in &context.casting {
+            let said = RaNote::new(NoteTopic::Voice, &voice_cast::note_body(casting));
+            self.say(said);
+            let line = match casting {
+                Casting::Cast {
+                    speaker,
+                    voice_id,
+                    voice_name,
+                    ..
+                } => format!(
+                    "voice {voice_id} ({voice_name}) cast for {} and kept in the memory graph",
+                    speaker.name
+                ),
+                Casting::NotCast { speaker, reason } => format!(
+                    "no voice cast for {} ({reason:?}): the default voice speaks",
+                    speaker.name
+                ),
+            };
+            self.header.notes.push(line);
+        }
     }
 
     pub(super) fn on_memory_due(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
@@ -62,20 +92,27 @@ impl Job {
         self.header.notes.push(format!(
             "the memory graph did not answer {MAX_MEMORY_FETCHES} requests; planned without the creator's context"
         ));
+        self.say(ra_notes::planned_without_memory());
         self.plan(now, fx);
     }
 
     fn plan(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
         let memory = self.spec.memory.clone().unwrap_or_default();
         let brief = &self.spec.brief;
-        // What one call makes at most decides how long shots and scores are split.
-        let options = plan_options(
+        // What one call makes at most (in the master's shape, which the audience may choose)
+        // decides how long shots and scores are split.
+        let options = plan_options_for(
             &self.spec.registry,
             brief,
+            memory.audience.as_ref(),
             Some(&self.spec.creator),
             self.spec.paid_tier,
         );
         let plan = plan::build(brief, &memory, options);
+        let split = ra_notes::split_notes(&plan.stages);
+        let watch = crate::memory::watch_pacing_note(brief, &memory);
+        // Now that the Graph answered, pacing is measured against the creator's own format.
+        let warnings = pacing_warnings_for(brief, memory.format_dna.as_ref());
         let elapsed_s = now.since(self.spec.created_at).as_secs_f64();
         let ctx = RoutingContext {
             creator: self.spec.creator.clone(),
@@ -84,6 +121,10 @@ impl Job {
             deadline_s: (brief.deadline_s as f64 - elapsed_s).max(1.0),
             memory,
         };
+        if warnings != self.spec.warnings {
+            self.spec.warnings = warnings;
+            self.spec_dirty = true;
+        }
         let requests: Vec<StageRequest> = plan.stages.iter().map(|s| s.routing_request()).collect();
         let routed = match route_plan(&self.spec.registry, &requests, &ctx) {
             Ok(r) => r,
@@ -91,17 +132,31 @@ impl Job {
         };
         match &routed.deadline {
             DeadlineCheck::Fits { .. } => {}
-            DeadlineCheck::FitsAfterSpeedUp { after, .. } => self.header.notes.push(format!(
-                "faster models chosen among near-ties to meet the deadline: projected {:.0} s of {:.0} s",
-                after.projected_ms() as f64 / 1000.0,
-                after.deadline_ms as f64 / 1000.0
-            )),
-            DeadlineCheck::Misses { after, .. } => self.header.notes.push(format!(
-                "projected to miss the deadline: {:.0} s against {:.0} s",
-                after.projected_ms() as f64 / 1000.0,
-                after.deadline_ms as f64 / 1000.0
-            )),
+            DeadlineCheck::FitsAfterSpeedUp { after, .. } => {
+                let (projected, deadline) = (
+                    after.projected_ms() as f64 / 1000.0,
+                    after.deadline_ms as f64 / 1000.0,
+                );
+                self.header.notes.push(format!(
+                    "faster models chosen among near-ties to meet the deadline: projected {projected:.0} s of {deadline:.0} s"
+                ));
+                self.say(ra_notes::deadline_speed_up(projected, deadline));
+            }
+            DeadlineCheck::Misses { after, .. } => {
+                let (projected, deadline) = (
+                    after.projected_ms() as f64 / 1000.0,
+                    after.deadline_ms as f64 / 1000.0,
+                );
+                self.header.notes.push(format!(
+                    "projected to miss the deadline: {projected:.0} s against {deadline:.0} s"
+                ));
+                self.say(ra_notes::deadline_miss(projected, deadline));
+            }
         }
+        for note in split {
+            self.say(note);
+        }
+        watch.into_iter().for_each(|note| self.say(note));
         let mut rows = Vec::with_capacity(plan.stages.len());
         let mut roots: Vec<u32> = Vec::new();
         let mut total_floor = Micros::ZERO;

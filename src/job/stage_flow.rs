@@ -4,6 +4,7 @@ use super::Job;
 use super::budget::Micros;
 use super::deadlines::{STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, poll_interval};
 use super::effect::{Effect, artifact_key};
+use super::ra_notes;
 use super::retry::{Failure, RetryStep, next_step, start_over_delay};
 use super::state::{Artifact, AttemptOutcome, PendingOutput, Progress, StageState};
 use super::transition::Outcome;
@@ -536,7 +537,17 @@ impl Job {
                 };
                 self.set_state(i, backing_off);
             }
-            RetryStep::NextCandidate => self.make_ready(now, i, fx),
+            RetryStep::NextCandidate => {
+                self.make_ready(now, i, fx);
+                // Said only when there was a next choice to move to (else the job's failure
+                // or the start-over says what happened).
+                if let Some(row) = self.row(i)
+                    && matches!(row.state, StageState::Ready { .. })
+                {
+                    let note = ra_notes::fallback(&row.spec, &failure);
+                    self.say(note);
+                }
+            }
         }
     }
 

@@ -181,6 +181,10 @@ pub struct JobHeader {
     /// Writes issued so far (the last id)
     #[serde(default, skip_serializing_if = "is_zero")]
     pub writes_issued: u32,
+    /// Ra's notes to the Director on this job, oldest first (see `ra_notes`; the last
+    /// [`MAX_SAID`](super::MAX_SAID)); the creator's view shows these, never `notes`
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub said: Vec<crate::brief::ra::RaNote>,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -2,10 +2,10 @@
 //! artifacts and routing decision, costs per shot and in total, the master and its variants,
 //! the support actions taken (who, why) and the status webhooks with their delivery state.
 //!
-//! Two audiences: [`Job::view`] is everything (support's view builds on it), and
-//! [`Job::creator_view`] is what the app's key gets, where support's actions say only that
-//! support acted and why in a fixed plain sentence: the staff member's identity and own words
-//! stay with support.
+//! Two audiences: [`Job::view`] is everything (support's view builds on it: models, provider
+//! task ids, routing decisions with their flags, every attempt, support's own words), and
+//! [`Job::creator_view`](super::creator_view) is what the app's key gets: its own type, with
+//! stages, progress, cost and Ra's notes, and none of that.
 //!
 //! Building a view reads every stage (O(stages)); it is for API reads, never for `handle`.
 
@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::Job;
 use super::budget::Micros;
 use super::notify::NotificationState;
-use super::state::{Artifact, AttemptOutcome, AttemptRecord, JobStatus, StageState, StatusEntry};
-use super::support::{ActionRecord, SUPPORT_ACTOR, SupportAction};
+use super::state::{Artifact, AttemptRecord, JobStatus, StageState, StatusEntry};
+use super::support::ActionRecord;
+use crate::brief::ra::RaNote;
 use crate::brief::{AspectRatio, PacingWarning};
 use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, ShotId, StageId};
 use crate::plan::StageKind;
@@ -49,6 +50,9 @@ pub struct JobView {
     pub warnings: Vec<PacingWarning>,
     /// Notes for support
     pub notes: Vec<String>,
+    /// Ra's notes to the Director on the job (what the creator's view shows, with the pacing
+    /// notes and support's actions in plain words)
+    pub said: Vec<RaNote>,
     /// Why it failed
     pub failure: Option<String>,
     /// Who cancelled it
@@ -240,6 +244,7 @@ impl Job {
             cost_by_shot,
             warnings: self.spec.warnings.clone(),
             notes: h.notes.clone(),
+            said: h.said.clone(),
             failure: h.failure.clone(),
             cancelled_by: h.cancelled_by.clone(),
             master_key: self.master().map(|a| a.key.clone()),
@@ -261,62 +266,6 @@ impl Job {
                 })
                 .collect(),
         }
-    }
-}
-
-impl Job {
-    /// `text` as the creator may read it: every note a support action left (its kind, the staff
-    /// member's words) swapped for that action's plain sentence ([`SupportAction::for_creator`]);
-    /// for the creator's view and the status webhooks sent to the creator's app
-    pub(super) fn plain_for_creator(&self, text: &str) -> String {
-        let mut plain = text.to_owned();
-        for record in &self.header.actions {
-            let note = record.action.note(&record.reason);
-            if plain.contains(note.as_str()) {
-                plain = plain.replace(note.as_str(), record.action.for_creator());
-            }
-        }
-        plain
-    }
-
-    /// The view for the creator's app: as [`Job::view`], with every support action shown as
-    /// [`ActionRecord::for_creator`], and the notes those actions left in the job (in notes,
-    /// failure, routing reasons and abandoned attempts) replaced by the same plain sentences;
-    /// a job cancelled by support says it was cancelled by `support`
-    pub fn creator_view(&self) -> JobView {
-        let mut view = self.view();
-        let plain = |text: &mut String| *text = self.plain_for_creator(text);
-        view.notes.iter_mut().for_each(plain);
-        view.failure.iter_mut().for_each(plain);
-        for stage in &mut view.stages {
-            stage.error.iter_mut().for_each(plain);
-            plain(&mut stage.decision.reason);
-            stage.decision.notes.iter_mut().for_each(plain);
-            for attempt in &mut stage.attempts {
-                attempt.note.iter_mut().for_each(plain);
-                match &mut attempt.outcome {
-                    AttemptOutcome::Failed { reason } | AttemptOutcome::Abandoned { reason } => {
-                        plain(reason);
-                    }
-                    AttemptOutcome::InFlight
-                    | AttemptOutcome::Succeeded
-                    | AttemptOutcome::Cancelled => {}
-                }
-            }
-        }
-        let by_support = self.header.actions.iter().any(|a| {
-            a.action == SupportAction::Cancel && view.cancelled_by.as_ref() == Some(&a.by)
-        });
-        if by_support {
-            view.cancelled_by = Some(SUPPORT_ACTOR.to_owned());
-        }
-        view.actions = self
-            .header
-            .actions
-            .iter()
-            .map(ActionRecord::for_creator)
-            .collect();
-        view
     }
 }
 

@@ -8,6 +8,8 @@ use crate::memory::context::{CastLook, MemoryContext, OutcomeStat, SimilarShot, 
 use crate::memory::embed::{Embedder, top_k};
 use crate::memory::graph::{MemoryGraph, RenderOutcome, ShotOutcome, ShotRow};
 use crate::memory::metric::observe;
+use crate::memory::row_text::brief_text;
+use crate::memory::signals::Signals;
 
 /// How many similar past shots the context carries per brief shot by default
 pub const DEFAULT_SIMILAR: usize = 5;
@@ -37,7 +39,7 @@ pub fn build_context(
         .map(|v| (v.name.clone(), v.voice_id.clone()))
         .collect();
     let cast: BTreeSet<&str> = brief.cast.iter().map(|c| c.id.as_str()).collect();
-    let looks = graph
+    let looks: BTreeMap<String, CastLook> = graph
         .looks
         .iter()
         .filter(|l| cast.contains(l.cast_id.as_str()))
@@ -50,7 +52,9 @@ pub fn build_context(
         })
         .collect();
 
+    let shot_references = shot_references(brief, &looks);
     let observations = Observations::new(graph, brief.outcome_target);
+    let signals = Signals::new(graph, brief, embedder);
     MemoryContext {
         voices,
         looks,
@@ -62,13 +66,37 @@ pub fn build_context(
             .cloned(),
         audience: graph.audience.clone(),
         outcomes: outcome_stats(graph, &observations, brief.outcome_target),
-        similar: similar_shots(graph, brief, embedder, similar_k, &observations),
+        similar: similar_shots(graph, brief, embedder, similar_k, &observations, &signals),
+        shot_references,
+        casting: Vec::new(),
+        ..signals.context(graph, brief)
     }
 }
 
-/// The texts [`build_context`] will embed for `brief` (see [`crate::memory::Precomputed`])
-pub fn brief_prompts(brief: &Brief) -> Vec<&str> {
-    brief.shots.iter().map(|s| s.prompt.as_str()).collect()
+/// Per shot, the distinct reference images of its cast's locked looks (as the plan gathers
+/// them for the keyframe); shots without any are left out
+fn shot_references(brief: &Brief, looks: &BTreeMap<String, CastLook>) -> BTreeMap<ShotId, usize> {
+    brief
+        .shots
+        .iter()
+        .filter_map(|shot| {
+            let keys: BTreeSet<&str> = shot
+                .cast
+                .iter()
+                .filter_map(|id| looks.get(id))
+                .flat_map(|l| l.reference_images.iter().map(String::as_str))
+                .collect();
+            (!keys.is_empty()).then(|| (shot.id.clone(), keys.len()))
+        })
+        .collect()
+}
+
+/// The texts [`build_context`] will embed for `brief` (see [`crate::memory::Precomputed`]):
+/// its shot prompts and its own text (compared with the Graph rows' vectors)
+pub fn brief_prompts(brief: &Brief) -> Vec<String> {
+    let mut texts: Vec<String> = brief.shots.iter().map(|s| s.prompt.clone()).collect();
+    texts.push(brief_text(brief));
+    texts
 }
 
 /// Each past shot's observation for the target, from the outcome rows
@@ -166,6 +194,7 @@ fn similar_shots(
     embedder: &dyn Embedder,
     k: usize,
     obs: &Observations<'_>,
+    signals: &Signals<'_>,
 ) -> Vec<SimilarShots> {
     if k == 0 {
         return Vec::new();
@@ -199,6 +228,8 @@ fn similar_shots(
                         model: row.model.clone(),
                         similarity: f64::from(similarity),
                         outcome: obs.of(row),
+                        click_through: signals.click_through_of(row),
+                        render_similarity: signals.render_similarity_of(&row.job),
                     })
                 })
                 .collect();

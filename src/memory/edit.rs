@@ -94,6 +94,8 @@ pub enum RowKey {
     Outcome(String),
     /// Every folded aggregate row (`folded`, `folded_formats`; small, rewritten together)
     Folded,
+    /// The channel import's priors (`channel`, `channel_formats`; small, rewritten together)
+    Channel,
 }
 
 /// One row written or deleted

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::brief::{Energy, OutcomeTarget, Platform, ShotKind};
 use crate::ids::{CreatorId, JobId, ModelId, ShotId};
+use crate::memory::import::ChannelPriors;
+use crate::memory::row_embed::RowEmbedding;
 use crate::time::Timestamp;
 
 /// One creator's graph
@@ -53,6 +55,13 @@ pub struct MemoryGraph {
     /// Counts and costs of folded renders, by format
     #[serde(default)]
     pub folded_formats: Vec<FoldedFormat>,
+    /// What channel imports learned (`memory::import`): outcome priors per format, language
+    #[serde(default)]
+    pub channel: Option<ChannelPriors>,
+    /// Embeddings of the fingerprint, format DNA, audience and outcome rows, by row (see
+    /// `memory::row_embed`; refreshed after every change)
+    #[serde(default)]
+    pub row_embeddings: Vec<RowEmbedding>,
 }
 
 impl MemoryGraph {
@@ -71,6 +80,8 @@ impl MemoryGraph {
             shot_outcomes: Vec::new(),
             folded: Vec::new(),
             folded_formats: Vec::new(),
+            channel: None,
+            row_embeddings: Vec::new(),
         }
     }
 

@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::graph_row::GraphRow;
 use super::stage::{
     AssemblySpec, Segment, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork, part_stage_id,
 };
+use super::{audience, style};
 use crate::brief::limits::{
-    MAX_KEYFRAME_PROMPT_CHARS, MAX_PLAN_TEXT_CHARS, MIN_SPLIT_CLIP_S, cast_note_chars,
-    keyframe_prompt_chars, plan_text_chars,
+    MAX_KEYFRAME_PROMPT_CHARS, MAX_PLAN_TEXT_CHARS, MAX_PROMPT_CHARS, MIN_SPLIT_CLIP_S,
+    cast_note_chars, keyframe_prompt_chars, plan_text_chars,
 };
 use crate::brief::validate::pacing::speaking_time_s;
 use crate::brief::{AspectRatio, Brief, Shot};
@@ -86,33 +88,122 @@ pub const SCORE: &str = "score";
 /// The stage id of the assembly
 pub const ASSEMBLY: &str = "assembly";
 
-fn master_and_variants(brief: &Brief) -> (AspectRatio, Vec<AspectRatio>) {
-    let mut aspects: Vec<AspectRatio> = Vec::new();
-    for p in &brief.platforms {
-        if !aspects.contains(&p.aspect()) {
-            aspects.push(p.aspect());
-        }
-    }
-    let mut it = aspects.into_iter();
-    let master = it.next().unwrap_or(AspectRatio::Landscape);
-    (master, it.collect())
+/// What the creator's Memory Graph adds to every image and video prompt of one plan
+struct Shaping {
+    /// The fingerprint as a prompt clause
+    look: Option<String>,
+    /// The fingerprint's negative prompt
+    negative: Option<String>,
+    /// The format's hook, for the first shot
+    hook: Option<String>,
+    /// The format DNA's row, when the brief's format has one
+    format: Option<GraphRow>,
+    /// Whether the audience chose the master's shape
+    by_audience: bool,
+    /// The audience's language for speech
+    language: Option<&'static str>,
+    /// What the plan's text may still grow by ([`MAX_PLAN_TEXT_CHARS`] less what the brief
+    /// and the looks already take)
+    room: usize,
 }
 
-/// The keyframe prompt: the shot's prompt, then who is in it as the memory graph locked them.
+impl Shaping {
+    fn new(brief: &Brief, memory: &MemoryContext, by_audience: bool) -> Self {
+        let fingerprint = memory.fingerprint.as_ref();
+        let dna = memory.format_dna.as_ref();
+        Self {
+            look: fingerprint.and_then(style::look_clause),
+            negative: fingerprint.and_then(style::negative_prompt),
+            hook: dna.and_then(|f| style::hook_clause(f.hook_style.as_deref())),
+            format: dna.map(|f| GraphRow::FormatDna(f.format.clone())),
+            by_audience,
+            language: audience::speech_language(memory.audience.as_ref()),
+            room: MAX_PLAN_TEXT_CHARS.saturating_sub(plan_text_chars(brief)),
+        }
+    }
+
+    /// Finishes an image or video prompt: the hook (when `opening`), then the look, each while
+    /// it fits the stage's `stage_room` and the plan's room; returns the negative prompt (while
+    /// it fits) and records what was used in `rows`
+    fn finish(
+        &mut self,
+        prompt: &mut String,
+        opening: bool,
+        mut stage_room: usize,
+        rows: &mut Vec<GraphRow>,
+    ) -> Option<String> {
+        if opening
+            && let Some(hook) = &self.hook
+            && append(prompt, hook, &mut stage_room, &mut self.room)
+            && let Some(row) = &self.format
+        {
+            rows.push(row.clone());
+        }
+        let mut negative = None;
+        if let Some(look) = &self.look
+            && append(prompt, look, &mut stage_room, &mut self.room)
+        {
+            rows.push(GraphRow::Fingerprint);
+            negative = self.negative.clone().filter(|n| {
+                let n = n.chars().count();
+                let fits = n <= self.room;
+                if fits {
+                    self.room -= n;
+                }
+                fits
+            });
+        }
+        if self.by_audience {
+            rows.push(GraphRow::Audience);
+        }
+        negative
+    }
+}
+
+/// Appends `clause` as a sentence of `prompt` when it fits both rooms, which it then uses up
+fn append(
+    prompt: &mut String,
+    clause: &str,
+    stage_room: &mut usize,
+    plan_room: &mut usize,
+) -> bool {
+    let sep = if prompt.is_empty() {
+        ""
+    } else if prompt.ends_with(['.', '!', '?']) {
+        " "
+    } else {
+        ". "
+    };
+    let extra = sep.len() + clause.chars().count();
+    if extra > *stage_room || extra > *plan_room {
+        return false;
+    }
+    prompt.push_str(sep);
+    prompt.push_str(clause);
+    *stage_room -= extra;
+    *plan_room -= extra;
+    true
+}
+
+/// The keyframe prompt: the shot's prompt, then who is in it as the memory graph locked them,
+/// then (see [`Shaping::finish`]) the format's hook on the first shot and the creator's look.
 ///
 /// Validation bounds the prompt built from the brief's own descriptions (per shot by
 /// [`MAX_KEYFRAME_PROMPT_CHARS`], per plan by [`MAX_PLAN_TEXT_CHARS`]); a locked look may be
-/// longer than the description it replaces, so it is used only while both stay within their
-/// limits, which `look_slack` (what the plan may still grow by) and the shot's own slack track.
-/// Otherwise the brief's description stands in for it.
+/// longer than the description it replaces, and the hook and the look add to it, so each is
+/// used only while both stay within their limits, which the plan's room and the shot's own slack
+/// track. Otherwise the brief's description stands in for a locked look, and the hook or the
+/// look is left out (and not recorded as shaping the stage).
 fn keyframe_work(
     brief: &Brief,
     memory: &MemoryContext,
     shot: &Shot,
-    look_slack: &mut usize,
-) -> StageWork {
+    opening: bool,
+    shaping: &mut Shaping,
+) -> (StageWork, Vec<GraphRow>) {
     let mut prompt = shot.prompt.trim().to_owned();
     let mut reference_images = Vec::new();
+    let mut rows = Vec::new();
     let mut shot_slack =
         MAX_KEYFRAME_PROMPT_CHARS.saturating_sub(keyframe_prompt_chars(brief, shot));
     for id in &shot.cast {
@@ -126,10 +217,10 @@ fn keyframe_work(
             .filter(|d| !d.trim().is_empty())
             .filter(|d| {
                 let extra = cast_note_chars(name, d).saturating_sub(brief_chars);
-                let fits = extra <= shot_slack && extra <= *look_slack;
+                let fits = extra <= shot_slack && extra <= shaping.room;
                 if fits {
                     shot_slack -= extra;
-                    *look_slack -= extra;
+                    shaping.room -= extra;
                 }
                 fits
             });
@@ -143,12 +234,64 @@ fn keyframe_work(
                     reference_images.push(key.clone());
                 }
             }
+            if locked.is_some() || !l.reference_images.is_empty() {
+                rows.push(GraphRow::Look(id.clone()));
+            }
         }
     }
-    StageWork::Keyframe {
+    let negative_prompt = shaping.finish(&mut prompt, opening, shot_slack, &mut rows);
+    let work = StageWork::Keyframe {
         prompt,
+        negative_prompt,
         reference_images,
+    };
+    (work, rows)
+}
+
+/// The motion prompt of one part of a shot: the shot's prompt, the hook on the first part of
+/// the first shot, the creator's look, each while the prompt stays within [`MAX_PROMPT_CHARS`]
+fn motion_work(
+    shot: &Shot,
+    keyframe: StageId,
+    opening: bool,
+    shaping: &mut Shaping,
+) -> (StageWork, Vec<GraphRow>) {
+    let mut prompt = shot.prompt.trim().to_owned();
+    let mut rows = Vec::new();
+    // Within the brief's own prompt limit: video models cap their prompts (Hailuo at 2,000
+    // characters, Kling at 2,500), and a shot the brief could send must stay one they take.
+    let room = MAX_PROMPT_CHARS.saturating_sub(prompt.chars().count());
+    let negative_prompt = shaping.finish(&mut prompt, opening, room, &mut rows);
+    let work = StageWork::Motion {
+        prompt,
+        negative_prompt,
+        keyframe,
+    };
+    (work, rows)
+}
+
+/// A speech stage: the words, the voice the Graph locked, the audience's language
+fn speech_work(
+    text: &str,
+    voice: &str,
+    memory: &MemoryContext,
+    shaping: &Shaping,
+) -> (StageWork, Vec<GraphRow>) {
+    let voice_id = memory.voices.get(voice).cloned();
+    let mut rows = Vec::new();
+    if voice_id.is_some() {
+        rows.push(GraphRow::Voice(voice.to_owned()));
     }
+    if shaping.language.is_some() {
+        rows.push(GraphRow::Audience);
+    }
+    let work = StageWork::Speech {
+        text: text.trim().to_owned(),
+        voice: voice.to_owned(),
+        voice_id,
+        language: shaping.language.map(str::to_owned),
+    };
+    (work, rows)
 }
 
 struct Builder {
@@ -172,7 +315,7 @@ impl Builder {
         id: &str,
         kind: StageKind,
         duration_s: f64,
-        work: StageWork,
+        (work, shaped_by): (StageWork, Vec<GraphRow>),
     ) -> StageId {
         let spec = StageSpec {
             id: StageId(id.to_owned()),
@@ -186,6 +329,7 @@ impl Builder {
             aspect: self.master,
             needs_continuity: false,
             work,
+            shaped_by,
         };
         self.push(spec)
     }
@@ -193,22 +337,29 @@ impl Builder {
 
 /// Plans a render: a DAG of stages from a (validated) brief and the creator's memory context
 pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Plan {
-    let (master, variants) = master_and_variants(brief);
-    let mut look_slack = MAX_PLAN_TEXT_CHARS.saturating_sub(plan_text_chars(brief));
+    let audience::Outputs {
+        master,
+        variants,
+        by_audience,
+    } = audience::outputs(brief, memory.audience.as_ref());
+    let mut shaping = Shaping::new(brief, memory, by_audience);
     let mut b = Builder {
         stages: Vec::new(),
         master,
     };
     let mut slots = Vec::with_capacity(brief.shots.len());
     let mut start_s = 0.0;
-    for shot in &brief.shots {
+    for (n, shot) in brief.shots.iter().enumerate() {
+        // The format's hook opens the video: the first shot's keyframe and first motion.
+        let opening = n == 0;
         let parts = parts_of(
             shot.duration_s,
             options.max_clip_s.map(|m| m.max(MIN_SPLIT_CLIP_S)),
         );
         let part_s = shot.duration_s / f64::from(parts);
         let shot_spec =
-            |b: &Builder, id: StageId, kind: StageKind, deps, duration_s, continuity, work| {
+            |b: &Builder, id: StageId, kind: StageKind, deps, duration_s, continuity, shaped| {
+                let (work, shaped_by): (StageWork, Vec<GraphRow>) = shaped;
                 StageSpec {
                     id,
                     kind,
@@ -221,10 +372,11 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
                     aspect: master,
                     needs_continuity: continuity,
                     work,
+                    shaped_by,
                 }
             };
         let has_cast = !shot.cast.is_empty();
-        let work = keyframe_work(brief, memory, shot, &mut look_slack);
+        let work = keyframe_work(brief, memory, shot, opening, &mut shaping);
         let mut first_frame = b.push(shot_spec(
             &b,
             part_stage_id(&shot.id, 1, StageKind::Keyframe),
@@ -249,13 +401,15 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
                     vec![clip.clone()],
                     0.0,
                     false,
-                    StageWork::Frame { clip },
+                    (StageWork::Frame { clip }, Vec::new()),
                 ));
             }
-            let work = StageWork::Motion {
-                prompt: shot.prompt.trim().to_owned(),
-                keyframe: first_frame.clone(),
-            };
+            let work = motion_work(
+                shot,
+                first_frame.clone(),
+                opening && part == 1,
+                &mut shaping,
+            );
             motions.push(b.push(shot_spec(
                 &b,
                 part_stage_id(&shot.id, part, StageKind::Motion),
@@ -267,11 +421,7 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
             )));
         }
         let dialogue = shot.dialogue.as_ref().map(|d| {
-            let work = StageWork::Speech {
-                text: d.line.trim().to_owned(),
-                voice: d.character.clone(),
-                voice_id: memory.voices.get(&d.character).cloned(),
-            };
+            let work = speech_work(&d.line, &d.character, memory, &shaping);
             let duration = speaking_time_s(&d.line);
             b.push(shot_spec(
                 &b,
@@ -307,11 +457,7 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
         start_s += shot.duration_s;
     }
     let voiceover = brief.voiceover.as_ref().map(|vo| {
-        let work = StageWork::Speech {
-            text: vo.text.trim().to_owned(),
-            voice: vo.voice.clone(),
-            voice_id: memory.voices.get(&vo.voice).cloned(),
-        };
+        let work = speech_work(&vo.text, &vo.voice, memory, &shaping);
         b.job_stage(
             VOICEOVER,
             StageKind::Voiceover,
@@ -326,9 +472,12 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
     let mut score_segments_planned = Vec::new();
     if let Some(s) = &brief.score {
         for (n, (seg_start, seg_len)) in segments.iter().copied().enumerate() {
-            let work = StageWork::Score {
-                mood: s.mood.trim().to_owned(),
-            };
+            let work = (
+                StageWork::Score {
+                    mood: s.mood.trim().to_owned(),
+                },
+                Vec::new(),
+            );
             let id = if n == 0 {
                 SCORE.to_owned()
             } else {
@@ -366,11 +515,16 @@ pub fn build(brief: &Brief, memory: &MemoryContext, options: PlanOptions) -> Pla
         score_segments: score_segments_planned,
         score_crossfade_s: split.then_some(crossfade_s),
     };
+    let outputs_by = if by_audience {
+        vec![GraphRow::Audience]
+    } else {
+        Vec::new()
+    };
     let id = b.job_stage(
         ASSEMBLY,
         StageKind::Assembly,
         start_s,
-        StageWork::Assembly(assembly),
+        (StageWork::Assembly(assembly), outputs_by),
     );
     if let Some(last) = b.stages.last_mut().filter(|s| s.id == id) {
         last.deps = deps;

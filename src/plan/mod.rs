@@ -25,14 +25,25 @@
 //!
 //! Stages come out in dispatch order (shot order, then job-level stages, assembly last), which is
 //! also a topological order: every dependency precedes its dependents.
+//!
+//! The creator's Memory Graph shapes what each stage sends: the cast's locked looks and voices,
+//! the visual fingerprint on every image and video prompt (and a negative prompt for models that
+//! take one), the format's hook on the first shot ([`style`]), the audience's choice of master
+//! shape and speech language ([`audience`]). Each stage records the rows that shaped it
+//! ([`StageSpec::shaped_by`], shown to support with the final prompt by
+//! [`StageSpec::shaping`]).
 
+pub mod audience;
 mod build;
+mod graph_row;
 pub mod stage;
+pub mod style;
 pub mod timeline;
 
 pub use build::{Plan, PlanOptions, SCORE_CROSSFADE_S, build, parts_of, score_segments};
+pub use graph_row::{GraphRow, GraphRowError};
 pub use stage::{
-    AssemblySpec, Capability, Segment, ShotSlot, SpokenLine, StageKind, StageSpec, StageWork,
-    part_stage_id, shot_stage_id,
+    AssemblySpec, Capability, Segment, ShotSlot, SpokenLine, StageKind, StageShaping, StageSpec,
+    StageWork, part_stage_id, shot_stage_id,
 };
 pub use timeline::{CaptionOptions, Clip, Cue, CueSegment, Quality, Still, Timeline};

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::graph_row::GraphRow;
 use crate::brief::{AspectRatio, ShotKind};
 use crate::ids::{ShotId, StageId};
 use crate::routing::StageRequest;
@@ -101,6 +102,10 @@ pub struct StageSpec {
     pub needs_continuity: bool,
     /// Kind-specific inputs known at planning time
     pub work: StageWork,
+    /// The creator's Memory Graph rows that shaped what is sent for this stage (its prompt,
+    /// negative prompt, frame shape, voice or language), for support
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shaped_by: Vec<GraphRow>,
 }
 
 /// The inputs of a stage that are known when the plan is made
@@ -109,15 +114,23 @@ pub struct StageSpec {
 pub enum StageWork {
     /// A still image from a prompt and the cast's reference images
     Keyframe {
-        /// The shot's prompt, enriched with the cast's locked looks
+        /// The final prompt: the shot's, the cast's locked looks, the format's hook (first
+        /// shot), the creator's visual fingerprint
         prompt: String,
+        /// What the look must not drift to, for models with a negative prompt
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        negative_prompt: Option<String>,
         /// R2 keys of the cast's reference images (continuity)
         reference_images: Vec<String>,
     },
     /// A moving shot from its keyframe
     Motion {
-        /// The shot's prompt
+        /// The final prompt: the shot's, the format's hook (first part of the first shot), the
+        /// creator's visual fingerprint
         prompt: String,
+        /// What the look must not drift to, for models with a negative prompt
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        negative_prompt: Option<String>,
         /// The keyframe stage whose artifact is the first frame
         keyframe: StageId,
     },
@@ -129,6 +142,9 @@ pub enum StageWork {
         voice: String,
         /// The provider voice id locked in the memory graph, when there is one
         voice_id: Option<String>,
+        /// The audience's language (ISO 639-1), for models that take one
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
     },
     /// The music bed (or one segment of it)
     Score {
@@ -148,9 +164,10 @@ pub enum StageWork {
 /// What the assembler is asked to cut, by stage; artifact keys are filled in at submit time
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssemblySpec {
-    /// The master's frame shape (the first platform's)
+    /// The master's frame shape (the brief's `master_aspect`, else the audience's primary
+    /// platform's, else the first platform's: see [`super::audience`])
     pub master: AspectRatio,
-    /// Further frame shapes, one variant each, in platform order
+    /// Further frame shapes, one variant each, in output order
     pub variants: Vec<AspectRatio>,
     /// Whether the "Made with CreatorStudio" badge is burnt in
     pub badge: bool,
@@ -249,6 +266,35 @@ impl StageSpec {
         }
     }
 
+    /// What the Memory Graph made of this stage: the final prompt and negative prompt sent
+    /// (or the words spoken, in which language), and the rows that shaped them
+    pub fn shaping(&self) -> StageShaping {
+        let (prompt, negative_prompt, language) = match &self.work {
+            StageWork::Keyframe {
+                prompt,
+                negative_prompt,
+                ..
+            }
+            | StageWork::Motion {
+                prompt,
+                negative_prompt,
+                ..
+            } => (Some(prompt.clone()), negative_prompt.clone(), None),
+            StageWork::Speech { text, language, .. } => {
+                (Some(text.clone()), None, language.clone())
+            }
+            StageWork::Score { mood } => (Some(mood.clone()), None, None),
+            StageWork::Frame { .. } | StageWork::Assembly(_) => (None, None, None),
+        };
+        StageShaping {
+            prompt,
+            negative_prompt,
+            language,
+            aspect: self.aspect,
+            shaped_by: self.shaped_by.clone(),
+        }
+    }
+
     /// What the router needs to rank models for this stage
     pub fn routing_request(&self) -> StageRequest {
         StageRequest {
@@ -263,4 +309,22 @@ impl StageSpec {
             chars: self.chars(),
         }
     }
+}
+
+/// What support sees of how the Memory Graph shaped one stage (`shaping` on each stage of the
+/// support view)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StageShaping {
+    /// The final prompt sent (image and video stages), the words spoken (speech) or the mood
+    /// (music); none for frames and the assembly
+    pub prompt: Option<String>,
+    /// The negative prompt, sent to models whose API takes one
+    pub negative_prompt: Option<String>,
+    /// The language of speech (ISO 639-1), sent to models that take one
+    pub language: Option<String>,
+    /// The frame shape generated (the master's)
+    pub aspect: AspectRatio,
+    /// The Memory Graph rows that shaped it: `fingerprint`, `format_dna:{format}`, `audience`,
+    /// `look:{cast id}`, `voice:{name}`
+    pub shaped_by: Vec<GraphRow>,
 }

@@ -60,6 +60,10 @@ pub struct SubmitRequest {
     pub kind: StageKind,
     /// The generation prompt (mood prompt for music)
     pub prompt: String,
+    /// What the image or video must not show, for providers whose API has a negative prompt
+    /// (Veo, Kling, Pika on fal); the others never see it
+    #[serde(default)]
+    pub negative_prompt: Option<String>,
     /// Wanted length in seconds; adapters round up to what the model offers
     pub duration_s: f64,
     /// Frame shape for image and video stages
@@ -74,6 +78,9 @@ pub struct SubmitRequest {
     pub voice_id: Option<String>,
     /// Words to speak, or lyrics for music
     pub text: Option<String>,
+    /// The language of speech (ISO 639-1), sent to speech models that take one
+    #[serde(default)]
+    pub language: Option<String>,
     /// Our callback URL ([`super::signature::token::callback_url`]); `None` for poll-only
     pub callback_url: Option<String>,
     /// Stable across resubmits of the same attempt, for providers that deduplicate

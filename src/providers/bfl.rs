@@ -3,6 +3,9 @@
 //! - Submit: `POST {base}/v1/{model}` (`flux-pro-1.1`), `x-key`, `{prompt, width, height,
 //!   output_format, webhook_url, webhook_secret}`; answers `{id, polling_url}`
 //!   (<https://docs.bfl.ml/api-reference/models/generate-an-image-with-flux-11-[pro]>).
+//! - FLUX.1 Kontext \[pro\] (`flux-kontext-pro`) is the same task API with the cast's reference
+//!   images as `input_image`..`input_image_4` and `aspect_ratio` in place of width and height
+//!   (<https://docs.bfl.ml/api-reference/models/edit-or-create-an-image-with-flux-kontext-pro>).
 //! - Surprise: poll the returned `polling_url` verbatim; it may be on a regional host
 //!   (`api.us1.bfl.ai`) that alone knows the task. So the task's [`ProviderRef`] is that URL
 //!   (the bare id when BFL gives none); callbacks name the bare id.
@@ -27,7 +30,9 @@ use super::common::{
 use super::config::ProviderConfig;
 use super::errors::{expect_json, missing, unknown_status};
 use super::signature::{self, SignatureError};
-use super::{HttpRequest, HttpResponse, ProviderError, ProviderKind, ProviderStatus, url};
+use super::{
+    HttpRequest, HttpResponse, ProviderError, ProviderKind, ProviderStatus, references, url,
+};
 use crate::brief::AspectRatio;
 use crate::ids::ProviderRef;
 use crate::time::{Millis, Timestamp};
@@ -45,6 +50,34 @@ fn size(aspect: Option<AspectRatio>) -> (u32, u32) {
         Some(AspectRatio::Landscape) | None => (1024, 576),
         Some(AspectRatio::Portrait) => (576, 1024),
         Some(AspectRatio::Square) => (1024, 1024),
+    }
+}
+
+/// FLUX Kontext takes the cast's reference images as `input_image`, `input_image_2` ..
+/// `input_image_4` (URLs) and the frame as `aspect_ratio` rather than width and height
+/// (<https://docs.bfl.ml/api-reference/models/edit-or-create-an-image-with-flux-kontext-pro>);
+/// FLUX 1.1 \[pro\] has no reference field (see [`references`])
+fn kontext_fields(req: &SubmitRequest, body: &mut serde_json::Value) {
+    if !references::is_kontext(&req.provider_model) {
+        return;
+    }
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("width");
+        obj.remove("height");
+    }
+    body["aspect_ratio"] = json!(req.aspect.unwrap_or(AspectRatio::Landscape).as_str());
+    let refs = references::carried(
+        ProviderKind::Bfl,
+        &req.provider_model,
+        req.kind,
+        &req.reference_images,
+    );
+    for (i, url) in refs.iter().enumerate() {
+        let field = match i {
+            0 => "input_image".to_owned(),
+            n => format!("input_image_{}", n + 1),
+        };
+        body[field] = json!(url);
     }
 }
 
@@ -142,6 +175,7 @@ impl Adapter for Bfl {
             body["webhook_url"] = json!(cb);
             body["webhook_secret"] = json!(secret.expose());
         }
+        kontext_fields(req, &mut body);
         let path = format!("/v1/{}", url::encode(&req.provider_model));
         Ok(authorize(
             HttpRequest::post_json(url::join(&cfg.base_url, &path), &body),

@@ -1,8 +1,13 @@
 //! ElevenLabs text to speech: synchronous, the audio is the response body.
 //!
 //! - Submit: `POST {base}/v1/text-to-speech/{voice_id}?output_format=mp3_44100_128`,
-//!   `xi-api-key`, `{text, model_id}`
+//!   `xi-api-key`, `{text, model_id, language_code?}`
 //!   (<https://elevenlabs.io/docs/api-reference/text-to-speech/convert>).
+//! - `language_code` (ISO 639-1) "enforces a language for the model and text normalization";
+//!   the same page says a model that does not support it answers an error, and only Turbo v2.5
+//!   and Flash v2.5 do (Multilingual v2 reads the language from the text). So the audience's
+//!   language is sent only to [`LANGUAGE_MODELS`], and only a language of theirs
+//!   (<https://elevenlabs.io/docs/overview/models>: Multilingual v2's 29 plus `hu`, `no`, `vi`).
 //! - Surprise: there is no task and no URL. A 2xx body *is* the MP3, so parsing yields
 //!   [`Submitted::Body`] and the shell streams the body to R2.
 //! - Over the plan's concurrency ElevenLabs answers 429 `too_many_concurrent_requests` or
@@ -53,6 +58,23 @@ pub const LOOKUP_SKEW_S: u64 = 60;
 /// The largest page of `GET /v1/history`
 const HISTORY_PAGE: u32 = 1000;
 
+/// The models that take `language_code`
+pub const LANGUAGE_MODELS: [&str; 2] = ["eleven_turbo_v2_5", "eleven_flash_v2_5"];
+
+/// The languages of [`LANGUAGE_MODELS`] (ISO 639-1)
+const LANGUAGES: [&str; 32] = [
+    "en", "ja", "zh", "de", "hi", "fr", "ko", "pt", "it", "es", "id", "nl", "tr", "fil", "pl",
+    "sv", "bg", "ro", "ar", "cs", "el", "fi", "hr", "ms", "sk", "da", "ta", "uk", "ru", "hu", "no",
+    "vi",
+];
+
+/// The `language_code` to send for `req`: its language, when its model enforces one and knows it
+pub fn language_code(req: &SubmitRequest) -> Option<&str> {
+    let lang = req.language.as_deref()?;
+    (LANGUAGE_MODELS.contains(&req.provider_model.as_str()) && LANGUAGES.contains(&lang))
+        .then_some(lang)
+}
+
 #[derive(Deserialize)]
 struct History {
     history: Vec<HistoryItem>,
@@ -102,7 +124,10 @@ impl Adapter for ElevenLabs {
                 reason: "elevenlabs needs a voice id".into(),
             })?;
         let text = req.text.as_deref().unwrap_or(&req.prompt);
-        let body = json!({ "text": text, "model_id": req.provider_model });
+        let mut body = json!({ "text": text, "model_id": req.provider_model });
+        if let Some(lang) = language_code(req) {
+            body["language_code"] = json!(lang);
+        }
         let path = format!(
             "/v1/text-to-speech/{}?output_format={OUTPUT_FORMAT}",
             url::encode(voice)

@@ -2,7 +2,11 @@
 //!
 //! - Submit: `POST {base}/{model_id}?fal_webhook={our url}` with `Authorization: Key <key>` and
 //!   the model input (`prompt`, `image_url`, `aspect_ratio`, `duration` 5|10, `resolution`);
-//!   answers `{request_id, status_url, response_url, ...}`.
+//!   answers `{request_id, status_url, response_url, ...}`. Pika 2.2 also takes
+//!   `negative_prompt` (text and image to video: "what to avoid"), which carries what the
+//!   creator's look must not drift to (input schema at
+//!   <https://fal.ai/models/fal-ai/pika/v2.2/image-to-video/api>; the v2.5 schema, with the same
+//!   field: <https://fal.ai/models/fal-ai/pika/v2.5/text-to-video/llms.txt>).
 //! - Surprise: status and result URLs use only `{owner}/{app}`, not the model's subpath
 //!   (`fal-ai/pika/requests/{id}/status` for `fal-ai/pika/v2.2/image-to-video`), so we poll the
 //!   returned `status_url` verbatim (and derive it only when absent). That URL is the task's
@@ -162,6 +166,9 @@ impl Adapter for FalPika {
             "duration": pick_duration(req.duration_s, &DURATIONS),
             "resolution": "720p",
         });
+        if let Some(negative) = req.negative_prompt.as_deref().filter(|n| !n.is_empty()) {
+            body["negative_prompt"] = json!(negative);
+        }
         match (&req.image_url, req.aspect) {
             (Some(image), _) => body["image_url"] = json!(image),
             // Image-to-video takes the frame's shape; only text-to-video has `aspect_ratio`.

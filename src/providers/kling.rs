@@ -4,9 +4,15 @@
 //!   claims `{iss: access key, iat: now, nbf: now - 5, exp: now + 1800}`, sent as
 //!   `Authorization: Bearer <jwt>` (Kling's "API authorization" page; <https://tryagi.github.io/KlingAI/guides/authentication>).
 //!   It is minted from `now` for every request, so a token never outlives its call.
+//! - Kling 1.6 (`kling-v1-6`) also renders from several images: `POST /v1/videos/multi-image2video`
+//!   with `image_list: [{image}]` (up to 4), used when a cast member's look has reference
+//!   images (see [`references`]); its tasks are polled at `/v1/videos/multi-image2video/{id}`.
 //! - Submit: `POST {base}/v1/videos/text2video` or `/v1/videos/image2video` with `model_name`,
 //!   `prompt`, `mode`, `duration` (a string, `"5"` or `"10"`), `aspect_ratio` (text only),
 //!   `image` (image only), `callback_url`, `external_task_id` (our idempotency key).
+//! - `negative_prompt` (both endpoints, at most 2,500 characters) carries what the creator's look
+//!   must not drift to (Kling API "Text to Video" / "Image to Video" request body,
+//!   <https://app.klingai.com/global/dev/document-api/apiReference/model/textToVideo>).
 //! - Surprise: every answer is an envelope `{code, message, request_id, data}`; `code != 0` is an
 //!   error even on HTTP 200, and the poll path depends on the submit endpoint, so the task's
 //!   [`ProviderRef`] is `{text2video|image2video}/{task_id}` (callbacks name the bare id).
@@ -29,7 +35,9 @@ use super::common::{mentions_moderation, nullable, pick_duration, url_output, ve
 use super::config::ProviderConfig;
 use super::errors::{error_reason, http_error, missing, parse_json, unknown_status};
 use super::signature::SignatureError;
-use super::{HttpRequest, HttpResponse, ProviderError, ProviderKind, ProviderStatus, url};
+use super::{
+    HttpRequest, HttpResponse, ProviderError, ProviderKind, ProviderStatus, references, url,
+};
 use crate::ids::ProviderRef;
 use crate::time::{Millis, Timestamp};
 
@@ -203,6 +211,9 @@ impl Adapter for Kling {
             "duration": pick_duration(req.duration_s, &DURATIONS).to_string(),
             "external_task_id": req.idempotency_key,
         });
+        if let Some(negative) = req.negative_prompt.as_deref().filter(|n| !n.is_empty()) {
+            body["negative_prompt"] = json!(negative);
+        }
         match &req.image_url {
             Some(image) => body["image"] = json!(image),
             None => {
@@ -214,6 +225,7 @@ impl Adapter for Kling {
         if let Some(cb) = &req.callback_url {
             body["callback_url"] = json!(cb);
         }
+        multi_image_fields(req, &mut body);
         let url = url::join(&cfg.base_url, &format!("/v1/videos/{}", endpoint(req)));
         authorize(HttpRequest::post_json(url, &body), cfg, now)
     }
@@ -243,7 +255,7 @@ impl Adapter for Kling {
     ) -> Result<HttpRequest, ProviderError> {
         // `{endpoint}/{task_id}`; a bare id is a text-to-video task.
         let (endpoint, id) = match provider_ref.as_str().split_once('/') {
-            Some((e @ ("text2video" | "image2video"), id)) => (e, id),
+            Some((e @ ("text2video" | "image2video" | "multi-image2video"), id)) => (e, id),
             Some(_) => {
                 return Err(ProviderError::Malformed {
                     reason: format!("odd kling task ref {provider_ref}"),
@@ -295,9 +307,41 @@ impl Adapter for Kling {
 }
 
 fn endpoint(req: &SubmitRequest) -> &'static str {
-    if req.image_url.is_some() {
-        "image2video"
-    } else {
-        "text2video"
+    match &req.image_url {
+        Some(_) if !multi_image_refs(req).is_empty() => "multi-image2video",
+        Some(_) => "image2video",
+        None => "text2video",
+    }
+}
+
+/// The cast's reference images this request carries (Kling 1.6's `multi-image2video` only)
+fn multi_image_refs(req: &SubmitRequest) -> &[String] {
+    references::carried(
+        ProviderKind::Kling,
+        &req.provider_model,
+        req.kind,
+        &req.reference_images,
+    )
+}
+
+/// Kling 1.6 renders a cast member's references through `multi-image2video`: `image_list`
+/// (`[{image}]`, up to 4 URLs) in place of `image`, with `aspect_ratio` (Kling API "Multi-Image
+/// to Video"). That endpoint has no first frame, so the keyframe leads the list: the scene it
+/// set is the first reference, the look's images follow
+fn multi_image_fields(req: &SubmitRequest, body: &mut Value) {
+    let refs = multi_image_refs(req);
+    let Some(keyframe) = req.image_url.as_ref().filter(|_| !refs.is_empty()) else {
+        return;
+    };
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("image");
+    }
+    let list: Vec<Value> = std::iter::once(keyframe)
+        .chain(refs)
+        .map(|u| json!({ "image": u }))
+        .collect();
+    body["image_list"] = Value::Array(list);
+    if let Some(aspect) = req.aspect {
+        body["aspect_ratio"] = json!(aspect.as_str());
     }
 }

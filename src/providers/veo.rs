@@ -2,8 +2,10 @@
 //!
 //! - Submit: `POST {base}/v1beta/models/{model}:predictLongRunning`, `x-goog-api-key`, body
 //!   `{instances: [{prompt, image?: {bytesBase64Encoded, mimeType}}], parameters: {aspectRatio,
-//!   durationSeconds}}`; answers `{name: "models/{model}/operations/{id}"}`
-//!   (<https://ai.google.dev/gemini-api/docs/video>).
+//!   durationSeconds, negativePrompt?}}`; answers `{name: "models/{model}/operations/{id}"}`
+//!   (<https://ai.google.dev/gemini-api/docs/video>; `negativePrompt` is the REST name of the
+//!   SDKs' `GenerateVideosConfig.negative_prompt`, "what should not be included in the
+//!   generated videos": <https://googleapis.github.io/java-genai/javadoc/google-genai/com.google.genai.types/-generate-videos-config/negative-prompt.html>).
 //! - Poll: `GET {base}/v1beta/{name}` until `done: true`; then `error` (a google.rpc.Status) or
 //!   `response.generateVideoResponse.generatedSamples[].video.uri`.
 //! - Surprise: a safety-filtered result is `done: true` with no samples and
@@ -178,6 +180,9 @@ impl Adapter for Veo {
             json!({ "durationSeconds": pick_duration(req.duration_s, &DURATIONS) });
         if let Some(aspect) = req.aspect {
             parameters["aspectRatio"] = json!(aspect.as_str());
+        }
+        if let Some(negative) = req.negative_prompt.as_deref().filter(|n| !n.is_empty()) {
+            parameters["negativePrompt"] = json!(negative);
         }
         let body = json!({ "instances": [instance], "parameters": parameters });
         let path = format!(

@@ -18,6 +18,7 @@ use crate::brief::{AspectRatio, Brief};
 use crate::ids::{CreatorId, ModelId, StageId};
 use crate::job::Micros;
 use crate::memory::MemoryContext;
+use crate::memory::graph::AudienceSignal;
 use crate::plan::{self, Capability, PlanOptions, StageKind, StageSpec};
 use crate::routing::score::check;
 use crate::routing::{ModelSpec, Registry, RoutingContext, RoutingError};
@@ -88,22 +89,33 @@ pub fn split_limits(
     }
 }
 
-/// The master's frame shape: the first platform's (as the planner takes it)
-pub fn master_aspect(brief: &Brief) -> AspectRatio {
-    brief
-        .platforms
-        .first()
-        .map_or(AspectRatio::Landscape, |p| p.aspect())
+/// The master's frame shape as the planner takes it for `audience` (see `plan::audience`): the
+/// brief's `master_aspect`, else the audience's primary platform's, else the first platform's
+pub fn master_aspect(brief: &Brief, audience: Option<&AudienceSignal>) -> AspectRatio {
+    plan::audience::outputs(brief, audience).master
 }
 
-/// The options the planner needs for a brief on a registry
+/// The options the planner needs for a brief on a registry, before the creator's audience is
+/// known (at create)
 pub fn plan_options(
     registry: &Registry,
     brief: &Brief,
     creator: Option<&CreatorId>,
     badge: bool,
 ) -> PlanOptions {
-    let limits = split_limits(registry, master_aspect(brief), creator);
+    plan_options_for(registry, brief, None, creator, badge)
+}
+
+/// The options the planner needs for a brief on a registry for this audience: the longest clip
+/// is the longest any model makes in the master's shape, which the audience may choose
+pub fn plan_options_for(
+    registry: &Registry,
+    brief: &Brief,
+    audience: Option<&AudienceSignal>,
+    creator: Option<&CreatorId>,
+    badge: bool,
+) -> PlanOptions {
+    let limits = split_limits(registry, master_aspect(brief, audience), creator);
     PlanOptions {
         badge,
         max_clip_s: limits.max_clip_s,

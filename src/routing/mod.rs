@@ -19,7 +19,10 @@
 //! 2. it can make the duration (`max_duration_s`, 0 = not applicable) and the aspect ratio
 //!    (`aspects`, empty = not applicable);
 //! 3. its feature flag, if any, admits the creator ([`FeatureFlag::verdict`]);
-//! 4. its projected cost is at most `ctx.budget_usd`.
+//! 4. its projected cost is at most `ctx.budget_usd`;
+//! 5. a model that is in the registry for reference images (FLUX Kontext, Kling 1.6's
+//!    multi-image endpoint: `providers::references::needs_references`) is left out of stages
+//!    without any.
 //!
 //! # Scores (each 0..=1, higher is better)
 //!
@@ -28,8 +31,12 @@
 //!   (the priors are editorial judgement that outcome data corrects; shrinkage and the dead
 //!   zone keep one lucky render from flipping a near-tie, while two bad renders of a kind at
 //!   retention 0.05, or many strong ones, move the model across quality tiers);
-//! - continuity: 1 when the stage needs no continuity or the model takes reference images,
-//!   0 otherwise;
+//! - continuity: whether the cast's look will really be kept. With reference images to send
+//!   (the shot's `MemoryContext::shot_references`, for keyframes and motions): 1 when the
+//!   model's request carries them, 0.5 for a motion model
+//!   that cannot (it still starts from the keyframe made with them), 0 for a keyframe model that
+//!   cannot (`providers::references::continuity_score`). Without them: 1 when the stage needs no
+//!   continuity or the model can hold a character (`continuity` in the registry), 0 otherwise;
 //! - cost: `1 - cost / budget`: what share of the stage's budget is left (so a difference of
 //!   0.03 is 3% of what this stage may spend, not 3% of a price that may be cents);
 //! - latency: `1 - p50 / deadline`, the same idea against the brief's deadline;
@@ -50,9 +57,12 @@ mod reason;
 pub mod registry;
 mod route;
 mod score;
+pub mod similar_evidence;
 
 pub use budget::{BudgetShare, allocate_budget, importance};
-pub use feasible::{CheapestPlan, SplitLimits, cheapest_plan, plan_options, split_limits};
+pub use feasible::{
+    CheapestPlan, SplitLimits, cheapest_plan, plan_options, plan_options_for, split_limits,
+};
 pub use plan::{DeadlineCheck, PlanRouting, route_plan};
 pub use rank::{Dimension, RankRule, rank_order};
 pub use registry::{FeatureFlag, FlagVerdict, ModelSpec, Pricing, Registry, rollout_bucket};
@@ -111,8 +121,10 @@ pub struct RoutingContext {
 pub struct Scores {
     /// Visual (or audio) quality prior for this stage and shot kind
     pub quality: f64,
-    /// Narrative continuity support: 1 when the stage needs none or the model takes reference
-    /// images, 0 otherwise
+    /// Narrative continuity support: with the cast's reference images to send, 1 when the
+    /// model's request carries them, 0.5 for a motion model that cannot (its keyframe was made
+    /// with them), 0 for a keyframe model that cannot; without, 1 when the stage needs none or
+    /// the model can hold a character, 0 otherwise
     pub continuity: f64,
     /// Share of the stage's budget share left after this model's cost: `1 - cost / share`
     pub cost: f64,
@@ -156,6 +168,10 @@ pub struct Decision {
     /// Further facts for support: feature flags that let a candidate in, outcome data used
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Why, as Ra tells the Director: the same choice in plain words, naming no model, provider
+    /// or flag (empty on decisions recorded before it existed)
+    #[serde(default)]
+    pub said: String,
 }
 
 impl Decision {

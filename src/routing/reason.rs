@@ -1,19 +1,23 @@
-//! The one-line reason of a decision, written for a support person:
-//! `veo-3: best quality for establishing (0.95); hero shot; $2.40 within $6.10 share`.
+//! Why a decision chose what it chose, twice: [`line`] for a support person, naming the models
+//! (`veo-3: best quality for establishing (0.95); hero shot; $2.40 within $6.10 share`), and
+//! [`for_director`] in Ra's voice for the creator, naming no model, provider or flag
+//! (`Director, for the motion of this establishing shot I chose the option with the strongest
+//! result. It's a hero shot, so I let it spend more.`).
 
+use crate::brief::ShotKind;
+use crate::brief::ra;
 use crate::ids::ModelId;
-use crate::memory::metric::metric_name;
+use crate::plan::StageKind;
 use crate::routing::budget::{Importance, importance_of};
 use crate::routing::outcome::OutcomeEvidence;
 use crate::routing::rank::{Dimension, RankRule, deciding_dimension};
 use crate::routing::route::StageBudget;
 use crate::routing::score::{fmt_num, verdict_text};
-use crate::routing::{Candidate, FeatureFlag, FlagVerdict, RoutingContext, Scores, StageRequest};
+use crate::routing::{Candidate, FeatureFlag, FlagVerdict, Scores, StageRequest};
 
 /// What the reason is written from
 pub(crate) struct Ranked<'a> {
     pub req: &'a StageRequest,
-    pub ctx: &'a RoutingContext,
     pub budget: StageBudget,
     pub rule: &'a RankRule,
     pub items: &'a [(&'a ModelId, &'a Scores)],
@@ -87,13 +91,7 @@ pub(crate) fn line(r: &Ranked<'_>, candidates: &[Candidate]) -> String {
         ));
     }
     if let Some(change) = &r.outcome_changed {
-        let metric = metric_name(r.ctx.outcome_target);
-        let evidence = |ev: &OutcomeEvidence| {
-            format!(
-                "{metric} {:.3} over {} render(s), shrunk to {:.3} (prior {:.3})",
-                ev.mean, ev.renders, ev.estimate, ev.prior
-            )
-        };
+        let evidence = |ev: &OutcomeEvidence| ev.summary();
         let over = change
             .displaced
             .map(|m| format!(" over {m}"))
@@ -118,4 +116,83 @@ pub(crate) fn line(r: &Ranked<'_>, candidates: &[Candidate]) -> String {
         ));
     }
     parts.join("; ")
+}
+
+/// What a stage makes, as Ra says it to the Director: `the motion of this close-up`
+fn director_subject(kind: StageKind, shot_kind: Option<ShotKind>) -> String {
+    let what = match kind {
+        StageKind::Keyframe => "the first frame",
+        StageKind::Motion => "the motion",
+        StageKind::Frame => "the join",
+        StageKind::Dialogue => "the spoken line",
+        StageKind::Voiceover => "the narration",
+        StageKind::Score => "the score",
+        StageKind::Assembly => "the final cut",
+    };
+    let shot = shot_kind.map(|k| match k {
+        ShotKind::Establishing => "establishing shot",
+        ShotKind::CloseUp => "close-up",
+        ShotKind::BRoll => "b-roll shot",
+        ShotKind::Dialogue => "dialogue shot",
+        ShotKind::Action => "action shot",
+        ShotKind::Crowd => "crowd shot",
+    });
+    match shot {
+        Some(shot) => format!("{what} of this {shot}"),
+        None => what.to_owned(),
+    }
+}
+
+/// The decision in Ra's words for the Director: the same deciding dimension, importance and
+/// budget facts as [`line`], with no model, provider, score or flag in it
+pub(crate) fn for_director(r: &Ranked<'_>, candidates: &[Candidate]) -> String {
+    let subject = director_subject(r.req.kind, r.req.shot_kind);
+    let Some(winner) = candidates.first() else {
+        return ra::say(&format!("nothing I have can make {subject}."));
+    };
+    let why = match (candidates.get(1), r.order.get(1)) {
+        (Some(_), Some(&runner_idx)) => match deciding_dimension(r.items, runner_idx, r.rule) {
+            Some(Dimension::Quality) => {
+                format!("for {subject} I chose the option with the strongest result.")
+            }
+            Some(Dimension::Continuity) => format!(
+                "for {subject} I chose an option that takes your cast's reference images, so \
+                 they stay themselves from shot to shot."
+            ),
+            Some(Dimension::Cost) => format!(
+                "for {subject} the best options were level on quality, so I took the one that \
+                 costs less (${:.2}).",
+                winner.cost_usd
+            ),
+            Some(Dimension::Latency) => format!(
+                "for {subject} the best options were level on quality, so I took the faster one."
+            ),
+            Some(Dimension::Outcome) => {
+                format!("for {subject} I chose what has worked best with your audience before.")
+            }
+            None => format!(
+                "for {subject} the top options were neck and neck, so I went with my first pick."
+            ),
+        },
+        _ => format!("for {subject} only one option fits your constraints, so that's the one."),
+    };
+    let mut parts = vec![why];
+    match importance_of(r.req) {
+        Importance::Hero => parts.push("It's a hero shot, so I let it spend more.".into()),
+        Importance::Filler => parts.push("It's filler, so I kept it lean.".into()),
+        Importance::Standard => {}
+    }
+    let share = r.budget.share_usd.max(0.0);
+    if winner.cost_usd > share {
+        parts.push(format!(
+            "It costs ${:.2}, ${:.2} over its share; I borrowed that from savings elsewhere in \
+             the plan.",
+            winner.cost_usd,
+            winner.cost_usd - share
+        ));
+    }
+    if r.outcome_changed.is_some() {
+        parts.push("How your past renders did changed my pick here.".into());
+    }
+    ra::say(&parts.join(" "))
 }

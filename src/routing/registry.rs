@@ -124,11 +124,11 @@ impl Registry {
 
     /// The newest registry this build ships
     pub fn builtin() -> Self {
-        builtin_v4()
+        builtin_v5()
     }
 
     /// The newest built-in version
-    pub const LATEST_VERSION: u32 = 4;
+    pub const LATEST_VERSION: u32 = 5;
 
     /// A built-in registry by version, so a job in flight keeps routing (and falling back) with
     /// the version it started with even after the build ships a newer one
@@ -138,6 +138,7 @@ impl Registry {
             2 => Some(builtin_v2()),
             3 => Some(builtin_v3()),
             4 => Some(builtin_v4()),
+            5 => Some(builtin_v5()),
             _ => None,
         }
     }
@@ -247,6 +248,57 @@ fn video(
         continuity,
         flag: None,
     }
+}
+
+/// Version 5: two models that take a cast member's reference images (see
+/// `providers::references`), so a locked look with images reaches the keyframe and, among
+/// near-equal quality, the motion:
+///
+/// - FLUX.1 Kontext \[pro\] (`flux-kontext-pro`): up to four reference images by URL; $0.04 per
+///   image, as FLUX 1.1 \[pro\] (<https://docs.bfl.ml/quick_start/pricing>); the same quality
+///   prior as FLUX 1.1 \[pro\], so with references continuity picks it.
+/// - Kling 1.6 from several images (`kling-v1-6`, `multi-image2video`): the keyframe and up to
+///   three references; $0.056 per second (standard mode, as fal hosts it:
+///   <https://fal.ai/models/fal-ai/kling-video/v1.6/standard/elements/llms.txt>); quality priors
+///   a step under Kling 2.1, whose close-ups and dialogue it is near.
+///
+/// Both are candidates only for stages with reference images (`references::needs_references`):
+/// every other stage routes exactly as in version 4.
+fn builtin_v5() -> Registry {
+    use AspectRatio::{Landscape as L, Portrait as P, Square as S};
+    use ShotKind::{CloseUp, Dialogue};
+    let mut registry = builtin_v4();
+    registry.version = 5;
+    registry.models.push(ModelSpec {
+        id: ModelId("flux-kontext-pro".into()),
+        provider: ProviderKind::Bfl,
+        provider_model: "flux-kontext-pro".into(),
+        capability: Capability::Image,
+        quality: BTreeMap::new(),
+        default_quality: 0.9,
+        pricing: Pricing::PerImage { usd: 0.04 },
+        latency_p50_ms: 10_000,
+        latency_p95_ms: 25_000,
+        max_duration_s: 0.0,
+        aspects: vec![L, P, S],
+        concurrency: 8,
+        continuity: true,
+        flag: None,
+    });
+    registry.models.push(video(
+        "kling-1.6-multi",
+        ProviderKind::Kling,
+        "kling-v1-6",
+        &[(CloseUp, 0.87), (Dialogue, 0.84)],
+        0.78,
+        0.056,
+        (110, 260),
+        10.0,
+        &[L, P, S],
+        4,
+        true,
+    ));
+    registry
 }
 
 /// Version 4: our assembler also cuts the last frame out of a clip (`studio-frame`), so a shot

@@ -130,7 +130,6 @@ pub(crate) fn route_stage_with(
     let winner = order.first().copied();
     let ranked = Ranked {
         req,
-        ctx,
         budget,
         rule,
         items: &items,
@@ -148,6 +147,7 @@ pub(crate) fn route_stage_with(
         },
     };
     let reason = reason::line(&ranked, &candidates);
+    let said = reason::for_director(&ranked, &candidates);
 
     Ok(Decision {
         stage: req.stage.clone(),
@@ -157,12 +157,10 @@ pub(crate) fn route_stage_with(
         registry_version: registry.version,
         budget_usd: budget.cap_usd,
         notes,
+        said,
     })
 }
 
 fn evidence_note(model: &ModelId, ev: &OutcomeEvidence) -> String {
-    format!(
-        "{model}: outcome {:.3} over {} render(s), shrunk to {:.3} toward prior {:.3}",
-        ev.mean, ev.renders, ev.estimate, ev.prior
-    )
+    ev.note(model)
 }

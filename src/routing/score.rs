@@ -1,6 +1,8 @@
 //! Eligibility and the five scores of one model for one stage (formulas in the module doc of
 //! `routing`).
 
+use crate::plan::StageKind;
+use crate::providers::references;
 use crate::routing::outcome::{self, NEUTRAL, OutcomeEvidence};
 use crate::routing::{FlagVerdict, ModelSpec, RoutingContext, Scores, StageRequest};
 
@@ -43,6 +45,11 @@ pub(crate) fn check<'a>(
             cap_usd.max(0.0)
         ));
     }
+    if references::needs_references(spec.provider, &spec.provider_model, req.kind)
+        && reference_images(req, ctx) == 0
+    {
+        return Err("is for a cast look's reference images; this stage has none".into());
+    }
     Ok(Eligible {
         spec,
         cost_usd,
@@ -58,7 +65,12 @@ pub(crate) fn scores(
     share_usd: f64,
 ) -> (Scores, Option<OutcomeEvidence>) {
     let spec = e.spec;
-    let continuity = if !req.needs_continuity || spec.continuity {
+    let refs = reference_images(req, ctx);
+    let continuity = if refs > 0 {
+        // Whether the references will actually be used, not whether the model could in
+        // principle hold a character: the same table the adapters build their bodies from.
+        references::continuity_score(spec.provider, &spec.provider_model, req.kind, refs)
+    } else if !req.needs_continuity || spec.continuity {
         1.0
     } else {
         0.0
@@ -76,9 +88,9 @@ pub(crate) fn scores(
     } else {
         0.0
     };
-    let evidence = req
-        .shot_kind
-        .and_then(|kind| outcome::evidence(&ctx.memory, ctx.outcome_target, &spec.id, kind));
+    // Click-through on the call-to-action shot, the target's metric elsewhere, with the similar
+    // past shots this model made pooled in (see `outcome::evidence_for_stage`).
+    let evidence = outcome::evidence_for_stage(&ctx.memory, ctx.outcome_target, &spec.id, req);
     let prior_quality = spec.quality_for(req.shot_kind);
     // The registry's quality prior is editorial judgement; this creator's shrunk outcome
     // evidence for the model on this shot kind corrects it, so strong bad evidence can move a
@@ -95,6 +107,24 @@ pub(crate) fn scores(
         outcome: evidence.as_ref().map_or(NEUTRAL, |ev| unit(ev.score)),
     };
     (scores, evidence)
+}
+
+/// The reference images a keyframe or motion stage of a shot sends: those of the locked looks
+/// of the shot's cast (see `memory::build_context`); none for any other stage
+fn reference_images(req: &StageRequest, ctx: &RoutingContext) -> usize {
+    match req.kind {
+        StageKind::Keyframe | StageKind::Motion => req
+            .shot
+            .as_ref()
+            .and_then(|shot| ctx.memory.shot_references.get(shot))
+            .copied()
+            .unwrap_or(0),
+        StageKind::Frame
+        | StageKind::Dialogue
+        | StageKind::Voiceover
+        | StageKind::Score
+        | StageKind::Assembly => 0,
+    }
 }
 
 /// How far one unit of outcome score (0.5 = no evidence) moves the quality score

@@ -72,10 +72,10 @@ pub fn synthetic_brief(n: usize, budget_usd: f64) -> Brief {
             }
         })
         .collect();
-    brief.pacing = Pacing {
+    brief.pacing = Some(Pacing {
         target_duration_s: 5.0 * n as f64,
         energy: Energy::Steady,
-    };
+    });
     brief.score = None;
     brief.platforms = vec![Platform::Youtube, Platform::Tiktok];
     brief
@@ -87,7 +87,9 @@ pub fn small_brief(n: usize) -> Brief {
     brief.shots.truncate(n);
     brief.voiceover = None;
     brief.score = None;
-    brief.pacing.target_duration_s = brief.shots.iter().map(|s| s.duration_s).sum();
+    if let Some(p) = brief.pacing.as_mut() {
+        p.target_duration_s = brief.shots.iter().map(|s| s.duration_s).sum();
+    }
     brief
 }
 

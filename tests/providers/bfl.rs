@@ -175,3 +175,33 @@ fn bfl_http_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn kontext_sends_the_cast_references_as_input_images_and_an_aspect_ratio() {
+    let mut req = with_callback(keyframe(), K);
+    req.provider_model = "flux-kontext-pro".into();
+    req.aspect = Some(studio::brief::AspectRatio::Portrait);
+    req.reference_images = (1..=5)
+        .map(|i| format!("https://render.example.test/v1/media/creators/demo/looks/keeper/{i}.png?exp=1&sig=ab"))
+        .collect();
+    let http = adapter(K).build_submit(&req, &bfl_cfg(), NOW).unwrap();
+    // <https://docs.bfl.ml/api-reference/models/edit-or-create-an-image-with-flux-kontext-pro>
+    assert_eq!(http.url, "https://api.bfl.ai/v1/flux-kontext-pro");
+    let body = body(&http);
+    assert_eq!(body["input_image"], req.reference_images[0].as_str());
+    assert_eq!(body["input_image_2"], req.reference_images[1].as_str());
+    assert_eq!(body["input_image_4"], req.reference_images[3].as_str());
+    assert!(body.get("input_image_5").is_none(), "four at most: {body}");
+    assert_eq!(body["aspect_ratio"], "9:16");
+    assert!(body.get("width").is_none() && body.get("height").is_none());
+    assert_eq!(body["webhook_url"], our_callback_url(K).as_str());
+}
+
+#[test]
+fn flux_1_1_takes_no_references() {
+    let mut req = keyframe();
+    req.reference_images = vec!["https://render.example.test/v1/media/creators/demo/a.png".into()];
+    let body = body(&adapter(K).build_submit(&req, &bfl_cfg(), NOW).unwrap());
+    assert!(body.get("input_image").is_none() && body.get("image_prompt").is_none());
+    assert_eq!(body["width"], 1024);
+}

@@ -130,3 +130,27 @@ fn elevenlabs_webhook_signature_t_v0() {
         Err(SignatureError::MalformedHeader { .. })
     ));
 }
+
+#[test]
+fn elevenlabs_enforces_the_audiences_language_only_where_the_model_takes_it() {
+    // Flash and Turbo v2.5 take `language_code`; Multilingual v2 answers an error to it and
+    // reads the language from the text.
+    for model in ["eleven_flash_v2_5", "eleven_turbo_v2_5"] {
+        let mut req = speech();
+        req.provider_model = model.into();
+        req.language = Some("de".into());
+        let sent = body(&adapter(K).build_submit(&req, &cfg(K), NOW).unwrap());
+        assert_eq!(sent["language_code"], "de", "{model}");
+        assert_eq!(sent["model_id"], model);
+    }
+    let mut req = speech();
+    req.language = Some("de".into());
+    let sent = body(&adapter(K).build_submit(&req, &cfg(K), NOW).unwrap());
+    assert!(sent.get("language_code").is_none(), "{sent}");
+    // A language the model does not speak is not sent either.
+    let mut req = speech();
+    req.provider_model = "eleven_flash_v2_5".into();
+    req.language = Some("is".into());
+    let sent = body(&adapter(K).build_submit(&req, &cfg(K), NOW).unwrap());
+    assert!(sent.get("language_code").is_none(), "{sent}");
+}

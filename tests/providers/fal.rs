@@ -236,3 +236,26 @@ fn fal_jwks_request_points_at_the_real_set_or_the_simulator() {
         "http://127.0.0.1:8788/fal/.well-known/jwks.json"
     );
 }
+
+#[test]
+fn pika_sends_the_creators_negative_prompt() {
+    let mut req = with_image(motion(MODEL));
+    req.negative_prompt = Some(
+        "off-palette colour casts, inconsistent colour grade, flat even lighting, watermark".into(),
+    );
+    let sent = body(&adapter(K).build_submit(&req, &cfg(K), NOW).unwrap());
+    assert_eq!(
+        sent["negative_prompt"],
+        "off-palette colour casts, inconsistent colour grade, flat even lighting, watermark"
+    );
+    assert_eq!(
+        sent["image_url"],
+        "https://media.example.test/s04/keyframe.png"
+    );
+    let sent = body(
+        &adapter(K)
+            .build_submit(&with_image(motion(MODEL)), &cfg(K), NOW)
+            .unwrap(),
+    );
+    assert!(sent.get("negative_prompt").is_none());
+}

@@ -221,3 +221,92 @@ fn kling_callback_needs_our_token() {
         Err(ProviderError::Malformed { .. })
     ));
 }
+
+#[test]
+fn kling_sends_the_creators_negative_prompt_on_both_endpoints() {
+    for req in [motion("kling-v2-1"), with_image(motion("kling-v2-1"))] {
+        let mut req = req;
+        req.negative_prompt = Some(
+            "off-palette colour casts, inconsistent colour grade, flat even lighting, watermark"
+                .into(),
+        );
+        let sent = body(&adapter(K).build_submit(&req, &kling_cfg(), NOW).unwrap());
+        assert_eq!(
+            sent["negative_prompt"],
+            "off-palette colour casts, inconsistent colour grade, flat even lighting, watermark"
+        );
+        assert_eq!(sent["prompt"], req.prompt.as_str());
+    }
+    // Without one, the field is absent (Kling's default applies).
+    let sent = body(
+        &adapter(K)
+            .build_submit(&motion("kling-v2-1"), &kling_cfg(), NOW)
+            .unwrap(),
+    );
+    assert!(sent.get("negative_prompt").is_none());
+}
+
+#[test]
+fn kling_1_6_renders_a_cast_look_through_multi_image2video() {
+    let mut req = with_callback(with_image(motion("kling-v1-6")), ProviderKind::Kling);
+    req.reference_images = (1..=4)
+        .map(|i| format!("https://render.example.test/v1/media/creators/demo/looks/keeper/{i}.png"))
+        .collect();
+    let http = adapter(ProviderKind::Kling)
+        .build_submit(&req, &kling_cfg(), NOW)
+        .unwrap();
+    assert_eq!(
+        http.url,
+        "https://api-singapore.klingai.com/v1/videos/multi-image2video"
+    );
+    let body = body(&http);
+    let list: Vec<&str> = body["image_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image"].as_str().unwrap())
+        .collect();
+    // The keyframe leads, then three of the four references (Kling takes four images).
+    assert_eq!(list.len(), 4);
+    assert_eq!(list[0], "https://media.example.test/s04/keyframe.png");
+    assert_eq!(
+        list[1..],
+        req.reference_images[..3]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()[..]
+    );
+    assert!(body.get("image").is_none());
+    assert_eq!(body["aspect_ratio"], "16:9");
+    assert_eq!(body["model_name"], "kling-v1-6");
+    // Its task is polled where it was made.
+    let resp = raw_resp(
+        200,
+        r#"{"code":0,"message":"SUCCEED","request_id":"r","data":{"task_id":"842","task_status":"submitted"}}"#,
+    );
+    let task = accepted(
+        adapter(ProviderKind::Kling)
+            .parse_submit(&req, &resp, &kling_cfg(), NOW)
+            .unwrap(),
+    );
+    assert_eq!(task, pref("multi-image2video/842"));
+    let poll = adapter(ProviderKind::Kling)
+        .build_poll(&task, &kling_cfg(), NOW)
+        .unwrap();
+    assert!(
+        poll.url.ends_with("/v1/videos/multi-image2video/842"),
+        "{}",
+        poll.url
+    );
+}
+
+#[test]
+fn kling_2_1_keeps_image2video_whatever_the_references() {
+    let mut req = with_image(motion("kling-v2-1"));
+    req.reference_images = vec!["https://render.example.test/v1/media/creators/demo/a.png".into()];
+    let http = adapter(ProviderKind::Kling)
+        .build_submit(&req, &kling_cfg(), NOW)
+        .unwrap();
+    assert!(http.url.ends_with("/v1/videos/image2video"));
+    assert!(body(&http).get("image_list").is_none());
+}

@@ -146,3 +146,26 @@ fn deliveries_and_cancels_per_provider() {
         );
     }
 }
+
+#[test]
+fn providers_without_a_negative_prompt_field_never_send_one() {
+    // Runway, Luma, Seedance, Hailuo, Sora, BFL and Replicate's generic input have no negative
+    // prompt: the look reaches them in the prompt text only, unchanged by the adapter.
+    for (kind, model) in [
+        (ProviderKind::Runway, "gen4_turbo"),
+        (ProviderKind::Luma, "ray-2"),
+        (ProviderKind::Seedance, "seedance-1-0-pro-250528"),
+        (ProviderKind::Hailuo, "MiniMax-Hailuo-02"),
+        (ProviderKind::Sora, "sora-2"),
+        (ProviderKind::Bfl, "flux-pro-1.1"),
+        (ProviderKind::Replicate, "wan-video/wan-2.2-i2v-fast"),
+    ] {
+        let mut req = with_image(motion(model));
+        req.prompt = "a keeper at the lamp. Look: teal-orange grade.".into();
+        req.negative_prompt = Some("flat even lighting".into());
+        let http = adapter(kind).build_submit(&req, &cfg(kind), NOW).unwrap();
+        let text = String::from_utf8(http.body.clone()).unwrap();
+        assert!(!text.contains("flat even lighting"), "{kind}: {text}");
+        assert!(text.contains("Look: teal-orange grade."), "{kind}: {text}");
+    }
+}

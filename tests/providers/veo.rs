@@ -158,3 +158,23 @@ fn veo_sends_no_callbacks() {
     assert!(verify(K, &req, &cfg(K)).is_err());
     assert!(adapter(K).parse_callback(&req, NOW).is_err());
 }
+
+#[test]
+fn veo_sends_the_creators_negative_prompt_as_a_parameter() {
+    let mut req = motion("veo-3.0-generate-001");
+    req.negative_prompt = Some(
+        "off-palette colour casts, inconsistent colour grade, flat even lighting, watermark".into(),
+    );
+    let sent = body(&adapter(K).build_submit(&req, &cfg(K), NOW).unwrap());
+    assert_eq!(
+        sent["parameters"]["negativePrompt"],
+        "off-palette colour casts, inconsistent colour grade, flat even lighting, watermark"
+    );
+    assert!(sent["instances"][0].get("negativePrompt").is_none());
+    let sent = body(
+        &adapter(K)
+            .build_submit(&motion("veo-3.0-generate-001"), &cfg(K), NOW)
+            .unwrap(),
+    );
+    assert!(sent["parameters"].get("negativePrompt").is_none());
+}

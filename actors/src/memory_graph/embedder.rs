@@ -37,6 +37,15 @@ pub(crate) enum Choice {
 }
 
 impl Choice {
+    /// The id the vectors of this choice carry (a fallback to the local embedder makes vectors
+    /// of another id, which later refreshes replace)
+    pub(crate) fn id(&self) -> String {
+        match self {
+            Self::Local => NgramEmbedder::default().id().to_owned(),
+            Self::WorkersAi { model } => model.clone(),
+        }
+    }
+
     /// From `EMBEDDER` and `EMBEDDING_MODEL`
     pub(crate) fn from_env(env: &Env) -> Self {
         match config::lookup(env, "EMBEDDER").as_deref() {

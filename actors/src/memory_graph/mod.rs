@@ -16,12 +16,15 @@
 //! | `POST /context` | a brief | its `MemoryContext`, with a `server-timing` header |
 //! | `POST /renders` | a `RenderSummary` | `{"recorded": bool, ...}`; a job is recorded once |
 //! | `POST /outcomes/{job}` | an outcome report | `{"result": "updated" \| "unchanged", ...}` |
+//! | `POST /import` | a `ChannelImport` (parsed by the Worker) | `{"changed": bool, "written", "kept", "channel", ...}` |
 //! | `POST /__bench/seed` | `{"shots": n}` | synthetic history; `ENVIRONMENT=dev` only |
+//! | `POST /looks/{cast}/images`, `POST /looks/lookup`, `POST /context?cast_voices=1` | see [`casting`] | looks and voices |
 //!
 //! Refusals of the core come back as status 422 with the `MemoryError` as JSON, so the Worker
 //! maps them to the API's errors (400 naming the field, 409 for a render not recorded yet).
 
 mod bench;
+mod casting;
 mod embedder;
 mod finished;
 mod store;
@@ -38,10 +41,12 @@ use studio::memory::graph::{
     AudienceSignal, FoldedFormat, FoldedOutcome, FormatDna, Look, RenderOutcome, RenderRow,
     ShotOutcome, VisualFingerprint, Voice,
 };
+use studio::memory::import::{ChannelImport, ChannelPriors, apply_import};
 use studio::memory::{
-    DEFAULT_SIMILAR, MemoryError, MemoryGraph as Graph, NgramEmbedder, OutcomeReport,
+    DEFAULT_SIMILAR, GraphRow, MemoryError, MemoryGraph as Graph, NgramEmbedder, OutcomeReport,
     OutcomesRecorded, RenderRecorded, RowChange, apply_edit, brief_prompts, build_context,
-    parse_edit, parse_outcomes, record_outcomes, record_render,
+    parse_edit, parse_outcomes, record_outcomes, record_render, refresh_row_embeddings,
+    stale_row_texts,
 };
 use studio::time::Timestamp;
 use worker::{
@@ -67,6 +72,8 @@ enum Failure {
     WrongCreator(String),
     /// Storage failed (500)
     Store(StoreError),
+    /// Something the answer needs is down for now (503): the caller asks again
+    Unavailable(String),
 }
 
 impl From<StoreError> for Failure {
@@ -87,6 +94,7 @@ impl Failure {
             Self::Memory(e) => Response::from_json(&e).map(|r| r.with_status(422)),
             Self::BadRequest(m) => Response::error(m, 400),
             Self::NotFound(m) => Response::error(m, 404),
+            Self::Unavailable(m) => Response::error(m, 503),
             Self::WrongCreator(m) => Response::error(m, 409),
             Self::Store(e) => Response::error(format!("memory storage: {e}"), 500),
         }
@@ -142,6 +150,18 @@ struct GraphView<'a> {
     /// Outcome evidence and counts of renders folded out of the full rows
     folded: &'a [FoldedOutcome],
     folded_formats: &'a [FoldedFormat],
+    /// What channel imports learned
+    channel: Option<&'a ChannelPriors>,
+    /// The rows embedded beside shot prompts, with the text each vector was made from
+    row_embeddings: Vec<RowEmbeddingView<'a>>,
+}
+
+/// A row embedding as `GET /graph` shows it: its row, text and embedder, not its numbers
+#[derive(Serialize)]
+struct RowEmbeddingView<'a> {
+    row: &'a GraphRow,
+    text: &'a str,
+    embedding_model: &'a str,
 }
 
 impl<'a> GraphView<'a> {
@@ -173,6 +193,16 @@ impl<'a> GraphView<'a> {
             shot_outcomes: &g.shot_outcomes,
             folded: &g.folded,
             folded_formats: &g.folded_formats,
+            channel: g.channel.as_ref(),
+            row_embeddings: g
+                .row_embeddings
+                .iter()
+                .map(|e| RowEmbeddingView {
+                    row: &e.row,
+                    text: &e.text,
+                    embedding_model: &e.embedding.model,
+                })
+                .collect(),
         }
     }
 }
@@ -247,6 +277,32 @@ impl MemoryGraph {
         Ok(out)
     }
 
+    /// Re-embeds the Graph rows whose text changed since their vector was made, embeds new ones
+    /// and drops those of rows that are gone (`studio::memory::row_embed`), then writes them.
+    /// Row vectors are derived data: a failure is logged, the request that changed the rows
+    /// stands, and the next refresh (every write and every context) tries again.
+    async fn refresh_rows(&self) {
+        let texts = match self.graph.borrow().as_ref() {
+            Some(g) => stale_row_texts(g, &self.embedder.id()),
+            None => return,
+        };
+        if texts.is_empty() {
+            return;
+        }
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let embedder = embedder::for_texts(&self.env, &self.embedder, &texts, &self.warned).await;
+        let mut slot = self.graph.borrow_mut();
+        let Some(graph) = slot.as_mut() else {
+            return;
+        };
+        let rows = refresh_row_embeddings(graph, embedder.as_ref());
+        if let Err(e) = store::write_row_embeddings(&self.sql(), graph, &rows) {
+            // The rows themselves are stored; only their vectors lag, and the object's next
+            // start re-embeds whatever its load finds stale.
+            worker::console_error!("memory graph: writing row embeddings failed ({e})");
+        }
+    }
+
     fn view(&self) -> Served {
         match self.graph.borrow().as_ref() {
             Some(g) => ok_json(&GraphView::of(g)),
@@ -267,24 +323,32 @@ impl MemoryGraph {
         let edit = parse_edit(&body)?;
         self.ensure_loaded(header_creator(&req).as_ref())?;
         self.change(|g| apply_edit(g, &edit).map(|changes| ((), changes)))?;
+        self.refresh_rows().await;
         self.view()
     }
 
     async fn context(&self, mut req: Request) -> Served {
+        let cast = casting::CastOptions::of(&req);
         let brief: Brief = object_sql::read_json(&mut req)
             .await
             .map_err(|e| Failure::BadRequest(e.to_string()))?;
         let start = worker::Date::now().as_millis();
         self.ensure_loaded(header_creator(&req).as_ref())?;
+        // A job's context first gives every speaker a voice (the graph keeps it), so the
+        // context below carries the voices cast.
+        let casting = if cast.cast_voices {
+            self.cast_for_job(&brief, &cast).await?
+        } else {
+            Vec::new()
+        };
         let load_ms = millis_since(start);
         let embed_start = worker::Date::now().as_millis();
-        let embedder = embedder::for_texts(
-            &self.env,
-            &self.embedder,
-            &brief_prompts(&brief),
-            &self.warned,
-        )
-        .await;
+        // Rows changed by a build that did not embed them (or under another embedder) are
+        // brought up to date first: a no-op once they are.
+        self.refresh_rows().await;
+        let texts = brief_prompts(&brief);
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let embedder = embedder::for_texts(&self.env, &self.embedder, &texts, &self.warned).await;
         let embed_ms = millis_since(embed_start);
         // The pure part: timed on its own, as the object's time for the context.
         let work_start = worker::Date::now().as_millis();
@@ -293,7 +357,8 @@ impl MemoryGraph {
             let Some(graph) = slot.as_ref() else {
                 return Err(Failure::NotFound("the graph is not loaded".into()));
             };
-            let context = build_context(graph, &brief, embedder.as_ref(), DEFAULT_SIMILAR);
+            let mut context = build_context(graph, &brief, embedder.as_ref(), DEFAULT_SIMILAR);
+            context.casting = casting;
             let body = serde_json::to_string(&context)
                 .map_err(|e| Failure::BadRequest(format!("encoding context: {e}")))?;
             (body, graph.shots.len())
@@ -396,6 +461,7 @@ impl MemoryGraph {
                 RenderRecorded::AlreadyRecorded => (None, Vec::new()),
             })
         })?;
+        self.refresh_rows().await;
         match recorded {
             Some(shots) => ok_json(&json!({ "recorded": true, "shots": shots })),
             None => ok_json(&json!({ "recorded": false, "reason": "already recorded" })),
@@ -420,6 +486,7 @@ impl MemoryGraph {
                 OutcomesRecorded::Unchanged => (false, Vec::new()),
             })
         })?;
+        self.refresh_rows().await;
         let slot = self.graph.borrow();
         let outcome = slot
             .as_ref()
@@ -433,6 +500,28 @@ impl MemoryGraph {
             "result": if updated { "updated" } else { "unchanged" },
             "outcome": outcome,
             "shots": shots,
+        }))
+    }
+
+    /// `POST /import`: merges what a channel import learned (the Worker parsed the body)
+    async fn import(&self, mut req: Request) -> Served {
+        let import: ChannelImport = object_sql::read_json(&mut req)
+            .await
+            .map_err(|e| Failure::BadRequest(e.to_string()))?;
+        self.ensure_loaded(header_creator(&req).as_ref())?;
+        let applied = self.change(|g| {
+            let mut applied = apply_import(g, &import);
+            let changes = std::mem::take(&mut applied.changes);
+            Ok((applied, changes))
+        })?;
+        let slot = self.graph.borrow();
+        ok_json(&json!({
+            "changed": applied.changed,
+            "videos": import.videos,
+            "skipped": import.skipped,
+            "written": applied.written,
+            "kept": applied.kept,
+            "channel": slot.as_ref().and_then(|g| g.channel.as_ref()),
         }))
     }
 
@@ -480,6 +569,7 @@ impl MemoryGraph {
             }
             Ok(((renders, g.shots.len()), changes))
         })?;
+        self.refresh_rows().await;
         ok_json(&json!({
             "renders_added": renders,
             "shots_added": seed.shots,
@@ -495,7 +585,16 @@ impl MemoryGraph {
             (Method::Put, "/graph") => self.edit(req).await,
             (Method::Post, "/context") => self.context(req).await,
             (Method::Post, "/renders") => self.record(req).await,
+            (Method::Post, "/import") => self.import(req).await,
             (Method::Post, "/__bench/seed") => self.bench_seed(req).await,
+            (Method::Post, "/looks/lookup") => self.looks_for(req).await,
+            (Method::Post, p) if p.starts_with("/looks/") && p.ends_with("/images") => {
+                let cast = p
+                    .trim_start_matches("/looks/")
+                    .trim_end_matches("/images")
+                    .to_owned();
+                self.add_look_image(req, &cast).await
+            }
             (Method::Post, p) if p.starts_with("/outcomes/") => {
                 let job = p.trim_start_matches("/outcomes/").to_owned();
                 self.outcomes(req, &job).await

@@ -13,7 +13,11 @@ use studio::memory::graph::{
     AudienceSignal, Embedding, FoldedFormat, FoldedOutcome, FormatDna, FormatPacing, Look,
     RenderOutcome, RenderRow, ShotOutcome, ShotRow, VisualFingerprint, Voice,
 };
-use studio::memory::{MAX_FULL_RENDERS, MAX_FULL_SHOTS, MemoryGraph as Graph, RowChange, RowKey};
+use studio::memory::import::{ChannelPriors, FormatPrior};
+use studio::memory::{
+    GraphRow, MAX_FULL_RENDERS, MAX_FULL_SHOTS, MemoryGraph as Graph, RowChange, RowEmbedding,
+    RowKey,
+};
 use studio::time::Timestamp;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -48,6 +52,20 @@ pub(crate) const SCHEMA: &[&str] = &[
      renders INTEGER NOT NULL, sum_of_means REAL NOT NULL, PRIMARY KEY (model, shot_kind, target))",
     "CREATE TABLE folded_formats (format TEXT PRIMARY KEY, renders INTEGER NOT NULL, \
      cost_usd REAL NOT NULL)",
+    // Channel imports (studio::memory::import): the channel row and its per-format priors;
+    // regions: JSON array of country codes.
+    "CREATE TABLE channel (id INTEGER PRIMARY KEY CHECK (id = 1), language TEXT, \
+     primary_platform TEXT, regions TEXT NOT NULL)",
+    "CREATE TABLE channel_formats (format TEXT PRIMARY KEY, videos INTEGER NOT NULL, \
+     avg_duration_s REAL NOT NULL, avg_views REAL, engagement_rate REAL, \
+     avg_view_percentage REAL, avg_view_duration_s REAL, avg_shot_s REAL NOT NULL, \
+     energy TEXT NOT NULL)",
+    // Row embeddings (studio::memory::row_embed): the fingerprint, format DNA, audience and
+    // outcome rows' text forms and their vectors (little-endian f32s, as shots'), by
+    // (table, key); key '' for the single-row tables.
+    "CREATE TABLE row_embeddings (row_table TEXT NOT NULL, row_key TEXT NOT NULL, \
+     text TEXT NOT NULL, embedding_model TEXT NOT NULL, embedding BLOB NOT NULL, \
+     PRIMARY KEY (row_table, row_key))",
 ];
 
 /// Largest count SQLite can take from JavaScript without rounding (2^53 - 1)
@@ -173,6 +191,8 @@ pub(crate) fn load(sql: &SqlStorage, creator: CreatorId) -> Result<Graph, StoreE
     load_shots(sql, &mut graph)?;
     load_outcomes(sql, &mut graph)?;
     load_folded(sql, &mut graph)?;
+    load_row_embeddings(sql, &mut graph)?;
+    load_channel(sql, &mut graph)?;
     Ok(graph)
 }
 
@@ -259,6 +279,114 @@ fn write_folded(sql: &SqlStorage, graph: &Graph) -> Result<(), StoreError> {
                 text(f.format.as_str()),
                 SqlStorageValue::Integer(i64::from(f.renders)),
                 real(f.cost_usd),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn load_channel(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        language: Option<String>,
+        primary_platform: Option<String>,
+        regions: String,
+    }
+    #[derive(Deserialize)]
+    struct FormatRow {
+        format: String,
+        videos: f64,
+        avg_duration_s: f64,
+        avg_views: Option<f64>,
+        engagement_rate: Option<f64>,
+        avg_view_percentage: Option<f64>,
+        avg_view_duration_s: Option<f64>,
+        avg_shot_s: f64,
+        energy: String,
+    }
+    let rows: Vec<Row> = sql
+        .exec(
+            "SELECT language, primary_platform, regions FROM channel WHERE id = 1",
+            None,
+        )?
+        .to_array()?;
+    let Some(row) = rows.into_iter().next() else {
+        graph.channel = None;
+        return Ok(());
+    };
+    let formats: Vec<FormatRow> = sql
+        .exec(
+            "SELECT format, videos, avg_duration_s, avg_views, engagement_rate, \
+             avg_view_percentage, avg_view_duration_s, avg_shot_s, energy FROM channel_formats \
+             ORDER BY format",
+            None,
+        )?
+        .to_array()?;
+    graph.channel = Some(ChannelPriors {
+        language: row.language,
+        primary_platform: row
+            .primary_platform
+            .map(|p| from_name("channel", &p))
+            .transpose()?,
+        regions: from_json("channel", &row.regions)?,
+        formats: formats
+            .into_iter()
+            .map(|f| {
+                Ok(FormatPrior {
+                    format: f.format,
+                    videos: f.videos.clamp(0.0, f64::from(u32::MAX)) as u32,
+                    avg_duration_s: f.avg_duration_s,
+                    avg_views: f.avg_views,
+                    engagement_rate: f.engagement_rate,
+                    avg_view_percentage: f.avg_view_percentage,
+                    avg_view_duration_s: f.avg_view_duration_s,
+                    pacing: FormatPacing {
+                        avg_shot_s: f.avg_shot_s,
+                        energy: from_name("channel_formats", &f.energy)?,
+                    },
+                })
+            })
+            .collect::<Result<_, StoreError>>()?,
+    });
+    Ok(())
+}
+
+/// Rewrites the channel row and its per-format priors (a few rows, once per changing import)
+fn write_channel(sql: &SqlStorage, graph: &Graph) -> Result<(), StoreError> {
+    exec(sql, "DELETE FROM channel_formats", Vec::new())?;
+    let Some(c) = &graph.channel else {
+        return exec(sql, "DELETE FROM channel", Vec::new());
+    };
+    exec(
+        sql,
+        "INSERT OR REPLACE INTO channel (id, language, primary_platform, regions) \
+         VALUES (1, ?, ?, ?)",
+        vec![
+            opt_text(c.language.as_ref()),
+            c.primary_platform
+                .as_ref()
+                .map(|p| name("channel", p))
+                .transpose()?
+                .unwrap_or(SqlStorageValue::Null),
+            json("channel", &c.regions)?,
+        ],
+    )?;
+    for f in &c.formats {
+        exec(
+            sql,
+            "INSERT INTO channel_formats (format, videos, avg_duration_s, avg_views, \
+             engagement_rate, avg_view_percentage, avg_view_duration_s, avg_shot_s, energy) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                text(f.format.as_str()),
+                SqlStorageValue::Integer(i64::from(f.videos)),
+                real(f.avg_duration_s),
+                opt_real(f.avg_views),
+                opt_real(f.engagement_rate),
+                opt_real(f.avg_view_percentage),
+                opt_real(f.avg_view_duration_s),
+                real(f.pacing.avg_shot_s),
+                name("channel_formats", &f.pacing.energy)?,
             ],
         )?;
     }
@@ -645,6 +773,7 @@ fn write_key(sql: &SqlStorage, graph: &Graph, key: &RowKey) -> Result<(), StoreE
         RowKey::Render(job) => write_render(sql, graph, job),
         RowKey::Outcome(job) => write_outcome(sql, graph, job),
         RowKey::Folded => write_folded(sql, graph),
+        RowKey::Channel => write_channel(sql, graph),
     }
 }
 
@@ -739,6 +868,77 @@ fn write_outcome(sql: &SqlStorage, graph: &Graph, job: &str) -> Result<(), Store
                 count("shot_outcomes", s.conversions)?,
             ],
         )?;
+    }
+    Ok(())
+}
+
+/// Row vectors a load reads at most: one per outcome row kept, plus the fingerprint, audience
+/// and formats (vectors of rows no longer kept are deleted by the next refresh)
+const LOADED_ROW_EMBEDDINGS: usize = MAX_FULL_RENDERS + 1_000;
+
+/// Read as raw values: the vector is a blob, which serde rows do not carry
+fn load_row_embeddings(sql: &SqlStorage, graph: &mut Graph) -> Result<(), StoreError> {
+    const T: &str = "row_embeddings";
+    let cursor = sql.exec(
+        "SELECT row_table, row_key, text, embedding_model, embedding FROM row_embeddings \
+         ORDER BY rowid LIMIT ?",
+        vec![cap(LOADED_ROW_EMBEDDINGS)],
+    )?;
+    let mut rows = Vec::new();
+    for row in cursor.raw() {
+        let row = row?;
+        let [table, key, text, model, embedding] = row.as_slice() else {
+            return Err(row_error(T, format!("{} columns", row.len())));
+        };
+        let SqlStorageValue::Blob(bytes) = embedding else {
+            return Err(row_error(T, "the embedding is not a blob"));
+        };
+        let (table, key) = (as_text(T, table)?, as_text(T, key)?);
+        // A table this build does not embed (written by a newer one) is left alone.
+        let Some(row) = GraphRow::from_parts(&table, &key) else {
+            continue;
+        };
+        rows.push(RowEmbedding {
+            row,
+            text: as_text(T, text)?,
+            embedding: Embedding {
+                model: as_text(T, model)?,
+                vector: vector(bytes),
+            },
+        });
+    }
+    rows.sort_by(|a, b| a.row.cmp(&b.row));
+    graph.row_embeddings = rows;
+    Ok(())
+}
+
+/// Writes the vectors of `rows` as they now are in `graph`: upserted when it holds one,
+/// deleted when not. Synchronous, so the writes commit together.
+pub(crate) fn write_row_embeddings(
+    sql: &SqlStorage,
+    graph: &Graph,
+    rows: &[GraphRow],
+) -> Result<(), StoreError> {
+    for row in rows {
+        match graph.row_embeddings.iter().find(|e| &e.row == row) {
+            Some(e) => exec(
+                sql,
+                "INSERT OR REPLACE INTO row_embeddings (row_table, row_key, text, \
+                 embedding_model, embedding) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    text(row.table()),
+                    text(row.key()),
+                    text(e.text.as_str()),
+                    text(e.embedding.model.as_str()),
+                    blob(&e.embedding.vector),
+                ],
+            )?,
+            None => exec(
+                sql,
+                "DELETE FROM row_embeddings WHERE row_table = ? AND row_key = ?",
+                vec![text(row.table()), text(row.key())],
+            )?,
+        }
     }
     Ok(())
 }

@@ -9,12 +9,12 @@ use std::time::Duration;
 use base64::Engine;
 use studio::api::media;
 use studio::ids::{Attempt, JobId, ProviderRef, StageId};
-use studio::job::{Effect, Input, StageInputs, WriteId, artifact_key};
+use studio::job::{Effect, Input, MAX_MEMORY_FETCHES, StageInputs, WriteId, artifact_key};
 use studio::plan::StageKind;
 use studio::providers::signature::token::callback_url;
 use studio::providers::{
     Delivery, InlineImage, Output, PollOutcome, ProviderError, ProviderKind, ProviderStatus,
-    SubmitRequest, Submitted, adapter,
+    SubmitRequest, Submitted, adapter, references,
 };
 use studio::time::{Millis, Timestamp};
 
@@ -122,6 +122,7 @@ pub(super) async fn submit_request(
         provider_model,
         kind,
         prompt: String::new(),
+        negative_prompt: None,
         duration_s: 0.0,
         aspect: None,
         image_url: None,
@@ -129,6 +130,7 @@ pub(super) async fn submit_request(
         reference_images: Vec::new(),
         voice_id: None,
         text: None,
+        language: None,
         callback_url: callback,
         idempotency_key,
         timeline: None,
@@ -136,10 +138,12 @@ pub(super) async fn submit_request(
     match inputs {
         StageInputs::Image {
             prompt,
+            negative_prompt,
             aspect,
             reference_images,
         } => {
             req.prompt = prompt;
+            req.negative_prompt = negative_prompt;
             req.aspect = Some(aspect);
             req.reference_images = reference_images
                 .iter()
@@ -148,11 +152,14 @@ pub(super) async fn submit_request(
         }
         StageInputs::Video {
             prompt,
+            negative_prompt,
             duration_s,
             aspect,
             image_key,
+            reference_images,
         } => {
             req.prompt = prompt;
+            req.negative_prompt = negative_prompt;
             req.duration_s = duration_s;
             req.aspect = Some(aspect);
             if adapter.needs_inline_image() {
@@ -160,14 +167,23 @@ pub(super) async fn submit_request(
             } else {
                 req.image_url = Some(media_url(inner, &image_key, now)?);
             }
+            // Signed like the keyframe, and only those the model's request will carry.
+            let carried =
+                references::carried(provider, &req.provider_model, kind, &reference_images);
+            req.reference_images = carried
+                .iter()
+                .map(|k| media_url(inner, k, now))
+                .collect::<Result<_, _>>()?;
         }
         StageInputs::Speech {
             text,
             voice,
             voice_id,
+            language,
         } => {
             req.prompt = text.clone();
             req.text = Some(text);
+            req.language = language;
             req.voice_id = Some(voice_id.unwrap_or_else(|| {
                 worker::console_log!("no voice id for {voice}: using the default voice");
                 DEFAULT_VOICE_ID.to_owned()
@@ -511,11 +527,14 @@ fn written(write: WriteId, result: Result<(), String>) -> Vec<Input> {
 pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
     match effect {
         Effect::FetchMemoryContext { job: _, creator } => {
-            let brief = inner.with_job(|j| j.spec().brief.clone());
-            let Some(brief) = brief else {
+            let asked = inner.with_job(|j| {
+                let fetches = j.header().memory_wait.map_or(0, |w| w.fetches);
+                (j.spec().brief.clone(), fetches >= MAX_MEMORY_FETCHES)
+            });
+            let Some((brief, last_ask)) = asked else {
                 return Vec::new();
             };
-            match memory_client::context(&inner.env, &creator, &brief).await {
+            match memory_client::context(&inner.env, &creator, &brief, last_ask).await {
                 Ok(context) => vec![Input::MemoryContext { context }],
                 // The job asks again on its deadline, then plans without.
                 Err(e) => {

@@ -345,6 +345,11 @@ fn support_view(inner: &Inner) -> Result<Response> {
         .collect();
     let built = inner.with_job(|job| -> std::result::Result<Value, serde_json::Error> {
         let mut view = serde_json::to_value(job.view())?;
+        let specs: std::collections::HashMap<&str, &studio::plan::StageSpec> = job
+            .stages()
+            .iter()
+            .map(|r| (r.spec.id.as_str(), &r.spec))
+            .collect();
         // Each attempt with the provider its model belongs to, next to the provider's task id.
         if let Some(stages) = view["stages"].as_array_mut() {
             for stage in stages {
@@ -356,6 +361,15 @@ fn support_view(inner: &Inner) -> Result<Response> {
                             .map(|spec| spec.provider);
                         attempt["provider"] = serde_json::to_value(provider)?;
                     }
+                }
+                // How the creator's Memory Graph shaped the stage: the final prompt (and
+                // negative prompt, language) sent, and the Graph rows behind them.
+                let shaping = stage["id"]
+                    .as_str()
+                    .and_then(|id| specs.get(id))
+                    .map(|spec| spec.shaping());
+                if let Some(shaping) = shaping {
+                    stage["shaping"] = serde_json::to_value(shaping)?;
                 }
             }
         }

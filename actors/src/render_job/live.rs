@@ -2,9 +2,13 @@
 //!
 //! Both are fed by [`Live::publish`], which the object calls right after every committed step
 //! (still inside the step, with no `await`): waiting long-polls are woken, and each open stream
-//! gets one event per job status change and per stage change (id, status, model, attempt). A
-//! stream starts with a snapshot and is closed once the job reaches a terminal status. Nothing
-//! here is persisted: after an eviction a client reconnects and gets a fresh snapshot.
+//! gets one event per job status change and per stage change (id, status, attempt, progress and
+//! cost), and one per new note from Ra. A stream starts with a snapshot and is closed once the
+//! job reaches a terminal status. Nothing here is persisted: after an eviction a client
+//! reconnects and gets a fresh snapshot.
+//!
+//! Streams go to the creator's app: like the creator's view they carry no model, provider,
+//! provider task id or flag, and a failure is told in Ra's words (`Job::failure_for_creator`).
 //!
 //! Memory is bounded: a job serves at most [`MAX_STREAMS_PER_JOB`] streams, an API key at most
 //! [`MAX_STREAMS_PER_KEY`] of them (more are refused: 429), and each stream's channel holds at
@@ -21,7 +25,7 @@ use futures::channel::{mpsc, oneshot};
 use futures::future::{Either, select};
 use futures::stream::Stream;
 use serde_json::{Value, json};
-use studio::ids::{Attempt, ModelId, StageId};
+use studio::ids::{Attempt, StageId};
 use studio::job::{Job, JobStatus, StageRow};
 use worker::Delay;
 
@@ -90,11 +94,10 @@ impl Fanout {
     }
 }
 
-/// What a stream has been told about one stage
+/// What a stream has been told about one stage (never its model: streams go to the app)
 #[derive(Debug, Clone, PartialEq)]
 struct StageMark {
     status: &'static str,
-    model: Option<ModelId>,
     attempt: Attempt,
 }
 
@@ -102,11 +105,6 @@ impl StageMark {
     fn of(row: &StageRow) -> Self {
         Self {
             status: row.state.name(),
-            model: row
-                .state
-                .model()
-                .cloned()
-                .or_else(|| row.attempts.last().map(|a| a.model.clone())),
             attempt: row.attempt,
         }
     }
@@ -115,7 +113,6 @@ impl StageMark {
         json!({
             "stage": stage,
             "status": self.status,
-            "model": self.model,
             "attempt": self.attempt,
         })
     }
@@ -127,6 +124,8 @@ struct Streams {
     fanout: Fanout,
     status: JobStatus,
     stages: BTreeMap<StageId, StageMark>,
+    /// Ra's notes already sent (by their words), so each new one is sent once
+    notes: Vec<String>,
 }
 
 /// Long-poll waiters and SSE subscribers of one job object
@@ -139,6 +138,11 @@ pub(crate) struct Live {
 fn progress(job: &Job) -> Value {
     let c = job.header().counts;
     json!({ "total": c.total, "done": c.done, "running": c.running, "failed": c.failed })
+}
+
+/// Spent on finished stages, USD
+fn cost_usd(job: &Job) -> f64 {
+    job.header().spent.usd()
 }
 
 /// One SSE event: `id`, `event` and a one-line JSON `data`
@@ -159,7 +163,9 @@ fn snapshot(job: &Job, seq: i64) -> String {
             "job_id": job.spec().job_id,
             "status": job.status(),
             "progress": progress(job),
+            "cost_usd": cost_usd(job),
             "stages": stages,
+            "notes": job.creator_notes(),
         }),
     )
 }
@@ -184,8 +190,18 @@ impl Live {
             if streams.stages.get(id) != Some(&mark) {
                 let mut data = mark.json(id);
                 data["progress"] = progress(job);
+                data["cost_usd"] = json!(cost_usd(job));
                 out.push_str(&event(committed.seq, "stage", &data));
                 streams.stages.insert(id.clone(), mark);
+            }
+        }
+        // New notes from Ra before the status, so a terminal status stays the last event.
+        if committed.changes.header {
+            for note in job.creator_notes() {
+                if !streams.notes.contains(&note.text) {
+                    out.push_str(&event(committed.seq, "note", &json!(note)));
+                    streams.notes.push(note.text);
+                }
             }
         }
         if job.status() != streams.status {
@@ -193,7 +209,8 @@ impl Live {
                 "status": job.status(),
                 "from": streams.status,
                 "progress": progress(job),
-                "failure": job.header().failure,
+                "cost_usd": cost_usd(job),
+                "failure": job.failure_for_creator(),
             });
             out.push_str(&event(committed.seq, "status", &data));
             streams.status = job.status();
@@ -238,6 +255,7 @@ impl Live {
                     .iter()
                     .map(|row| (row.spec.id.clone(), StageMark::of(row)))
                     .collect(),
+                notes: job.creator_notes().into_iter().map(|n| n.text).collect(),
             });
             match streams.fanout.admit(key) {
                 Ok(rx) => Some(rx),

@@ -9,6 +9,7 @@ use studio::api::ApiError;
 use studio::brief::parse_brief;
 use studio::ids::CreatorId;
 use studio::memory::MemoryError;
+use studio::memory::import::{MAX_IMPORT_BYTES, parse_import};
 use worker::{Env, Method, Request, Response};
 
 use super::util::{MAX_BODY, call_job, indexed_job, job_stub, read_body};
@@ -98,13 +99,17 @@ pub(crate) async fn graph(mut req: Request, env: &Env) -> Result<Response, ApiEr
 }
 
 /// `POST /v1/memory/context` (the context the graph gives a brief, as a render of it would be
-/// planned with) and, with `ENVIRONMENT=dev` only, `POST /v1/memory/__bench_seed`
+/// planned with), `POST /v1/memory/import` (a channel's YouTube history) and, with
+/// `ENVIRONMENT=dev` only, `POST /v1/memory/__bench_seed`
 pub(crate) async fn action(
     mut req: Request,
     env: &Env,
     action: &str,
 ) -> Result<Response, ApiError> {
     let creator = caller(&req, env).await?;
+    if action == "import" {
+        return import(req, env, &creator).await;
+    }
     let body = read_body(&mut req, MAX_BODY).await?;
     match action {
         "context" => {
@@ -130,6 +135,21 @@ pub(crate) async fn action(
             "no route for /v1/memory/{action}"
         ))),
     }
+}
+
+/// `POST /v1/memory/import`: the body (a `videos.list` response and Analytics reports, up to
+/// `MAX_IMPORT_BYTES`) is parsed and learned from here, so the creator's graph object gets only
+/// the small result to merge; a refusal is a 400 naming the field, and nothing is sent
+async fn import(mut req: Request, env: &Env, creator: &CreatorId) -> Result<Response, ApiError> {
+    let bytes = read_body(&mut req, MAX_IMPORT_BYTES).await?;
+    let body = String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_field("invalid_json", "body", "the body must be UTF-8 JSON"))?;
+    let learned = parse_import(&body).map_err(|e| refusal(e, "invalid_import"))?;
+    drop(body);
+    let learned = serde_json::to_string(&learned)
+        .map_err(|e| ApiError::Internal(format!("encoding the import: {e}")))?;
+    let call = memory_client::call(env, creator, Method::Post, "/import", Some(learned)).await;
+    relay(call, "invalid_import").await
 }
 
 /// `POST /v1/renders/{id}/outcomes`: outcome figures for one of the creator's succeeded renders

@@ -3,6 +3,8 @@
 mod callbacks;
 mod media;
 mod memory;
+mod memory_looks;
+mod memory_voices;
 mod openapi;
 mod openapi_document;
 mod renders;
@@ -81,6 +83,12 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, ["v1", "renders", id, "cancel"]) => renders::cancel(&req, env, id).await,
         (Method::Get | Method::Put, ["v1", "memory"]) => memory::graph(req, env).await,
         (Method::Post, ["v1", "memory", action]) => memory::action(req, env, action).await,
+        (Method::Put, ["v1", "memory", "looks", cast, "images"]) => {
+            memory_looks::upload(req, env, cast).await
+        }
+        (Method::Post, ["v1", "memory", "voices", name, "samples"]) => {
+            memory_voices::samples(req, env, name).await
+        }
         (Method::Post, ["v1", "renders", id, "outcomes"]) => memory::outcomes(req, env, id).await,
         (Method::Get, ["openapi.json"]) => openapi::serve(env),
         (Method::Get, ["v1", "renders", id, "events"]) => renders::events(&req, env, id).await,
@@ -105,7 +113,10 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             | ["v1", "renders", _]
             | ["v1", "renders", _, "cancel"]
             | ["v1", "memory"]
-            | ["v1", "memory", "context"],
+            | ["v1", "memory", "context"]
+            | ["v1", "memory", "import"]
+            | ["v1", "memory", "looks", _, "images"]
+            | ["v1", "memory", "voices", _, "samples"],
         ) => Err(ApiError::MethodNotAllowed),
         (_, ["v1", "callbacks", ..] | ["v1", "media", ..]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound(format!("no route for {}", url.path()))),

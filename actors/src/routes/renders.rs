@@ -26,6 +26,34 @@ fn random_job_id() -> Result<JobId, ApiError> {
     Ok(JobId(format!("rnd_{}", hex::encode(out))))
 }
 
+/// A brief may leave its pacing to its format's DNA in the creator's Memory Graph; with neither
+/// it is refused, naming `pacing`, before anything is written or spent. Asks the graph's plain
+/// `/context` (the job's asks cast voices as a side effect).
+async fn require_pacing(
+    env: &Env,
+    creator: &CreatorId,
+    brief: &studio::brief::Brief,
+) -> Result<(), ApiError> {
+    if brief.pacing.is_some() {
+        return Ok(());
+    }
+    let body = serde_json::to_string(brief)
+        .map_err(|e| ApiError::Internal(format!("encoding the brief: {e}")))?;
+    let mut resp = crate::memory_client::call(env, creator, Method::Post, "/context", Some(body))
+        .await
+        .or_internal("memory graph")?;
+    let context: studio::memory::MemoryContext = object_sql::read_json_response(&mut resp)
+        .await
+        .or_internal("memory context")?;
+    studio::brief::require_pacing(brief, context.format_dna.as_ref()).map_err(|e| {
+        ApiError::BadRequest {
+            code: e.code(),
+            message: e.to_string(),
+            field: e.field().map(str::to_owned),
+        }
+    })
+}
+
 /// How long an Idempotency-Key is kept: `IDEMPOTENCY_TTL_S` seconds, 24 hours by default
 fn idempotency_ttl(env: &Env) -> studio::time::Millis {
     let secs = config::lookup(env, "IDEMPOTENCY_TTL_S")
@@ -111,6 +139,9 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
             message: e.to_string(),
             field: e.field().map(str::to_owned),
         })?;
+    // Cast members sent as an id alone come from the creator's Memory Graph.
+    let validated = super::memory_looks::cast_from_graph(env, &creator, validated).await?;
+    require_pacing(env, &creator, &validated.brief).await?;
     check_webhook(env, validated.brief.webhook_url.as_deref())?;
     let idempotency_key = req.headers().get("idempotency-key").ok().flatten();
     if idempotency_key

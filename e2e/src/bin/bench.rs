@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use e2e::render::{create, is_terminal, sample_brief, wait_for};
+use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for, wait_for_support};
 use e2e::{Client, Stack, StackOptions};
 use serde_json::{Value, json};
 use studio::ids::{Attempt, JobId, StageId};
@@ -72,9 +72,11 @@ struct Target {
     task: String,
 }
 
-/// A running BFL keyframe stage of the job, addressed by our callback URL
+/// A running BFL keyframe stage of the job, addressed by our callback URL (read from the
+/// support view: the app's view names no model or task id)
 async fn running_keyframe(client: &Client, id: &str) -> Result<Target, String> {
-    let view = wait_for(client, id, Duration::from_secs(120), |v| {
+    let support = client.with_key(Some("sk_test_support"));
+    let view = wait_for_support(&support, id, Duration::from_secs(120), |v| {
         v["stages"].as_array().is_some_and(|s| {
             s.iter().any(|st| {
                 st["status"] == "running"
@@ -293,7 +295,9 @@ async fn critical_path() -> Result<String, String> {
     if view["status"] != "succeeded" {
         return Err(format!("render ended {}", view["status"]));
     }
-    let stages = view["stages"].as_array().cloned().unwrap_or_default();
+    // Each stage's model is in the support view only.
+    let full = support_view(&app.with_key(Some("sk_test_support")), &id).await?;
+    let stages = full["stages"].as_array().cloned().unwrap_or_default();
     let ideal_ms = ideal_makespan(&stages, &model_latency, &concurrency);
     Ok(format!(
         "| sample brief end to end, simulator latencies = registry medians x {LATENCY_SCALE} | {:.1} s | **{:.3}x** the ideal schedule (target at most 1.10) |\n\

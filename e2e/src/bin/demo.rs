@@ -47,23 +47,20 @@ fn print_result(view: &Value) {
     if let Some(reason) = view["failure"].as_str() {
         println!("  failure: {reason}");
     }
-    for w in view["warnings"].as_array().into_iter().flatten() {
-        println!("  Director: {}", s(&w["message"]));
+    // Ra's notes to the Director (pacing, splits, trade-offs); the app's view names no model.
+    for n in view["notes"].as_array().into_iter().flatten() {
+        println!("  {}: {}", s(&n["from"]), s(&n["text"]));
     }
-    println!(
-        "\n  {:<14} {:<24} {:>7} {:>7}  why",
-        "stage", "model", "cost", "secs"
-    );
+    println!("\n  {:<14} {:>7} {:>7}  why", "stage", "cost", "secs");
     for stage in view["stages"].as_array().into_iter().flatten() {
         println!(
-            "  {:<14} {:<24} {:>7} {:>7}  {}",
+            "  {:<14} {:>7} {:>7}  {}",
             s(&stage["id"]),
-            s(&stage["model"]),
             format!("${:.2}", stage["cost_usd"].as_f64().unwrap_or(0.0)),
             stage["seconds"]
                 .as_f64()
                 .map_or("-".into(), |x| format!("{x:.1}")),
-            s(&stage["decision"]["reason"]),
+            s(&stage["why"]),
         );
     }
     println!("\n  cost by shot:");

@@ -1,6 +1,8 @@
 //! Black Forest Labs FLUX: `x-key`, `webhook_url` + `webhook_secret`, result URLs that expire.
 //!
-//! - `POST /bfl/v1/flux-pro-1.1` (any `/bfl/v1/flux*`) -> `{id, polling_url}`
+//! - `POST /bfl/v1/flux-pro-1.1` (any `/bfl/v1/flux*`) -> `{id, polling_url}`; FLUX Kontext
+//!   (`/bfl/v1/flux-kontext-pro`) takes `input_image`..`input_image_4` (URL or base64) and
+//!   `aspect_ratio`
 //! - `GET /bfl/v1/get_result?id=` -> `Pending | Ready | Request Moderated | Content Moderated | Error | Task not found`
 //! - webhook: `{id, status, result: {sample, prompt, seed}, timestamp}`, header
 //!   `X-BFL-Signature: sha256=<hex HMAC-SHA256(webhook_secret, body)>`
@@ -84,6 +86,15 @@ fn shape(m: &Map<String, Value>) -> Shape {
     }
 }
 
+/// FLUX Kontext's image inputs: the image to edit or reference, then the experimental
+/// multi-reference ones
+const KONTEXT_IMAGES: [&str; 4] = [
+    "input_image",
+    "input_image_2",
+    "input_image_3",
+    "input_image_4",
+];
+
 fn validate(m: &Map<String, Value>) -> Result<(String, MediaKind), Failure> {
     let prompt = super::opt_str(m, "prompt")?.unwrap_or("");
     if prompt.trim().is_empty() && m.get("image_prompt").is_none() && m.get("input_image").is_none()
@@ -110,6 +121,16 @@ fn validate(m: &Map<String, Value>) -> Result<(String, MediaKind), Failure> {
             "safety_tolerance",
             "must be between 0 and 6",
         ));
+    }
+    for field in KONTEXT_IMAGES {
+        if let Some(v) = m.get(field).filter(|v| !v.is_null())
+            && v.as_str().is_none_or(|s| s.trim().is_empty())
+        {
+            return Err(Failure::invalid(
+                field,
+                "must be a base64 encoded image or a URL",
+            ));
+        }
     }
     let media = match super::opt_enum(m, "output_format", &["jpeg", "png"])? {
         Some("png") => MediaKind::Png,
@@ -144,6 +165,10 @@ async fn submit(sim: &Sim, req: &SimRequest, model: &str) -> Response {
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     let shape = shape(&m);
+    let references = KONTEXT_IMAGES
+        .iter()
+        .filter(|f| m.get(**f).is_some_and(|v| !v.is_null()))
+        .count();
     let mut sub = Submission::new(model, &prompt, Value::Object(m));
     sub.media = media;
     sub.shape = shape;
@@ -151,13 +176,23 @@ async fn submit(sim: &Sim, req: &SimRequest, model: &str) -> Response {
     sub.webhook_secret = secret;
     sub.ttl_ms = RESULT_TTL_MS;
     match admit(sim, P, req, sub).await {
-        Ok(Admission::New(t) | Admission::Replay(t)) => http::json(
-            StatusCode::OK,
-            &json!({
-                "id": t.id,
-                "polling_url": sim.url(P, &format!("v1/get_result?id={}", t.id)),
-            }),
-        ),
+        Ok(Admission::New(t) | Admission::Replay(t)) => {
+            if references > 0 {
+                sim.with(|s| {
+                    *s.stats
+                        .reference_images
+                        .entry(P.as_str().to_string())
+                        .or_insert(0) += references as u64;
+                });
+            }
+            http::json(
+                StatusCode::OK,
+                &json!({
+                    "id": t.id,
+                    "polling_url": sim.url(P, &format!("v1/get_result?id={}", t.id)),
+                }),
+            )
+        }
         Err(r) => r,
     }
 }

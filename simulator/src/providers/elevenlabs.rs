@@ -3,6 +3,7 @@
 //! - `POST /elevenlabs/v1/text-to-speech/{voice_id}` (and `/stream`) with `xi-api-key`
 //!   -> `audio/mpeg` after the provider's latency (`output_format` `mp3_{rate}_{kbps}`, or
 //!   `pcm_{rate}` raw 16-bit mono): the line spoken by espeak-ng (a tone without it)
+//! - the voice library and instant clones: see [`super::elevenlabs_voices`]
 
 use std::time::Instant;
 
@@ -66,6 +67,9 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
         None | Some("") => return reject(sim, P, &Failure::MissingAuth),
         Some(DEV_KEY) => {}
         Some(_) => return reject(sim, P, &Failure::BadAuth("invalid key".to_string())),
+    }
+    if let Some(r) = super::elevenlabs_voices::handle(sim, &req).await {
+        return r;
     }
     let segs = req.segs();
     match (&req.method, segs.as_slice()) {

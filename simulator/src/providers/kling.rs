@@ -1,6 +1,8 @@
 //! Kling: HS256 JWT auth (iss = access key), `callback_url`, `external_task_id`.
 //!
 //! - `POST /kling/v1/videos/{text2video|image2video}` -> `{code: 0, data: {task_id, task_status: "submitted"}}`
+//! - `POST /kling/v1/videos/multi-image2video` (`kling-v1-6`, `image_list: [{image}]`, 1 to 4):
+//!   the same task, polled at `/kling/v1/videos/multi-image2video/{task_id}`
 //! - `GET /kling/v1/videos/{text2video|image2video}/{task_id}` -> `submitted | processing | succeed | failed`
 //! - callbacks POST the task object (no signature) on `processing` and on the terminal status
 //! - `GET /kling/cdn/{task_id}.mp4` serves the video
@@ -80,24 +82,33 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
         return reject(sim, P, &f);
     }
     match (&req.method, segs.as_slice()) {
-        (&Method::POST, ["v1", "videos", kind @ ("text2video" | "image2video")]) => {
-            submit(sim, &req, kind).await
-        }
-        (&Method::GET, ["v1", "videos", kind @ ("text2video" | "image2video"), id]) => {
-            match super::poll(sim, P, id) {
-                Ok(t) if t.aux == *kind => {
-                    let data = task_object(sim, &t, t.phase_at(Instant::now()));
-                    http::json(
-                        StatusCode::OK,
-                        &json!({"code": 0, "message": "SUCCEED", "request_id": request_id(id), "data": data}),
-                    )
-                }
-                Err(Some(r)) => r,
-                Ok(_) | Err(None) => {
-                    reject(sim, P, &Failure::NotFound("task not found".to_string()))
-                }
+        (
+            &Method::POST,
+            [
+                "v1",
+                "videos",
+                kind @ ("text2video" | "image2video" | "multi-image2video"),
+            ],
+        ) => submit(sim, &req, kind).await,
+        (
+            &Method::GET,
+            [
+                "v1",
+                "videos",
+                kind @ ("text2video" | "image2video" | "multi-image2video"),
+                id,
+            ],
+        ) => match super::poll(sim, P, id) {
+            Ok(t) if t.aux == *kind => {
+                let data = task_object(sim, &t, t.phase_at(Instant::now()));
+                http::json(
+                    StatusCode::OK,
+                    &json!({"code": 0, "message": "SUCCEED", "request_id": request_id(id), "data": data}),
+                )
             }
-        }
+            Err(Some(r)) => r,
+            Ok(_) | Err(None) => reject(sim, P, &Failure::NotFound("task not found".to_string())),
+        },
         _ => reject(sim, P, &Failure::NotFound("resource not found".to_string())),
     }
 }
@@ -112,6 +123,9 @@ fn validate(kind: &str, m: &Map<String, Value>) -> Result<(String, f64), Failure
     }
     if kind == "text2video" && prompt.trim().is_empty() {
         return Err(Failure::invalid("prompt", "prompt is required"));
+    }
+    if kind == "multi-image2video" {
+        image_list(m)?;
     }
     if kind == "image2video"
         && super::opt_str(m, "image")?.is_none_or(str::is_empty)
@@ -135,6 +149,38 @@ fn validate(kind: &str, m: &Map<String, Value>) -> Result<(String, f64), Failure
         },
     };
     Ok((prompt.to_string(), seconds))
+}
+
+/// The images of `multi-image2video`: `image_list: [{image}]`, 1 to 4 non-empty URLs or base64
+/// strings, with `model_name` `kling-v1-6` (the only model Kling documents for it)
+fn image_list(m: &Map<String, Value>) -> Result<usize, Failure> {
+    let Some(Value::Array(list)) = m.get("image_list") else {
+        return Err(Failure::invalid("image_list", "image_list is required"));
+    };
+    if list.is_empty() || list.len() > 4 {
+        return Err(Failure::invalid(
+            "image_list",
+            "image_list must hold 1 to 4 images",
+        ));
+    }
+    let ok = list.iter().all(|i| {
+        i.get("image")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    });
+    if !ok {
+        return Err(Failure::invalid(
+            "image_list",
+            "every image_list entry needs an image",
+        ));
+    }
+    if super::str_field(m, "model_name") != Some("kling-v1-6") {
+        return Err(Failure::invalid(
+            "model_name",
+            "multi-image to video supports kling-v1-6 only",
+        ));
+    }
+    Ok(list.len())
 }
 
 async fn submit(sim: &Sim, req: &SimRequest, kind: &str) -> Response {
@@ -166,6 +212,8 @@ async fn submit(sim: &Sim, req: &SimRequest, kind: &str) -> Response {
         720
     };
     let shape = Shape::video_aspect(super::str_field(&m, "aspect_ratio"), short, 24);
+    // Every image of the list after the first (the scene) is a reference of the cast.
+    let references = image_list(&m).map_or(0, |n| n.saturating_sub(1));
     let mut sub = Submission::new(&model, &prompt, Value::Object(m));
     sub.seconds = seconds;
     sub.shape = shape;
@@ -175,6 +223,14 @@ async fn submit(sim: &Sim, req: &SimRequest, kind: &str) -> Response {
     sub.ttl_ms = 30 * 24 * 3600 * 1000;
     match admit(sim, P, req, sub).await {
         Ok(Admission::New(t) | Admission::Replay(t)) => {
+            if references > 0 {
+                sim.with(|s| {
+                    *s.stats
+                        .reference_images
+                        .entry(P.as_str().to_string())
+                        .or_insert(0) += references as u64;
+                });
+            }
             let data = json!({
                 "task_id": t.id,
                 "task_status": status(&t, t.phase_at(Instant::now())),

@@ -8,6 +8,7 @@
 pub mod bfl;
 pub mod elevenlabs;
 pub mod elevenlabs_history;
+pub mod elevenlabs_voices;
 pub mod fal;
 pub mod hailuo;
 pub mod kling;

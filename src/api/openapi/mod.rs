@@ -21,8 +21,9 @@ use serde_json::{Map, Value, json};
 
 use crate::api::ErrorBody;
 use crate::brief::Brief;
-use crate::job::{JobView, StatusEvent};
+use crate::job::{CreatorJobView, JobView, StatusEvent};
 use crate::journal::Actor;
+use crate::plan::StageShaping;
 
 /// Where component schemas live, as `$ref` sees them
 const COMPONENTS: &str = "/components/schemas";
@@ -87,9 +88,13 @@ pub fn document() -> Result<Value, OpenApiError> {
     // Referenced by name from `paths` and `shell`; deriving them registers every type they use.
     c.request::<Brief>();
     c.response::<JobView>();
+    c.response::<CreatorJobView>();
     c.response::<ErrorBody>();
     c.response::<StatusEvent>();
     c.response::<Actor>();
+    c.response::<StageShaping>();
+    c.response::<crate::memory::looks_upload::LookImageStored>();
+    c.response::<crate::memory::voice_samples::VoiceCloned>();
     let mut schemas = c.into_schemas()?;
     // What the validator checks across fields, which JSON Schema cannot say
     if let Some(Value::Object(brief)) = schemas.get_mut("Brief") {
@@ -130,7 +135,7 @@ pub fn document() -> Result<Value, OpenApiError> {
 }
 
 /// The brief's description: the rules `validate_brief` enforces across fields
-const BRIEF_BEYOND_SCHEMA: &str = "A Director Brief; validated in full, a 400 names the first bad field (e.g. `shots[3].duration_s`). Besides this schema: shot ids and cast ids are unique, every `shots[].cast` entry and `dialogue.character` is a cast id, each shot's keyframe prompt (its prompt, then `. name: description` per cast member in it) is at most 4000 characters, and the plan's text in all at most 2,000,000.";
+const BRIEF_BEYOND_SCHEMA: &str = "A Director Brief; validated in full, a 400 names the first bad field (e.g. `shots[3].duration_s`). Besides this schema: shot ids and cast ids are unique, every `shots[].cast` entry and `dialogue.character` is a cast id, each shot's keyframe prompt (its prompt, then `. name: description` per cast member in it) is at most 4000 characters, and the plan's text in all at most 2,000,000. `pacing` may be left out only when `format` names a format of the creator's Memory Graph (else a 400 naming `pacing`).";
 
 /// `{"$ref": "#/components/schemas/{name}"}`
 fn schema_ref(name: &str) -> Value {

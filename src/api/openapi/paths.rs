@@ -134,8 +134,8 @@ pub(super) fn paths() -> Value {
             "post": with(with(with(
                 op("createRender", "Create a render from a brief", "app",
                    json!({ "202": {
-                       "description": "Accepted; the job view",
-                       "content": { "application/json": { "schema": schema_ref("JobView") } },
+                       "description": "Accepted; the creator's view of the job",
+                       "content": { "application/json": { "schema": schema_ref("CreatorJobView") } },
                        "headers": {
                            "Location": { "schema": { "type": "string" }, "description": "/v1/renders/{id}" },
                            "Idempotent-Replayed": { "schema": { "type": "string" }, "description": "`true` when an earlier request with this Idempotency-Key made the job" }
@@ -159,7 +159,7 @@ pub(super) fn paths() -> Value {
             op("getRender", "A render; ETag, and long-poll with `wait`", "app",
                json!({
                    "200": { "description": "The view, with an ETag",
-                            "content": { "application/json": { "schema": schema_ref("JobView") } },
+                            "content": { "application/json": { "schema": schema_ref("CreatorJobView") } },
                             "headers": { "ETag": { "schema": { "type": "string" } } } },
                    "304": { "description": "Unchanged since `If-None-Match` (after `wait` seconds when asked to wait)",
                             "headers": { "ETag": { "schema": { "type": "string" } } } }
@@ -172,20 +172,20 @@ pub(super) fn paths() -> Value {
                 { "name": "If-None-Match", "in": "header", "required": false, "schema": { "type": "string" } },
             ])) },
         "/v1/renders/{id}/cancel": { "post": with(
-            op("cancelRender", "Cancel a render", "app", json_ok(200, "The job view", "JobView"), &[401, 403, 404, 409, 429]),
+            op("cancelRender", "Cancel a render", "app", json_ok(200, "The creator's view of the job", "CreatorJobView"), &[401, 403, 404, 409, 429]),
             "parameters", json!([render_id()])) },
         "/v1/renders/{id}/events": { "get": with(
             op("renderEvents", "Server-Sent Events of a render", "app",
                json!({ "200": {
-                   "description": "`text/event-stream`: `event: snapshot` first (SnapshotEvent), then `event: stage` (StageEvent) per stage change and `event: status` (StatusChange) per status change; `id` is the journal sequence. The stream ends when the job reaches a terminal status. `: keepalive` comments every 15 s.",
+                   "description": "`text/event-stream`: `event: snapshot` first (SnapshotEvent), then `event: stage` (StageEvent) per stage change, `event: note` (RaNote) per new note from Ra and `event: status` (StatusChange) per status change; `id` is the journal sequence. Like the creator's view, no event names a model, provider, provider task id or flag. The stream ends when the job reaches a terminal status. `: keepalive` comments every 15 s.",
                    "content": { "text/event-stream": {
                        // One event as a reader parses it; `x-events` types each event's `data`.
                        "schema": { "type": "object", "required": ["event", "data"], "properties": {
-                           "event": { "type": "string", "enum": ["snapshot", "stage", "status"] },
+                           "event": { "type": "string", "enum": ["snapshot", "stage", "note", "status"] },
                            "data": { "type": "string", "contentMediaType": "application/json" },
                            "id": { "type": "string" }
                        }},
-                       "x-events": { "snapshot": schema_ref("SnapshotEvent"), "stage": schema_ref("StageEvent"), "status": schema_ref("StatusChange") }
+                       "x-events": { "snapshot": schema_ref("SnapshotEvent"), "stage": schema_ref("StageEvent"), "note": schema_ref("RaNote"), "status": schema_ref("StatusChange") }
                    }}
                }}),
                &[401, 403, 404, 429]),
@@ -205,6 +205,40 @@ pub(super) fn paths() -> Value {
             op("memoryContext", "The context the memory graph gives a brief", "memory",
                json_ok(200, "The context a render of this brief would be planned with", "Object"), &[400, 401, 403, 413, 429]),
             "requestBody", body("Brief")) },
+        "/v1/memory/import": { "post": with(with(
+            op("importChannel", "Import a channel's YouTube history into the memory graph", "memory",
+               json_ok(200, "What the import wrote, what it kept because you set it by hand, and the channel's priors; `changed` is false when the graph already held all of it", "Object"), &[400, 401, 403, 413, 429]),
+            "description", "Channel Analyzer: a YouTube Data API v3 videos.list response (and optionally YouTube Analytics v2 reports.query results) builds format DNA (`shorts` / `long_form`, or the body's `format`), the audience signal and per-format outcome priors. Values you set yourself are never overwritten; importing the same history again changes nothing.".into()),
+            "requestBody", json!({ "required": true, "content": { "application/json": { "schema": crate::memory::import::schema::request_schema() } } })) },
+        "/v1/memory/looks/{cast}/images": { "put": with(with(with(
+            op("uploadLookImage", "Upload a reference image of a cast member's look", "memory",
+               merge(json_ok(201, "Stored under your own prefix and added to the look", "LookImageStored"),
+                     json_ok(200, "The look already had this image", "LookImageStored")),
+               &[400, 401, 403, 413, 429]),
+            "description", "The body is the image itself: PNG, JPEG or WebP, checked by its first bytes (a `Content-Type` naming another type is a 400 on `Content-Type`), at most 10 MiB (413 past it). It is stored under `creators/{your creator id}/looks/{cast}/` and added to the look's `reference_images` (the look is created if missing; at most 8 images). Every keyframe and motion of that cast member then sends it to the models whose API takes reference images. Only you can use the key: a look may name only keys under its owner's prefix, and the image is served only through the signed URL of this answer.".into()),
+            "parameters", json!([required("path", "cast", "the cast id", json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" }))])),
+            "requestBody", json!({ "required": true, "content": {
+                "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } },
+                "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } },
+                "image/webp": { "schema": { "type": "string", "contentMediaType": "image/webp" } },
+                "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } }
+            } })) },
+        "/v1/memory/voices/{name}/samples": { "post": with(with(with(
+            op("cloneVoice", "Clone a voice from audio samples and keep it for a name", "memory",
+               json_ok(201, "Cloned; `voices.{name}` now holds its voice id", "VoiceCloned"),
+               &[400, 401, 403, 413, 429, 503]),
+            "description", "The body is one audio file (`audio/*` or `application/octet-stream`) or `multipart/form-data` with up to 25 audio files; each must be WAV, MP3, OGG, FLAC, M4A or WebM by its first bytes (else a 400 naming `samples[i]`), 10 MiB in all. The voice is cloned by the speech provider and its id set as `voices.{name}`, so every later line of that name speaks with it. 503 when voice cloning is unavailable.".into()),
+            "parameters", json!([required("path", "name", "the voice name (a cast id or a narration voice)", json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" }))])),
+            "requestBody", json!({ "required": true, "content": {
+                "audio/wav": { "schema": { "type": "string", "contentMediaType": "audio/wav" } },
+                "audio/mpeg": { "schema": { "type": "string", "contentMediaType": "audio/mpeg" } },
+                "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } },
+                "multipart/form-data": { "schema": {
+                    "type": "object",
+                    "properties": { "files": { "type": "array", "maxItems": 25, "items": { "type": "string", "contentMediaType": "application/octet-stream" } } },
+                    "required": ["files"]
+                } }
+            } })) },
         "/v1/webhooks/secret": { "get": op("webhookSecret", "The creator's webhook signing secret", "app",
                json_ok(200, "The `whsec_` secret (minted on first use)", "WebhookSecret"), &app) },
         "/v1/support/renders": { "get": with(

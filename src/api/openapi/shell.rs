@@ -235,11 +235,13 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         (
             "SupportView",
             json!({
-                "description": "Everything about a job for support: the job view plus the DAG's edges, every attempt with provider and task id, routing decisions with scores, costs and the ledger, warnings, support actions, notifications",
+                "description": "Everything about a job for support: the job view plus the DAG's edges, every attempt with provider and task id, how the creator's Memory Graph shaped each stage (the final prompt sent and the Graph rows behind it), routing decisions with scores, costs and the ledger, warnings, support actions, notifications",
                 "allOf": [schema_ref("JobView"), {
                     "type": "object",
                     "required": ["edges", "submitted_by", "created_at", "project_id", "paid_tier", "memory_context_used", "journal_length", "cost_ledger", "provider_tasks"],
                     "properties": {
+                        "stages": { "type": "array", "items": { "type": "object", "required": ["shaping"],
+                                    "properties": { "shaping": schema_ref("StageShaping") } } },
                         "edges": { "type": "array", "items": { "type": "object", "required": ["from", "to"], "description": "`to` waits for `from`",
                                    "properties": { "from": { "type": "string" }, "to": { "type": "string" } } } },
                         "submitted_by": { "type": "string" },
@@ -289,25 +291,29 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         (
             "SnapshotEvent",
             json!({
-                "type": "object", "required": ["job_id", "status", "progress", "stages"], "description": "SSE `event: snapshot` data",
+                "type": "object", "required": ["job_id", "status", "progress", "cost_usd", "stages", "notes"], "description": "SSE `event: snapshot` data",
                 "properties": { "job_id": { "type": "string" }, "status": schema_ref("JobStatus"),
-                                "progress": schema_ref("ProgressView"), "stages": { "type": "array", "items": schema_ref("StageEvent") } }
+                                "progress": schema_ref("ProgressView"), "cost_usd": { "type": "number" },
+                                "stages": { "type": "array", "items": schema_ref("StageEvent") },
+                                "notes": { "type": "array", "items": schema_ref("RaNote") } }
             }),
         ),
         (
             "StageEvent",
             json!({
-                "type": "object", "required": ["stage", "status", "model", "attempt"], "description": "SSE `event: stage` data (and each stage of a snapshot)",
-                "properties": { "stage": { "type": "string" }, "status": stage_status, "model": { "type": ["string", "null"] },
-                                "attempt": { "type": "integer" }, "progress": schema_ref("ProgressView") }
+                "type": "object", "required": ["stage", "status", "attempt"], "description": "SSE `event: stage` data (and each stage of a snapshot); `progress` and `cost_usd` on stage events",
+                "properties": { "stage": { "type": "string" }, "status": stage_status,
+                                "attempt": { "type": "integer" }, "progress": schema_ref("ProgressView"),
+                                "cost_usd": { "type": "number" } }
             }),
         ),
         (
             "StatusChange",
             json!({
-                "type": "object", "required": ["status", "from", "progress", "failure"], "description": "SSE `event: status` data",
+                "type": "object", "required": ["status", "from", "progress", "cost_usd", "failure"], "description": "SSE `event: status` data; `failure` is in Ra's words",
                 "properties": { "status": schema_ref("JobStatus"), "from": schema_ref("JobStatus"),
-                                "progress": schema_ref("ProgressView"), "failure": { "type": ["string", "null"] } }
+                                "progress": schema_ref("ProgressView"), "cost_usd": { "type": "number" },
+                                "failure": { "type": ["string", "null"] } }
             }),
         ),
     ]

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{BriefError, clipped};
-use crate::brief::types::{Captions, Energy, OutcomeTarget, Platform, ShotKind};
+use crate::brief::types::{AspectRatio, Captions, Energy, OutcomeTarget, Platform, ShotKind};
 
 type Obj = Map<String, Value>;
 
@@ -85,16 +85,23 @@ fn walk_brief(v: &Value) -> Result<(), BriefError> {
     {
         leaf::<Platform>(p, &format!("platforms[{i}]"))?;
     }
-    let pacing = object(required(o, "", "pacing")?, "pacing")?;
-    req_leaf::<f64>(pacing, "pacing", "target_duration_s")?;
-    req_leaf::<Energy>(pacing, "pacing", "energy")?;
+    // Optional: a brief may leave its pacing to its format's DNA in the Memory Graph.
+    if let Some(pacing) = o.get("pacing").filter(|v| !v.is_null()) {
+        let pacing = object(pacing, "pacing")?;
+        req_leaf::<f64>(pacing, "pacing", "target_duration_s")?;
+        req_leaf::<Energy>(pacing, "pacing", "energy")?;
+    }
+    if let Some(aspect) = o.get("master_aspect").filter(|v| !v.is_null()) {
+        leaf::<AspectRatio>(aspect, "master_aspect")?;
+    }
     if let Some(cast) = o.get("cast") {
         for (i, m) in array(cast, "cast")?.iter().enumerate() {
             let at = format!("cast[{i}]");
             let m = object(m, &at)?;
             req_leaf::<String>(m, &at, "id")?;
-            req_leaf::<String>(m, &at, "name")?;
-            req_leaf::<String>(m, &at, "description")?;
+            // Both optional: an entry with only its id is taken from the Memory Graph.
+            opt_leaf::<String>(m, &at, "name")?;
+            opt_leaf::<String>(m, &at, "description")?;
         }
     }
     for (i, s) in array(required(o, "", "shots")?, "shots")?

@@ -1,4 +1,5 @@
-//! Ra's pacing push-back: notes from the "Director" to the creator, never errors.
+//! Ra's pacing push-back: notes from Ra to the creator (the "Director"), never errors; written
+//! with [`crate::brief::ra::pacing`], so each is from Ra and opens with "Director, ".
 //!
 //! The thresholds are editing rules of thumb, not physics: an establishing shot needs about three
 //! seconds for a viewer to read the place, a line of dialogue needs its words at a natural
@@ -7,11 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::brief::ra;
 use crate::brief::types::{Brief, Energy, Shot, ShotKind};
 use crate::ids::ShotId;
+use crate::memory::graph::FormatDna;
 
-/// Who the warnings are written as
-pub const AUTHOR: &str = "Director";
+/// Who the warnings are from: Ra, speaking to the creator as "Director"
+pub const AUTHOR: &str = ra::RA;
 /// Natural speaking rate used to time dialogue and narration, words per second
 pub const WORDS_PER_SECOND: f64 = 2.5;
 /// How far the shot list's total may drift from the pacing target before Ra says so
@@ -20,23 +23,18 @@ pub const TOTAL_TOLERANCE: f64 = 0.20;
 /// A note from Ra about the pacing of the shot list
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PacingWarning {
-    /// Always [`AUTHOR`]: the creator reads these as the director's notes
+    /// Always [`AUTHOR`] ("Ra"): the creator reads these as Ra's notes to the Director
     pub from: String,
     /// The field the note is about (`shots[0].duration_s`, `pacing.target_duration_s`)
     pub field: String,
     /// The shot, when the note is about one
     pub shot: Option<ShotId>,
-    /// The note, in the director's voice
+    /// The note, in Ra's voice, opening with "Director, "
     pub message: String,
 }
 
-fn note(field: String, shot: Option<&ShotId>, message: String) -> PacingWarning {
-    PacingWarning {
-        from: AUTHOR.to_owned(),
-        field,
-        shot: shot.cloned(),
-        message,
-    }
+fn note(field: String, shot: Option<&ShotId>, body: String) -> PacingWarning {
+    ra::pacing(field, shot, &body)
 }
 
 /// The shortest a shot of this kind reads on screen, seconds
@@ -63,7 +61,7 @@ fn shot_notes(i: usize, shot: &Shot, out: &mut Vec<PacingWarning>) {
             field.clone(),
             Some(&shot.id),
             format!(
-                "{} is a {} shot of {:.1} s; it needs at least {min:.1} s to read on screen. \
+                "shot {} ({} shot) runs {:.1} s; it needs at least {min:.1} s to read on screen. \
                  I'd give it {:.0} s or more.",
                 shot.id,
                 shot.kind.as_str().replace('_', " "),
@@ -79,52 +77,69 @@ fn shot_notes(i: usize, shot: &Shot, out: &mut Vec<PacingWarning>) {
                 field,
                 Some(&shot.id),
                 format!(
-                    "{}'s line takes about {needed:.1} s to say, but the shot is {:.1} s. \
-                     Lengthen the shot or trim the line, or the words will be rushed or cut.",
-                    shot.id, shot.duration_s
+                    "shot {} gives the line {:.1} s; it takes about {needed:.1} s to say. \
+                     It will feel rushed; I'd give it {:.0} s or trim the line.",
+                    shot.id,
+                    shot.duration_s,
+                    needed.ceil()
                 ),
             ));
         }
     }
 }
 
-/// Every pacing note for a brief, in document order
+/// Every pacing note for a brief, in document order, measured against rules of thumb (the
+/// brief alone: what is known when it is created)
 pub fn pacing_warnings(b: &Brief) -> Vec<PacingWarning> {
+    pacing_warnings_for(b, None)
+}
+
+/// Every pacing note for a brief, in document order; with the creator's format DNA for the
+/// brief's format, the cut's rhythm is measured against the creator's own (their average shot
+/// length and energy for this format, see [`super::format_pacing`]) instead of global constants
+pub fn pacing_warnings_for(b: &Brief, format: Option<&FormatDna>) -> Vec<PacingWarning> {
     let mut out = Vec::new();
     for (i, shot) in b.shots.iter().enumerate() {
         shot_notes(i, shot, &mut out);
     }
     let total: f64 = b.shots.iter().map(|s| s.duration_s).sum();
-    let target = b.pacing.target_duration_s;
+    // A brief paced by its format has no target length of its own.
+    let target = b.pacing.as_ref().map_or(0.0, |p| p.target_duration_s);
     if target > 0.0 && ((total - target) / target).abs() > TOTAL_TOLERANCE {
         let direction = if total > target { "over" } else { "under" };
         out.push(note(
             "pacing.target_duration_s".into(),
             None,
             format!(
-                "The shots add up to {total:.1} s against a target of {target:.1} s, \
-                 {:.0}% {direction}. Re-time the shot list or change the target.",
+                "the shots add up to {total:.1} s against your target of {target:.1} s, \
+                 {:.0}% {direction}. I'd re-time the shot list or move the target.",
                 ((total - target) / target).abs() * 100.0
             ),
         ));
     }
-    if let Some(n) = u32::try_from(b.shots.len()).ok().filter(|n| *n > 0) {
+    if let Some(dna) = format {
+        out.extend(super::format_pacing::format_notes(b, dna));
+    } else if let Some((n, pacing)) = u32::try_from(b.shots.len())
+        .ok()
+        .filter(|n| *n > 0)
+        .zip(b.pacing.as_ref())
+    {
         let average = total / f64::from(n);
-        match b.pacing.energy {
+        match pacing.energy {
             Energy::Punchy if average > 6.0 => out.push(note(
                 "pacing.energy".into(),
                 None,
                 format!(
-                    "You asked for a punchy edit, but shots average {average:.1} s. \
-                     Punchy cuts usually land every 2-4 s."
+                    "you asked for a punchy edit, but shots average {average:.1} s. \
+                     Punchy cuts land every 2-4 s; I'd tighten them."
                 ),
             )),
             Energy::SlowBurn if average < 2.0 => out.push(note(
                 "pacing.energy".into(),
                 None,
                 format!(
-                    "You asked for a slow burn, but shots average {average:.1} s. \
-                     Hold some shots longer to let it breathe."
+                    "you asked for a slow burn, but shots average {average:.1} s. \
+                     I'd hold some shots longer and let it breathe."
                 ),
             )),
             Energy::Punchy | Energy::SlowBurn | Energy::Steady => {}
@@ -137,8 +152,8 @@ pub fn pacing_warnings(b: &Brief) -> Vec<PacingWarning> {
                 "voiceover.text".into(),
                 None,
                 format!(
-                    "The narration takes about {needed:.1} s to read, longer than the \
-                     {total:.1} s cut. Trim it or it will run over the ending."
+                    "the narration takes about {needed:.1} s to read, longer than the \
+                     {total:.1} s cut. It will run over the ending; I'd trim it."
                 ),
             ));
         }
@@ -150,8 +165,8 @@ pub fn pacing_warnings(b: &Brief) -> Vec<PacingWarning> {
             "score.duration_s".into(),
             None,
             format!(
-                "The score is {:.1} s but the cut runs {total:.1} s; the last {:.1} s \
-                 would be without music.",
+                "the score is {:.1} s but the cut runs {total:.1} s; the last {:.1} s \
+                 would play without music. I'd lengthen the score.",
                 score.duration_s,
                 total - score.duration_s
             ),
