@@ -94,7 +94,8 @@ async fn two_creators_get_their_own_look_hook_and_master_and_an_edit_changes_the
                             "lens": "35mm anamorphic", "lighting": "low-key, practicals"},
             "formats": {"short_doc": {"pacing": {"avg_shot_s": 5.2, "energy": "slow_burn"},
                                       "hook_style": "cold open on a question"}},
-            "audience": {"primary_platform": "youtube", "regions": ["US"], "interests": []}
+            "audience": {"primary_platform": "youtube", "regions": ["US"], "interests": []},
+            "voices": {"narrator": "demo_narrator_voice"}
         }),
     )
     .await;
@@ -105,7 +106,8 @@ async fn two_creators_get_their_own_look_hook_and_master_and_an_edit_changes_the
                             "lens": "16mm zoom", "lighting": "high-key daylight"},
             "formats": {"short_doc": {"pacing": {"avg_shot_s": 1.8, "energy": "punchy"},
                                       "hook_style": "start mid-action"}},
-            "audience": {"primary_platform": "tiktok", "regions": ["DE", "AT"], "interests": []}
+            "audience": {"primary_platform": "tiktok", "regions": ["DE", "AT"], "interests": []},
+            "voices": {"narrator": "rival_narrator_voice"}
         }),
     )
     .await;
@@ -160,6 +162,13 @@ async fn two_creators_get_their_own_look_hook_and_master_and_an_edit_changes_the
     // Speech in the audience's language.
     assert_eq!(shaping(&r, "voiceover")["language"], "de");
     assert_eq!(shaping(&a, "voiceover")["language"], "en");
+    // Each creator's narrator speaks with the voice their Graph keeps.
+    assert_eq!(shaping(&a, "voiceover")["voice_id"], "demo_narrator_voice");
+    assert_eq!(shaping(&r, "voiceover")["voice_id"], "rival_narrator_voice");
+    assert!(
+        rows(&a, "voiceover").contains(&"voice:narrator".to_owned()),
+        "{a}"
+    );
 
     // An edit of the Graph reaches the next render's prompts.
     put_graph(

@@ -269,6 +269,14 @@ impl StageSpec {
     /// What the Memory Graph made of this stage: the final prompt and negative prompt sent
     /// (or the words spoken, in which language), and the rows that shaped them
     pub fn shaping(&self) -> StageShaping {
+        let voice_id = match &self.work {
+            StageWork::Speech { voice_id, .. } => voice_id.clone(),
+            StageWork::Keyframe { .. }
+            | StageWork::Motion { .. }
+            | StageWork::Score { .. }
+            | StageWork::Frame { .. }
+            | StageWork::Assembly(_) => None,
+        };
         let (prompt, negative_prompt, language) = match &self.work {
             StageWork::Keyframe {
                 prompt,
@@ -290,6 +298,7 @@ impl StageSpec {
             prompt,
             negative_prompt,
             language,
+            voice_id,
             aspect: self.aspect,
             shaped_by: self.shaped_by.clone(),
         }
@@ -322,6 +331,8 @@ pub struct StageShaping {
     pub negative_prompt: Option<String>,
     /// The language of speech (ISO 639-1), sent to models that take one
     pub language: Option<String>,
+    /// The voice speech is made with, from the creator's Graph (none: the house voice)
+    pub voice_id: Option<String>,
     /// The frame shape generated (the master's)
     pub aspect: AspectRatio,
     /// The Memory Graph rows that shaped it: `fingerprint`, `format_dna:{format}`, `audience`,
