@@ -328,4 +328,10 @@ fn a_brief_takes_cast_members_from_the_graph_by_id() {
     v["cast"][0] = serde_json::json!({"id": "keeper", "description": "oilskin"});
     let err = parse_brief(v.to_string().as_bytes()).unwrap_err();
     assert_eq!(err.field(), Some("cast[0].name"), "{err:?}");
+    // Nor is a blank name: only a name left out takes the member from the Graph.
+    for blank in ["", "  "] {
+        v["cast"][0] = serde_json::json!({"id": "keeper", "name": blank, "description": ""});
+        let err = parse_brief(v.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err.field(), Some("cast[0].name"), "{blank:?}: {err:?}");
+    }
 }

@@ -42,6 +42,11 @@ def _repair_brief(brief):
     for member in brief.get("cast") or []:
         if isinstance(member, dict) and member.get("id") not in seen:
             seen.add(member.get("id"))
+            # A member sent as its id alone comes from the creator's Memory Graph, whose looks
+            # the tester's creator has none of; a description needs its name: sent whole
+            if not member.get("name"):
+                member["name"] = f"Cast {len(cast)}"
+            member.setdefault("description", "a recurring character")
             cast.append(member)
     if "cast" in brief:
         brief["cast"] = cast
@@ -51,6 +56,10 @@ def _repair_brief(brief):
         brief["deadline_s"] = int(brief["deadline_s"])
     # The budget must cover the cheapest plan (the registry's prices) and stay within the
     # creator's tier limit (the app key's creator: $500 a render)
+    # A brief without pacing takes it from its format's DNA in the creator's Memory Graph, which
+    # the tester's creator has none of: sent with pacing
+    if brief.get("pacing") is None:
+        brief["pacing"] = {"target_duration_s": 60, "energy": "steady"}
     if isinstance(brief.get("budget_usd"), (int, float)):
         brief["budget_usd"] = min(max(brief["budget_usd"], 100.0), 500.0)
     # Shots per render are capped by the creator's tier (the app key's creator: 200), which the

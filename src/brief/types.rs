@@ -162,7 +162,7 @@ pub struct CastMember {
     /// from your Memory Graph: its look there (description and reference images) is used, and
     /// the id is its name. Without a look for that id in the Graph the render is refused with a
     /// 400 naming `cast[i].description`
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present_name")]
     #[schemars(length(min = 1, max = crate::brief::limits::MAX_CAST_NAME_CHARS), regex(pattern = crate::brief::schema::NON_BLANK))]
     pub name: String,
     /// Look description used when the memory graph has no locked look yet
@@ -170,6 +170,28 @@ pub struct CastMember {
     #[schemars(length(max = crate::brief::limits::MAX_CAST_DESCRIPTION_CHARS))]
     pub description: String,
 }
+
+/// A cast member's `name` when it is sent: it must show something. Only a name left out means
+/// "from the Memory Graph" (a blank one is refused, as the document's `minLength` says, rather
+/// than taken for an absent one)
+fn present_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    if name.trim().is_empty() {
+        return Err(serde::de::Error::custom(
+            "must not be blank; leave `name` out to take the cast member from your Memory Graph",
+        ));
+    }
+    Ok(name)
+}
+
+/// A cast member's name alone, deserialised by the same rule, so that the brief's error locator
+/// (`validate::diagnose`) names `cast[i].name` for a blank one
+#[derive(Deserialize)]
+pub(crate) struct PresentName(
+    #[serde(deserialize_with = "present_name")]
+    #[allow(dead_code)]
+    String,
+);
 
 impl CastMember {
     /// Whether the brief sent only the id: the member comes from the Memory Graph's look

@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{BriefError, clipped};
-use crate::brief::types::{AspectRatio, Captions, Energy, OutcomeTarget, Platform, ShotKind};
+use crate::brief::types::{
+    AspectRatio, Captions, Energy, OutcomeTarget, Platform, PresentName, ShotKind,
+};
 
 type Obj = Map<String, Value>;
 
@@ -100,7 +102,7 @@ fn walk_brief(v: &Value) -> Result<(), BriefError> {
             let m = object(m, &at)?;
             req_leaf::<String>(m, &at, "id")?;
             // Both optional: an entry with only its id is taken from the Memory Graph.
-            opt_leaf::<String>(m, &at, "name")?;
+            opt_leaf::<PresentName>(m, &at, "name")?;
             opt_leaf::<String>(m, &at, "description")?;
         }
     }
