@@ -12,8 +12,9 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
-use e2e::render::{create, sample_brief, support_view};
+use e2e::render::{create, sample_brief, support_view, wait_for};
 use e2e::stack::repo_root;
 use e2e::{Client, Stack};
 use reqwest::StatusCode;
@@ -28,6 +29,13 @@ const DEFAULT_SEED: &str = "20261129";
 async fn cancelled_render(stack: &Stack) -> (String, String, String) {
     let app = Client::new(&stack.worker_url, Some(APP_KEY));
     let id = create(&app, &sample_brief()).await.expect("create");
+    // Planned first (the Graph's context answered), so that its stages and routed models exist
+    // for the hooks to name: a render cancelled before its plan has none.
+    wait_for(&app, &id, Duration::from_secs(120), |v| {
+        v["stages"].as_array().is_some_and(|s| s.len() > 1)
+    })
+    .await
+    .expect("planned");
     let cancelled = app
         .post(&format!("/v1/renders/{id}/cancel"), &json!({}))
         .await

@@ -11,7 +11,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use studio::job::SupportAction;
 
-const RENDER_TIMEOUT: Duration = Duration::from_secs(240);
+// Generous: each full render here shares the stack with the suite's other renders, and with
+// whatever else the machine runs.
+const RENDER_TIMEOUT: Duration = Duration::from_secs(480);
 
 fn key(stack: &Stack, key: Option<&str>) -> Client {
     Client::new(&stack.worker_url, key)
