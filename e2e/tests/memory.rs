@@ -10,7 +10,8 @@ use e2e::{Client, Stack, shared_stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const RENDER_TIMEOUT: Duration = Duration::from_secs(300);
+// A bound, not a figure: a scenario here renders five full briefs at once on one stack.
+const RENDER_TIMEOUT: Duration = Duration::from_secs(600);
 /// How long a finished render may take to appear in the graph (the job records it after its
 /// terminal status is visible)
 const RECORD_TIMEOUT: Duration = Duration::from_secs(30);
