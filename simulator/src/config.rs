@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -104,6 +105,18 @@ pub struct FaultSpec {
     pub expired_output: Option<FaultRate>,
 }
 
+/// The limits of one provider's account; an absent cap is no cap
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderLimits {
+    /// Tasks in flight at once (from the accepted submit until the result is final)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_tasks: Option<NonZeroU32>,
+    /// Submits accepted within a sliding minute (scaled by `time_scale`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_minute: Option<NonZeroU32>,
+}
+
 /// Why a configuration was refused
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -141,6 +154,8 @@ pub struct SimConfig {
     /// Zero bytes appended to every output file a provider serves (streamed, never held): large
     /// outputs for tests of the orchestrator's copies, from small real media
     pub pad_outputs_bytes: BTreeMap<Provider, u64>,
+    /// Per-provider caps, answered with the provider's 429 beyond them (none by default)
+    pub limits: BTreeMap<Provider, ProviderLimits>,
 }
 
 impl SimConfig {
@@ -159,6 +174,7 @@ impl SimConfig {
             seed: s.seed,
             honor_idempotency_key: BTreeSet::new(),
             pad_outputs_bytes: BTreeMap::new(),
+            limits: BTreeMap::new(),
         }
     }
 
@@ -175,6 +191,16 @@ impl SimConfig {
                 .copied()
                 .unwrap_or(self.default_latency_ms),
         )
+    }
+
+    /// Returns the caps of a provider (none when none are set)
+    pub fn limits(&self, p: Provider) -> ProviderLimits {
+        self.limits.get(&p).copied().unwrap_or_default()
+    }
+
+    /// The sliding window of the requests-per-minute caps: one minute, scaled
+    pub fn limit_window(&self) -> Duration {
+        self.scaled(60_000)
     }
 
     /// Returns the faults of a provider (empty when none are set)
@@ -217,6 +243,21 @@ impl SimConfig {
                 .iter()
                 .map(|k| parse_provider(k))
                 .collect::<Result<_, _>>()?;
+        }
+        if let Some(limits) = patch.limits {
+            // As for faults, `"*"` covers the providers without their own entry
+            let mut table = BTreeMap::new();
+            if let Some(w) = limits.get("*") {
+                for p in Provider::ALL {
+                    table.insert(p, *w);
+                }
+            }
+            for (k, caps) in limits {
+                if k != "*" {
+                    table.insert(parse_provider(&k)?, caps);
+                }
+            }
+            next.limits = table;
         }
         let mut restart = false;
         if let Some(faults) = patch.faults {
@@ -295,6 +336,8 @@ pub struct ConfigPatch {
     pub honor_idempotency_key: Option<Vec<String>>,
     /// Zero bytes appended to each provider's output files (replaces the table; `{}` clears it)
     pub pad_outputs_bytes: Option<BTreeMap<String, u64>>,
+    /// Per-provider caps (replaces the table; `{}` clears it; `"*"` covers the others)
+    pub limits: Option<BTreeMap<String, ProviderLimits>>,
 }
 
 fn some_option<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>

@@ -15,6 +15,7 @@ pub mod config;
 pub mod delivery;
 pub mod faults;
 pub mod http;
+pub mod limits;
 pub mod media;
 pub mod providers;
 pub mod server;

@@ -120,7 +120,7 @@ async fn healthz() -> Response {
 }
 
 async fn stats(State(sim): State<Sim>) -> Response {
-    let body = sim.with(|s| serde_json::to_value(&s.stats));
+    let body = sim.with(|s| serde_json::to_value(s.stats_report(Instant::now())));
     match body {
         Ok(v) => http::json(StatusCode::OK, &v),
         Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),

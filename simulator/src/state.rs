@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::config::{Settings, SimConfig};
 use crate::faults::{CallbackFaults, FaultKind, FaultState, SubmitFault};
+use crate::limits::{LimitReport, Limits, Refused, Release, SlotId};
 use crate::media::{MediaKind, Shape, StageRef};
 use crate::providers::Provider;
 
@@ -198,6 +199,20 @@ pub struct Stats {
     pub reference_images: BTreeMap<String, u64>,
     /// Instant voice clones made (`POST /elevenlabs/v1/voices/add`)
     pub voice_clones: u64,
+    /// Submits refused with a 429 because a configured provider limit was reached, per provider
+    /// (injected 429s are in `faults_injected`)
+    pub rate_limited_by_cap: BTreeMap<String, u64>,
+}
+
+/// What `GET /__sim/stats` serves: the counters, then the limiter's gauges at one instant
+#[derive(Debug, Serialize)]
+pub struct StatsReport<'a> {
+    /// The counters
+    #[serde(flatten)]
+    pub counters: &'a Stats,
+    /// Tasks in flight, their peak and recent submits, per provider
+    #[serde(flatten)]
+    pub limits: LimitReport,
 }
 
 /// Increments `map[key]`
@@ -222,6 +237,8 @@ pub struct State {
     pub epoch: u64,
     /// Voices cloned by `POST /elevenlabs/v1/voices/add`, oldest first, as the library lists them
     pub cloned_voices: Vec<Value>,
+    /// Concurrency slots and recent submits per provider
+    pub limits: Limits,
     counter: u64,
 }
 
@@ -235,8 +252,64 @@ impl State {
             faults: FaultState::default(),
             epoch: 0,
             cloned_voices: Vec::new(),
+            limits: Limits::default(),
             counter: 0,
         }
+    }
+
+    /// Checks a submit against the provider's caps at `now` and counts it. A submit that may
+    /// create a task (`new_task`: not a replay of an honored idempotency key) reserves a slot,
+    /// returned for [`State::bind_slot`]. A refusal is counted in `rate_limited_by_cap`.
+    pub fn admit_submit(
+        &mut self,
+        p: Provider,
+        new_task: bool,
+        now: Instant,
+    ) -> Result<Option<SlotId>, Refused> {
+        let reserve = new_task.then(|| (self.next_slot(), now + self.config.latency(p)));
+        let admitted = self.limits.admit(
+            p,
+            self.config.limits(p),
+            now,
+            self.config.limit_window(),
+            reserve,
+        );
+        match admitted {
+            Ok(()) => Ok(reserve.map(|(slot, _)| slot)),
+            Err(refused) => {
+                bump(&mut self.stats.rate_limited_by_cap, p.as_str());
+                Err(refused)
+            }
+        }
+    }
+
+    /// Binds a task to the slot its submit reserved (a fresh slot when it reserved none), so
+    /// it counts as concurrent until `release` says it ends; returns the slot
+    pub fn bind_slot(
+        &mut self,
+        task: &Task,
+        slot: Option<SlotId>,
+        release: Release,
+        now: Instant,
+    ) -> SlotId {
+        let slot = slot.unwrap_or_else(|| self.next_slot());
+        self.limits
+            .bind(task.provider, slot, &task.id, release, task.ready_at(), now);
+        slot
+    }
+
+    /// The counters and gauges served by `GET /__sim/stats`, at `now`
+    pub fn stats_report(&self, now: Instant) -> StatsReport<'_> {
+        StatsReport {
+            counters: &self.stats,
+            limits: self.limits.report(now, self.config.limit_window()),
+        }
+    }
+
+    fn next_slot(&mut self) -> SlotId {
+        // The counter survives resets, so a request that outlives one cannot free a new slot
+        self.counter += 1;
+        SlotId(self.counter)
     }
 
     /// Decides one fault occurrence and counts it when it fires

@@ -1,15 +1,18 @@
-//! The submission pipeline every provider shares: submit faults, idempotency, identity and
-//! counters, task creation, poll and download lookups, and JSON field helpers.
+//! The submission pipeline every provider shares: provider limits, submit faults, idempotency,
+//! identity and counters, task creation, poll and download lookups, and JSON field helpers.
 
+use std::cell::RefCell;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{Failure, Provider, reject};
+use super::{Failure, Provider, refuse_over_limit, reject};
 use crate::faults::{CallbackFaults, FaultKind, SubmitFault};
 use crate::http::{self, SimRequest};
+use crate::limits::{Release, SlotId};
 use crate::media::{self, MediaError, MediaKind, Shape, Spec, StageRef};
 use crate::state::{Outcome, Sim, Task, Unavailable, bump};
 use crate::util;
@@ -81,15 +84,68 @@ impl Admission {
     }
 }
 
-/// A submission that passed the fault and idempotency checks
+/// A submission that passed the limit, fault and idempotency checks
 #[derive(Debug, Clone)]
 pub struct Cleared {
     identity: String,
     honored_key: Option<String>,
     stage: Option<StageRef>,
+    /// The concurrency slot reserved for its task (none for a replay)
+    slot: Option<SlotId>,
 }
 
-/// Applies submit faults and idempotency; `Ok(Err(task))` is a replay of an existing task
+/// The limiter slots taken while handling one request, freed when the request ends
+struct RequestSlots {
+    sim: Sim,
+    held: RefCell<Vec<(Provider, SlotId)>>,
+}
+
+impl Drop for RequestSlots {
+    fn drop(&mut self) {
+        let held = std::mem::take(self.held.get_mut());
+        if !held.is_empty() {
+            self.sim.with(|s| {
+                for (p, slot) in held {
+                    s.limits.release(p, slot);
+                }
+            });
+        }
+    }
+}
+
+tokio::task_local! {
+    // A task-local rather than a parameter: the slot is taken deep in `admit`, and a synchronous
+    // provider's task must stay concurrent until its module has answered, which only the
+    // dispatcher sees; dropping the scope also covers clients that hang up mid-request.
+    static REQUEST_SLOTS: RequestSlots;
+}
+
+/// Runs a request's handler in a scope that frees, when it ends, the slots its submit reserved
+/// and never turned into a task, and the slot of a synchronous provider's task
+pub async fn within_request<F: Future<Output = Response>>(sim: &Sim, handler: F) -> Response {
+    let scope = RequestSlots {
+        sim: sim.clone(),
+        held: RefCell::new(Vec::new()),
+    };
+    REQUEST_SLOTS.scope(scope, handler).await
+}
+
+/// Records a slot to free when the current request ends (outside a request scope, only direct
+/// callers, nothing is recorded: refusals free their slot and tasks end at completion)
+fn hold_for_request(p: Provider, slot: SlotId) {
+    // An error only means there is no request scope, which the comment above covers
+    let _ = REQUEST_SLOTS.try_with(|r| r.held.borrow_mut().push((p, slot)));
+}
+
+/// Frees the slot of a submit refused after it was reserved
+fn free_slot(sim: &Sim, p: Provider, slot: Option<SlotId>) {
+    if let Some(slot) = slot {
+        sim.with(|s| s.limits.release(p, slot));
+    }
+}
+
+/// Applies provider limits, submit faults and idempotency; `Ok(Err(task))` is a replay of an
+/// existing task
 pub async fn preflight(
     sim: &Sim,
     p: Provider,
@@ -113,20 +169,49 @@ pub async fn preflight(
         .and_then(StageRef::from_callback)
         .or_else(|| sub.provider_key.as_deref().and_then(StageRef::from_key))
         .or_else(|| header_key.as_deref().and_then(StageRef::from_key));
+
+    // Limits first, as at a provider's gateway: a submit refused there draws no fault. A replay
+    // of an honored key creates no task, so it takes no slot (it still counts as a request).
+    let admitted = sim.with(|s| {
+        let replay = honored_key
+            .as_ref()
+            .and_then(|k| s.idempotency.get(&(p, k.clone())))
+            .is_some_and(|id| s.tasks.contains_key(&(p, id.clone())));
+        s.admit_submit(p, !replay, Instant::now())
+    });
+    let slot = match admitted {
+        Ok(slot) => slot,
+        Err(refused) => return Err(refuse_over_limit(p, &refused)),
+    };
+    if let Some(slot) = slot {
+        hold_for_request(p, slot);
+    }
     let cleared = Cleared {
         identity,
         honored_key,
         stage,
+        slot,
     };
 
     match sim.with(|s| s.submit_fault(p, &cleared.identity)) {
         None => {}
-        Some(SubmitFault::ServerError) => return Err(reject(sim, p, &Failure::ServerError)),
-        Some(SubmitFault::RateLimited { .. }) => return Err(reject(sim, p, &Failure::RateLimited)),
-        Some(SubmitFault::Malformed) => return Err(http::malformed()),
+        Some(SubmitFault::ServerError) => {
+            free_slot(sim, p, cleared.slot);
+            return Err(reject(sim, p, &Failure::ServerError));
+        }
+        Some(SubmitFault::RateLimited { .. }) => {
+            free_slot(sim, p, cleared.slot);
+            return Err(reject(sim, p, &Failure::RateLimited));
+        }
+        Some(SubmitFault::Malformed) => {
+            free_slot(sim, p, cleared.slot);
+            return Err(http::malformed());
+        }
         Some(SubmitFault::Timeout { hold, accept }) => {
             if accept {
                 create(sim, p, &cleared, sub);
+            } else {
+                free_slot(sim, p, cleared.slot);
             }
             sim.sleep(hold).await;
             return Err(reject(sim, p, &Failure::Timeout));
@@ -143,17 +228,28 @@ pub async fn preflight(
             Some(task)
         });
         if let Some(task) = existing {
+            // Reserved when the key was not known yet (a concurrent first submit created it)
+            free_slot(sim, p, cleared.slot);
             return Ok(Err(task));
         }
     }
     Ok(Ok(cleared))
 }
 
-/// Creates the task of a cleared submission, counts it and schedules its callbacks
+/// Creates the task of a cleared submission, counts it, binds it to its concurrency slot and
+/// schedules its callbacks
 pub fn create(sim: &Sim, p: Provider, cleared: &Cleared, sub: &Submission) -> Task {
     let (a, b) = (sim.next_u64(), sim.next_u64());
     let id = p.mint_id(a, b);
-    let task = sim.with(|s| {
+    // Outside a request scope (direct calls) nothing would free a request-held slot, so the
+    // task then ends at its completion time
+    let in_request = REQUEST_SLOTS.try_with(|_| ()).is_ok();
+    let release = if p.synchronous() && in_request {
+        Release::WithRequest
+    } else {
+        Release::AtCompletion
+    };
+    let (task, slot) = sim.with(|s| {
         let identity = cleared.identity.as_str();
         let spec = s.config.faults(p);
         let moderated = s.fault(p, FaultKind::Moderation, identity);
@@ -218,8 +314,12 @@ pub fn create(sim: &Sim, p: Provider, cleared: &Cleared, sub: &Submission) -> Ta
             s.idempotency.insert((p, key.clone()), id.clone());
         }
         s.tasks.insert((p, id.clone()), task.clone());
-        task
+        let slot = s.bind_slot(&task, cleared.slot, release, task.created);
+        (task, slot)
     });
+    if release == Release::WithRequest && cleared.slot != Some(slot) {
+        hold_for_request(p, slot);
+    }
     crate::delivery::spawn_lifecycle(sim.clone(), task.clone());
     task
 }
@@ -384,12 +484,14 @@ fn error_shape(p: Provider, f: &Failure) -> (StatusCode, Value) {
     }
 }
 
-/// Marks a task cancelled; returns its copy
+/// Marks a task cancelled (its result is final: its concurrency slot is freed); returns its copy
 pub fn cancel(sim: &Sim, p: Provider, id: &str) -> Option<Task> {
     sim.with(|s| {
         let t = s.tasks.get_mut(&(p, id.to_string()))?;
         t.cancelled = true;
-        Some(t.clone())
+        let t = t.clone();
+        s.limits.finish(p, id);
+        Some(t)
     })
 }
 

@@ -4,6 +4,8 @@
 //! then calls [`admit`], which applies submit faults, idempotency and counters and creates the
 //! [`Task`]. Polls read the task's phase from the clock; callbacks are scheduled by
 //! [`crate::delivery::spawn_lifecycle`] and built by the module's `callback` function.
+//! [`admit`] also applies the configured provider limits ([`crate::limits`]): every request is
+//! handled inside a scope that frees the limiter slots it still holds when it ends.
 
 pub mod bfl;
 pub mod elevenlabs;
@@ -31,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::delivery::Outgoing;
 use crate::http::{self, SimRequest};
+use crate::limits::Refused;
 use crate::state::{Phase, Sim, Task, bump};
 use crate::util;
 
@@ -120,6 +123,25 @@ impl Provider {
         }
     }
 
+    /// Whether the answer to a submit is the result itself (the task lasts as long as the
+    /// request), rather than a task id to poll or to be called back about
+    pub fn synchronous(self) -> bool {
+        match self {
+            Self::Elevenlabs | Self::MinimaxMusic => true,
+            Self::Veo
+            | Self::Sora
+            | Self::Kling
+            | Self::Runway
+            | Self::Fal
+            | Self::Luma
+            | Self::Seedance
+            | Self::Hailuo
+            | Self::Bfl
+            | Self::Replicate
+            | Self::Shotstack => false,
+        }
+    }
+
     /// Mints a task id in the provider's format
     fn mint_id(self, a: u64, b: u64) -> String {
         match self {
@@ -142,8 +164,13 @@ impl Provider {
     }
 }
 
-/// Dispatches a request under `/{provider}/...`
+/// Dispatches a request under `/{provider}/...`; the limiter slots it holds are freed when it
+/// ends (answered, or dropped when the client goes away)
 pub async fn handle(sim: &Sim, p: Provider, req: SimRequest) -> Response {
+    within_request(sim, dispatch(sim, p, req)).await
+}
+
+async fn dispatch(sim: &Sim, p: Provider, req: SimRequest) -> Response {
     match p {
         Provider::Veo => veo::handle(sim, req).await,
         Provider::Sora => sora::handle(sim, req).await,
@@ -251,6 +278,26 @@ pub fn reject(sim: &Sim, p: Provider, f: &Failure) -> Response {
     ) {
         sim.with(|s| bump(&mut s.stats.rejected_requests, p.as_str()));
     }
+    let r = render(p, f);
+    if *f == Failure::RateLimited {
+        let after = sim.with(|s| s.config.faults(p).retry_after_s.unwrap_or(2));
+        return http::with_header(r, "retry-after", &after.to_string());
+    }
+    r
+}
+
+/// Answers a submit refused by a configured provider limit (counted when it was refused): the
+/// provider's own 429, with `Retry-After` saying when a retry should pass the cap
+pub fn refuse_over_limit(p: Provider, refused: &Refused) -> Response {
+    http::with_header(
+        render(p, &Failure::RateLimited),
+        "retry-after",
+        &refused.retry_after_s().to_string(),
+    )
+}
+
+/// Renders a failure in the provider's shape
+fn render(p: Provider, f: &Failure) -> Response {
     let (status, body) = match p {
         Provider::Veo => veo::error(f),
         Provider::Sora => sora::error(f),
@@ -265,10 +312,5 @@ pub fn reject(sim: &Sim, p: Provider, f: &Failure) -> Response {
         Provider::Replicate => replicate::error(f),
         Provider::Shotstack => shotstack::error(f),
     };
-    let r = http::json(status, &body);
-    if *f == Failure::RateLimited {
-        let after = sim.with(|s| s.config.faults(p).retry_after_s.unwrap_or(2));
-        return http::with_header(r, "retry-after", &after.to_string());
-    }
-    r
+    http::json(status, &body)
 }
