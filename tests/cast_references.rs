@@ -82,7 +82,7 @@ fn config(model: &studio::routing::ModelSpec) -> ProviderConfig {
 
 #[test]
 fn every_image_and_video_model_sends_exactly_the_references_continuity_credits() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let mut takers = Vec::new();
     for model in registry
         .models
@@ -146,7 +146,7 @@ fn context(references: usize) -> RoutingContext {
 }
 
 fn ranked(req: &StageRequest, ctx: &RoutingContext) -> Vec<(String, f64)> {
-    route_stage(&Registry::builtin(), req, ctx)
+    route_stage(&Registry::builtin_version(5).unwrap(), req, ctx)
         .unwrap()
         .candidates
         .iter()

@@ -140,7 +140,7 @@ fn the_five_minute_brief_plans_renders_and_assembles_a_300_second_cut() {
 
 #[test]
 fn create_refuses_only_a_budget_below_the_cheapest_plan_and_names_the_minimum() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let creator = CreatorId("demo".into());
     let brief = five_minutes();
     let cheapest = cheapest_plan(&registry, &brief, Some(&creator)).unwrap();

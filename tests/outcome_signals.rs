@@ -137,7 +137,7 @@ fn clicks_steer_the_call_to_action_shot_and_only_it() {
             .all(|s| s.model.as_str() != "veo-3")
     );
 
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let ctx = ctx_for("clicker", OutcomeTarget::Conversions, memory);
     let cta = common::motion("s12", ShotKind::Dialogue, false, 5.0, false);
     let other = common::motion("s04", ShotKind::Dialogue, false, 5.0, false);
@@ -201,7 +201,7 @@ fn weak_click_through_pushes_a_model_off_the_call_to_action_shot() {
     brief.outcome_target = OutcomeTarget::Signups;
     let memory = build_context(&g, &brief, &NgramEmbedder::default(), 0);
     let ctx = ctx_for("weak", OutcomeTarget::Signups, memory);
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let cta = route_stage(
         &registry,
         &common::motion("s12", ShotKind::Dialogue, false, 5.0, false),
@@ -585,7 +585,7 @@ fn similar_graph(retention: f64) -> MemoryGraph {
 
 #[test]
 fn similar_past_shots_count_for_the_models_that_made_them() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let brief = common::lighthouse();
     let s04 = common::motion("s04", ShotKind::Dialogue, false, 5.0, false);
     let sora = ModelId::from("sora-2");

@@ -52,7 +52,7 @@ fn creator_graph(creator: &str, n: usize, retention: f64) -> MemoryGraph {
 
 #[test]
 fn outcome_data_changes_the_choice_for_one_creator_and_not_another() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let brief = common::lighthouse();
 
     let mut fan = common::ctx("sora-fan", 1.5, 900.0);
@@ -91,7 +91,7 @@ fn outcome_data_changes_the_choice_for_one_creator_and_not_another() {
 fn a_few_lucky_renders_are_shrunk_toward_the_prior() {
     // One render at 0.95: (1 x 0.95 + 5 x 0.6) / 6 = 0.658, a score 0.523: a correction of
     // 0.023, inside the 0.03 dead zone, so the quality prior stands and kling-2.1 keeps the stage.
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let mut lucky = common::ctx("lucky", 1.5, 900.0);
     lucky.memory = build_context(
         &creator_graph("lucky", 1, 0.95),
@@ -111,7 +111,7 @@ fn a_few_lucky_renders_are_shrunk_toward_the_prior() {
 
 #[test]
 fn bad_outcomes_push_a_model_down_among_near_ties() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let mut g = MemoryGraph::new("kling-hater".into());
     for i in 0..10 {
         let job = format!("rnd_{i}");
@@ -139,7 +139,7 @@ fn bad_outcomes_push_a_model_down_among_near_ties() {
 
 #[test]
 fn statistics_for_another_target_are_ignored() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let mut ctx = common::ctx("sora-fan", 1.5, 900.0);
     ctx.memory.outcomes = vec![common::stat(
         "sora-2",
@@ -163,7 +163,7 @@ fn statistics_for_another_target_are_ignored() {
 #[test]
 fn thin_evidence_never_overrides_a_clear_quality_difference_but_strong_evidence_does() {
     // A hero establishing shot: veo-3 leads at 0.95, sora-2 at 0.90 is outside the band.
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let route_with = |renders: u32| {
         let mut ctx = common::ctx("sora-fan", 10.0, 900.0);
         ctx.memory.outcomes = vec![common::stat(

@@ -18,7 +18,7 @@ fn chosen(d: &studio::routing::Decision) -> &str {
 
 #[test]
 fn hero_action_shot_keeps_the_best_quality_and_a_filler_takes_the_near_tie_that_costs_less() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let ctx = common::ctx("demo", 4.0, 900.0);
     let hero = route_stage(
         &registry,
@@ -59,7 +59,7 @@ fn hero_action_shot_keeps_the_best_quality_and_a_filler_takes_the_near_tie_that_
 fn the_reason_reads_like_the_brief_example() {
     let ctx = common::ctx("demo", 6.10, 900.0);
     let d = route_stage(
-        &Registry::builtin(),
+        &Registry::builtin_version(5).unwrap(),
         &common::motion("s01", ShotKind::Establishing, true, 6.0, false),
         &ctx,
     )
@@ -68,13 +68,13 @@ fn the_reason_reads_like_the_brief_example() {
         d.reason,
         "veo-3: best quality for establishing (0.95); hero shot; $2.40 within $6.10 share"
     );
-    assert_eq!(d.registry_version, Registry::LATEST_VERSION);
+    assert_eq!(d.registry_version, 5);
 }
 
 #[test]
 fn continuity_decides_among_quality_ties_when_the_shot_shows_cast() {
     // Action with cast: veo-3 (reference images) and sora-2 (none) are near-tied on quality.
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let ctx = common::ctx("demo", 10.0, 900.0);
     let d = route_stage(
         &registry,
@@ -98,7 +98,7 @@ fn continuity_decides_among_quality_ties_when_the_shot_shows_cast() {
 
 #[test]
 fn models_that_cannot_make_the_stage_are_excluded_with_a_reason() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let ctx = common::ctx("demo", 100.0, 900.0);
     let mut long = common::motion("s01", ShotKind::Establishing, false, 12.0, false);
     let d = route_stage(&registry, &long, &ctx).unwrap();
@@ -131,7 +131,7 @@ fn models_that_cannot_make_the_stage_are_excluded_with_a_reason() {
 
 #[test]
 fn over_budget_models_are_excluded_and_nothing_affordable_is_an_error_that_says_why() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let req = common::motion("s01", ShotKind::Establishing, false, 6.0, false);
     let d = route_stage(&registry, &req, &common::ctx("demo", 0.5, 900.0)).unwrap();
     assert!(d.candidates.iter().all(|c| c.cost_usd <= 0.5));
@@ -151,7 +151,7 @@ fn over_budget_models_are_excluded_and_nothing_affordable_is_an_error_that_says_
 fn a_flagged_model_is_routed_only_for_creators_in_its_rollout() {
     // Registry v2 opens wan-2.2 to 10% of creators. A $0.10 budget for 4 s of b-roll leaves
     // only wan-2.2 ($0.02/s) affordable.
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let req = common::motion("s03", ShotKind::BRoll, false, 4.0, false);
     let inside = common::creator_where(|b| b < 10);
     let outside = common::creator_where(|b| b >= 10);
@@ -269,7 +269,7 @@ fn near_ties_are_anchored_at_the_leader_so_the_order_is_well_defined() {
 
 #[test]
 fn budget_allocation_gives_heroes_more_and_fillers_less() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let stages = vec![
         common::motion("hero", ShotKind::Action, true, 5.0, false),
         common::motion("std", ShotKind::Action, false, 5.0, false),
@@ -300,7 +300,7 @@ fn the_example_brief_routes_within_budget_and_deadline() {
     let brief = common::lighthouse();
     let stages = common::stage_requests(&brief);
     let ctx = common::ctx("demo", brief.budget_usd, brief.deadline_s as f64);
-    let plan = route_plan(&Registry::builtin(), &stages, &ctx).unwrap();
+    let plan = route_plan(&Registry::builtin_version(5).unwrap(), &stages, &ctx).unwrap();
     assert_eq!(plan.decisions.len(), stages.len());
     assert!(plan.total_cost_usd <= brief.budget_usd);
     assert!(
@@ -328,7 +328,8 @@ fn the_example_brief_routes_within_budget_and_deadline() {
     }
     // Every shot's motion is on a video model, every keyframe on an image model.
     for (req, d) in stages.iter().zip(&plan.decisions) {
-        let spec = Registry::builtin()
+        let spec = Registry::builtin_version(5)
+            .unwrap()
             .get(&d.chosen().unwrap().model)
             .cloned()
             .unwrap();
@@ -338,7 +339,7 @@ fn the_example_brief_routes_within_budget_and_deadline() {
 
 #[test]
 fn a_tight_budget_spends_the_surplus_on_hero_shots_first() {
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let stages = vec![
         common::motion("s01", ShotKind::Establishing, true, 6.0, false),
         common::motion("s02", ShotKind::BRoll, false, 4.0, false),
@@ -364,7 +365,7 @@ fn a_plan_no_budget_can_make_fails_naming_the_stage() {
         false,
     )];
     let err = route_plan(
-        &Registry::builtin(),
+        &Registry::builtin_version(5).unwrap(),
         &stages,
         &common::ctx("demo", 0.05, 900.0),
     )
@@ -378,7 +379,7 @@ fn a_plan_that_would_miss_its_deadline_prefers_faster_near_ties() {
     // A close-up: kling-2.1 (0.90, $0.098/s, 100 s) and veo-3 (0.90 default, $0.40/s, 90 s) are
     // near-tied on quality; cost picks kling, but 8 + 100 + 20 s misses a 120 s deadline while
     // 8 + 90 + 20 s fits.
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let brief_stages = vec![
         studio::routing::StageRequest {
             stage: StageId("s01.keyframe".into()),
@@ -425,7 +426,7 @@ fn a_plan_that_would_miss_its_deadline_prefers_faster_near_ties() {
 #[test]
 fn provider_concurrency_bounds_the_projection() {
     // 40 hero establishing shots all want veo-3, which takes 4 at a time: ten waves of 90 s.
-    let registry = Registry::builtin();
+    let registry = Registry::builtin_version(5).unwrap();
     let stages: Vec<_> = (0..40)
         .map(|i| {
             common::motion(

@@ -1,4 +1,4 @@
-//! ElevenLabs text to speech: synchronous, the audio is the response body.
+//! ElevenLabs text to speech and music: synchronous, the audio is the response body.
 //!
 //! - Submit: `POST {base}/v1/text-to-speech/{voice_id}?output_format=mp3_44100_128`,
 //!   `xi-api-key`, `{text, model_id, language_code?}`
@@ -27,6 +27,14 @@
 //!   provider's output. The same line in another stage or job would be the same audio, so a
 //!   match on text, voice and model is safe to adopt. A busy account with more than 1000
 //!   generations of that voice and model in the window is searched on its first page only.
+//! - Music (Eleven Music, a model named `music_*`, see [`is_music`]): `POST
+//!   {base}/v1/music?output_format=mp3_44100_128`, `{prompt, music_length_ms, model_id,
+//!   force_instrumental: true}`; the response body is the song, as for speech (official SDK
+//!   elevenlabs/elevenlabs-python `src/elevenlabs/music/raw_client.py`, `compose`). A score is
+//!   instrumental and may not come out shorter than the stage wants, so `music_length_ms` is the
+//!   stage's length within [`MUSIC_LENGTH_MS`] (the SDK's older 10..=300 s, inside today's
+//!   3..=600 s); the edit trims a longer song. The history is of speech only, so a music submit
+//!   in doubt has nothing to look up and is submitted again.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -57,6 +65,9 @@ pub const LOOKUP_SKEW_S: u64 = 60;
 
 /// The largest page of `GET /v1/history`
 const HISTORY_PAGE: u32 = 1000;
+
+/// The length Eleven Music may be asked for, ms: 10 s to 5 min
+pub const MUSIC_LENGTH_MS: (u64, u64) = (10_000, 300_000);
 
 /// The models that take `language_code`
 pub const LANGUAGE_MODELS: [&str; 2] = ["eleven_turbo_v2_5", "eleven_flash_v2_5"];
@@ -95,6 +106,28 @@ struct HistoryItem {
     content_type: Option<String>,
 }
 
+/// Whether a model is Eleven Music's (`music_v1`, `music_v2`) rather than a voice's
+pub fn is_music(provider_model: &str) -> bool {
+    provider_model.starts_with("music_")
+}
+
+/// The music request: no voice, the song's length in ms
+fn music_submit(req: &SubmitRequest, cfg: &ProviderConfig) -> HttpRequest {
+    let (shortest, longest) = MUSIC_LENGTH_MS;
+    // Saturating float-to-int conversion; a negative or NaN length becomes the shortest.
+    let wanted = (req.duration_s.max(0.0) * 1000.0).ceil() as u64;
+    let body = json!({
+        "prompt": req.prompt,
+        "music_length_ms": wanted.clamp(shortest, longest),
+        "model_id": req.provider_model,
+        "force_instrumental": true,
+    });
+    let path = format!("/v1/music?output_format={OUTPUT_FORMAT}");
+    HttpRequest::post_json(url::join(&cfg.base_url, &path), &body)
+        .with_header("xi-api-key", cfg.api_key.expose())
+        .with_header("accept", "audio/mpeg")
+}
+
 /// The voice and text a submit speaks
 fn voice_and_text(req: &SubmitRequest) -> Option<(&str, &str)> {
     let voice = req.voice_id.as_deref().filter(|v| !v.is_empty())?;
@@ -116,6 +149,9 @@ impl Adapter for ElevenLabs {
         cfg: &ProviderConfig,
         _now: Timestamp,
     ) -> Result<HttpRequest, ProviderError> {
+        if is_music(&req.provider_model) {
+            return Ok(music_submit(req, cfg));
+        }
         let voice = req
             .voice_id
             .as_deref()
@@ -197,6 +233,9 @@ impl Adapter for ElevenLabs {
         since: Timestamp,
         cfg: &ProviderConfig,
     ) -> Option<HttpRequest> {
+        if is_music(&req.provider_model) {
+            return None;
+        }
         let (voice, _) = voice_and_text(req)?;
         let after = (since.0 / 1000).saturating_sub(LOOKUP_SKEW_S);
         let path = format!(

@@ -4,6 +4,12 @@
 //!   webhook, webhook_events_filter: ["completed"]}` (since 2025-08 `version` may be a model
 //!   name: <https://replicate.com/changelog/2025-08-05-run-all-models-with-the-same-api-endpoint>).
 //!   Inputs differ per model; we send the common `prompt` and, for image-to-video, `image`.
+//! - Keyframes (an image model, e.g. `black-forest-labs/flux-1.1-pro`) get `aspect_ratio`
+//!   (`16:9`, `9:16`, `1:1`; the model's default is `1:1`) and `output_format: "png"` (its
+//!   default is `webp`), and never an `image`: FLUX's reference input is `image_prompt`, a
+//!   Redux remix, not a first frame (<https://replicate.com/black-forest-labs/flux-1.1-pro>;
+//!   the fields as a prediction sends them: <https://replicate.com/p/qkapcw5h6srgc0cjajdszq5j3c>).
+//!   Its output is one image URL.
 //! - Poll: `GET {base}/v1/predictions/{id}`: `starting`, `processing`, `succeeded`, `failed`,
 //!   `canceled`, `aborted` (the deadline passed before it started). `output` is a URL or an
 //!   array of URLs, deleted after an hour (<https://replicate.com/docs/topics/predictions/lifecycle>).
@@ -25,7 +31,9 @@ use super::errors::{expect_json, missing, unknown_status};
 use super::signature::SignatureError;
 use super::signature::standard::{ID_HEADER, StandardWebhooks};
 use super::{HttpRequest, HttpResponse, Method, ProviderError, ProviderKind, ProviderStatus, url};
+use crate::brief::AspectRatio;
 use crate::ids::{DeliveryId, ProviderRef};
+use crate::plan::StageKind;
 use crate::time::{Millis, Timestamp};
 
 /// The Replicate adapter
@@ -86,6 +94,17 @@ fn status_of(prediction: Prediction, now: Timestamp) -> Result<ProviderStatus, P
     })
 }
 
+/// A keyframe's input: the prompt, the frame's shape as a preset ratio, a PNG (what every
+/// motion model takes as its first frame)
+fn keyframe_input(req: &SubmitRequest) -> Value {
+    let aspect = req.aspect.unwrap_or(AspectRatio::Landscape);
+    json!({
+        "prompt": req.prompt,
+        "aspect_ratio": aspect.as_str(),
+        "output_format": "png",
+    })
+}
+
 /// Replicate serves no content type with `output`; guess from the file name
 fn content_type_of(u: &str) -> &'static str {
     let path = url::path(u).to_ascii_lowercase();
@@ -114,10 +133,21 @@ impl Adapter for Replicate {
         cfg: &ProviderConfig,
         _now: Timestamp,
     ) -> Result<HttpRequest, ProviderError> {
-        let mut input = json!({ "prompt": req.prompt });
-        if let Some(image) = &req.image_url {
-            input["image"] = json!(image);
-        }
+        let input = match req.kind {
+            StageKind::Keyframe => keyframe_input(req),
+            StageKind::Motion
+            | StageKind::Frame
+            | StageKind::Dialogue
+            | StageKind::Voiceover
+            | StageKind::Score
+            | StageKind::Assembly => {
+                let mut input = json!({ "prompt": req.prompt });
+                if let Some(image) = &req.image_url {
+                    input["image"] = json!(image);
+                }
+                input
+            }
+        };
         let mut body = json!({ "version": req.provider_model, "input": input });
         if let Some(cb) = &req.callback_url {
             body["webhook"] = json!(cb);

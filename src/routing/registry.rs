@@ -12,9 +12,10 @@ use crate::brief::{AspectRatio, ShotKind};
 use crate::ids::{CreatorId, ModelId};
 use crate::plan::Capability;
 use crate::providers::ProviderKind;
+use crate::time::Timestamp;
 
 /// How a model charges
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "unit", rename_all = "snake_case")]
 pub enum Pricing {
     /// Per second of output (video, music)
@@ -37,19 +38,19 @@ pub enum Pricing {
 }
 
 /// A feature flag gating a new model
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FeatureFlag {
     /// Flag name, shown in decisions
     pub name: String,
     /// Percentage of creators (by a stable hash of the creator id) that get the model
     pub rollout_percent: u8,
     /// Creators that always get it
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowlist: Vec<String>,
 }
 
 /// One model of the stack
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelSpec {
     /// Our id (`veo-3`)
     pub id: ModelId,
@@ -60,7 +61,7 @@ pub struct ModelSpec {
     /// What it can do
     pub capability: Capability,
     /// Quality prior per shot kind, 0..=1; `default_quality` for kinds not listed and non-shot stages
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub quality: BTreeMap<ShotKind, f64>,
     /// Quality prior where `quality` has no entry
     pub default_quality: f64,
@@ -73,15 +74,19 @@ pub struct ModelSpec {
     /// Longest output it makes in one call, seconds (0: not applicable)
     pub max_duration_s: f64,
     /// Frame shapes it renders (empty: not applicable)
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aspects: Vec<AspectRatio>,
     /// How many tasks we may have in flight with it at once
     pub concurrency: u32,
     /// Accepts reference images or a character lock, so a cast member looks the same across shots
     pub continuity: bool,
     /// Present when the model is only for some creators
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<FeatureFlag>,
+    /// From this moment on the model is never submitted to (the provider shut it down or we
+    /// stopped using it); `None`: in service
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_from: Option<Timestamp>,
 }
 
 impl ModelSpec {
@@ -124,11 +129,11 @@ impl Registry {
 
     /// The newest registry this build ships
     pub fn builtin() -> Self {
-        builtin_v5()
+        super::builtin_v6::builtin_v6()
     }
 
     /// The newest built-in version
-    pub const LATEST_VERSION: u32 = 5;
+    pub const LATEST_VERSION: u32 = 6;
 
     /// A built-in registry by version, so a job in flight keeps routing (and falling back) with
     /// the version it started with even after the build ships a newer one
@@ -139,6 +144,7 @@ impl Registry {
             3 => Some(builtin_v3()),
             4 => Some(builtin_v4()),
             5 => Some(builtin_v5()),
+            6 => Some(super::builtin_v6::builtin_v6()),
             _ => None,
         }
     }
@@ -247,6 +253,7 @@ fn video(
         concurrency,
         continuity,
         flag: None,
+        retired_from: None,
     }
 }
 
@@ -264,7 +271,7 @@ fn video(
 ///
 /// Both are candidates only for stages with reference images (`references::needs_references`):
 /// every other stage routes exactly as in version 4.
-fn builtin_v5() -> Registry {
+pub(super) fn builtin_v5() -> Registry {
     use AspectRatio::{Landscape as L, Portrait as P, Square as S};
     use ShotKind::{CloseUp, Dialogue};
     let mut registry = builtin_v4();
@@ -284,6 +291,7 @@ fn builtin_v5() -> Registry {
         concurrency: 8,
         continuity: true,
         flag: None,
+        retired_from: None,
     });
     registry.models.push(video(
         "kling-1.6-multi",
@@ -324,6 +332,7 @@ fn builtin_v4() -> Registry {
         concurrency: 2,
         continuity: false,
         flag: None,
+        retired_from: None,
     });
     registry
 }
@@ -361,6 +370,7 @@ fn builtin_v3() -> Registry {
         concurrency: 2,
         continuity: false,
         flag: None,
+        retired_from: None,
     });
     registry
 }
@@ -541,6 +551,7 @@ fn builtin_v1() -> Registry {
             concurrency: 8,
             continuity: true,
             flag: None,
+            retired_from: None,
         },
         ModelSpec {
             id: ModelId("eleven-multilingual-v2".into()),
@@ -557,6 +568,7 @@ fn builtin_v1() -> Registry {
             concurrency: 4,
             continuity: true,
             flag: None,
+            retired_from: None,
         },
         ModelSpec {
             id: ModelId("minimax-music-1.5".into()),
@@ -573,6 +585,7 @@ fn builtin_v1() -> Registry {
             concurrency: 2,
             continuity: false,
             flag: None,
+            retired_from: None,
         },
         ModelSpec {
             id: ModelId("studio-assembler".into()),
@@ -589,6 +602,7 @@ fn builtin_v1() -> Registry {
             concurrency: 2,
             continuity: false,
             flag: None,
+            retired_from: None,
         },
     ];
     Registry { version: 1, models }

@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use studio::ids::{Attempt, DeliveryId, ModelId, ProviderRef, StageId};
-use studio::job::{Delivery, Effect, IdempotencyKey, Input, StageInputs, StatusEvent, delivery};
+use studio::job::{
+    Delivery, Effect, IdempotencyKey, Input, SlotOutcome, StageInputs, StatusEvent, delivery,
+};
 use studio::journal::Actor;
 use studio::memory::MemoryContext;
 use studio::providers::{Output, ProviderError, ProviderKind, ProviderStatus};
@@ -106,6 +108,8 @@ pub struct Fake {
     pub received: Vec<Received>,
     /// Outputs every task reports beyond its real ones (a provider answering with a flood)
     pub extra_outputs: usize,
+    /// The providers' gates, for jobs created with `fleet`
+    pub gates: Gates,
     next_ref: u64,
     next_delivery: u64,
 }
@@ -131,6 +135,7 @@ impl Fake {
             webhook_faults: BTreeMap::new(),
             received: Vec::new(),
             extra_outputs: 0,
+            gates: Gates::default(),
             next_ref: 0,
             next_delivery: 0,
         }
@@ -443,6 +448,23 @@ impl Fake {
                     )),
                 }
             }
+            Effect::AcquireSlot {
+                stage,
+                attempt,
+                model,
+                provider,
+                ..
+            } => out.extend(self.gates.acquire(now, *provider, stage, *attempt, model)),
+            Effect::ReleaseSlot {
+                stage,
+                attempt,
+                model,
+                provider,
+                outcome,
+            } => out.extend(
+                self.gates
+                    .release(now, *provider, stage, *attempt, model, *outcome),
+            ),
             Effect::CancelTask { stage, attempt, .. } => {
                 self.cancels.push((stage.clone(), *attempt))
             }
@@ -506,5 +528,138 @@ pub fn write_ok(write: studio::job::WriteId) -> Input {
         write,
         ok: true,
         error: None,
+    }
+}
+
+/// The providers' gates as the shell answers for them: a concurrency limit per provider,
+/// first come first served, and models the gates refuse
+#[derive(Debug, Clone, Default)]
+pub struct Gates {
+    /// Slots per provider; a provider not listed grants at once
+    pub limit: BTreeMap<ProviderKind, usize>,
+    /// Models refused, and whether as retired (else an open breaker)
+    pub refuse: BTreeMap<ModelId, bool>,
+    /// Answers are lost (the gate cannot be reached)
+    pub down: bool,
+    /// Slots held now
+    pub held: BTreeMap<ProviderKind, Vec<(StageId, Attempt, ModelId)>>,
+    /// Requests waiting
+    pub waiting: BTreeMap<ProviderKind, VecDeque<(StageId, Attempt, ModelId)>>,
+    /// The most slots held at once per provider
+    pub peak: BTreeMap<ProviderKind, usize>,
+    /// Every acquire asked
+    pub asked: Vec<(StageId, Attempt, ModelId)>,
+    /// Every release, with its outcome
+    pub released: Vec<(StageId, Attempt, ModelId, SlotOutcome)>,
+}
+
+impl Gates {
+    fn grant(&mut self, provider: ProviderKind, key: (StageId, Attempt, ModelId)) -> Input {
+        let held = self.held.entry(provider).or_default();
+        held.push(key.clone());
+        let n = held.len();
+        let peak = self.peak.entry(provider).or_default();
+        *peak = (*peak).max(n);
+        Input::SlotGranted {
+            stage: key.0,
+            attempt: key.1,
+            model: key.2,
+        }
+    }
+
+    fn acquire(
+        &mut self,
+        now: Timestamp,
+        provider: ProviderKind,
+        stage: &StageId,
+        attempt: Attempt,
+        model: &ModelId,
+    ) -> Vec<(Timestamp, Actor, Input)> {
+        self.asked.push((stage.clone(), attempt, model.clone()));
+        if self.down {
+            return Vec::new();
+        }
+        let key = (stage.clone(), attempt, model.clone());
+        let at = now.plus(Millis(5));
+        if let Some(&retired) = self.refuse.get(model) {
+            let input = Input::SlotRefused {
+                stage: stage.clone(),
+                attempt,
+                model: model.clone(),
+                reason: if retired {
+                    "retired".into()
+                } else {
+                    "breaker open".into()
+                },
+                retired,
+            };
+            return vec![(at, Actor::System, input)];
+        }
+        if self.held.get(&provider).is_some_and(|h| h.contains(&key)) {
+            return vec![(at, Actor::System, self.grant_again(&key))];
+        }
+        let queue = self.waiting.entry(provider).or_default();
+        if let Some(pos) = queue.iter().position(|k| k == &key) {
+            let input = Input::SlotQueued {
+                stage: stage.clone(),
+                attempt,
+                ahead: u32::try_from(pos).unwrap(),
+            };
+            return vec![(at, Actor::System, input)];
+        }
+        let limit = self.limit.get(&provider).copied().unwrap_or(usize::MAX);
+        let in_use = self.held.get(&provider).map_or(0, Vec::len);
+        if in_use < limit && queue.is_empty() {
+            return vec![(at, Actor::System, self.grant(provider, key))];
+        }
+        queue.push_back(key);
+        let input = Input::SlotQueued {
+            stage: stage.clone(),
+            attempt,
+            ahead: u32::try_from(queue.len() - 1).unwrap(),
+        };
+        vec![(at, Actor::System, input)]
+    }
+
+    fn grant_again(&self, key: &(StageId, Attempt, ModelId)) -> Input {
+        Input::SlotGranted {
+            stage: key.0.clone(),
+            attempt: key.1,
+            model: key.2.clone(),
+        }
+    }
+
+    fn release(
+        &mut self,
+        now: Timestamp,
+        provider: ProviderKind,
+        stage: &StageId,
+        attempt: Attempt,
+        model: &ModelId,
+        outcome: SlotOutcome,
+    ) -> Vec<(Timestamp, Actor, Input)> {
+        self.released
+            .push((stage.clone(), attempt, model.clone(), outcome));
+        let key = (stage.clone(), attempt, model.clone());
+        if let Some(q) = self.waiting.get_mut(&provider) {
+            q.retain(|k| k != &key);
+        }
+        if let Some(h) = self.held.get_mut(&provider) {
+            h.retain(|k| k != &key);
+        }
+        let limit = self.limit.get(&provider).copied().unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        while self.held.get(&provider).map_or(0, Vec::len) < limit {
+            let Some(next) = self
+                .waiting
+                .get_mut(&provider)
+                .and_then(VecDeque::pop_front)
+            else {
+                break;
+            };
+            let input = self.grant(provider, next);
+            out.push((now.plus(Millis(5)), Actor::System, input));
+        }
+        out
     }
 }

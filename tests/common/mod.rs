@@ -103,9 +103,16 @@ pub fn webhook_brief(n: usize) -> Brief {
     brief
 }
 
-/// The builtin registry with only the listed models
+/// The registry the job scenarios were written against: version 5. Newer built-in versions
+/// add candidates, which changes which faults exhaust a stage; `tests/registry_v6.rs` covers
+/// version 6 itself.
+pub fn scenario_registry() -> Registry {
+    Registry::builtin_version(5).expect("built-in version 5")
+}
+
+/// The scenario registry with only the listed models
 pub fn registry_of(models: &[&str]) -> Registry {
-    let mut r = Registry::builtin();
+    let mut r = scenario_registry();
     r.models.retain(|m| models.contains(&m.id.as_str()));
     r
 }
@@ -117,9 +124,10 @@ pub fn created(brief: Brief, seed: u64, paid_tier: bool) -> Created {
         creator: CreatorId("demo".into()),
         brief,
         seed,
-        registry: Registry::builtin(),
+        registry: scenario_registry(),
         paid_tier,
         submitted_by: "sk_test_demo".into(),
+        fleet: None,
     }
 }
 

@@ -154,3 +154,68 @@ fn elevenlabs_enforces_the_audiences_language_only_where_the_model_takes_it() {
     let sent = body(&adapter(K).build_submit(&req, &cfg(K), NOW).unwrap());
     assert!(sent.get("language_code").is_none(), "{sent}");
 }
+
+/// A score for Eleven Music: no voice, a mood prompt, the stage's length
+fn score(seconds: f64) -> studio::providers::SubmitRequest {
+    let mut req = motion("music_v1");
+    req.kind = StageKind::Score;
+    req.stage = studio::ids::StageId("score".into());
+    req.aspect = None;
+    req.prompt = "slow, hopeful strings under a storm".into();
+    req.duration_s = seconds;
+    req
+}
+
+#[test]
+fn elevenlabs_music_composes_an_instrumental_of_the_stages_length() {
+    // `POST /v1/music` (SDK elevenlabs/elevenlabs-python `music/raw_client.py`, `compose`)
+    let http = adapter(K).build_submit(&score(42.3), &cfg(K), NOW).unwrap();
+    assert_eq!(http.method, studio::providers::Method::Post);
+    assert_eq!(
+        http.url,
+        "https://api.elevenlabs.io/v1/music?output_format=mp3_44100_128"
+    );
+    assert_eq!(header(&http, "xi-api-key"), "test-key");
+    assert_eq!(header(&http, "accept"), "audio/mpeg");
+    assert_eq!(
+        body(&http),
+        serde_json::json!({
+            "prompt": "slow, hopeful strings under a storm",
+            "music_length_ms": 42_300,
+            "model_id": "music_v1",
+            "force_instrumental": true,
+        })
+    );
+    // Outside what every release of the API takes, the length is held to 10 s..=5 min.
+    let length = |s| {
+        body(&adapter(K).build_submit(&score(s), &cfg(K), NOW).unwrap())["music_length_ms"].as_u64()
+    };
+    assert_eq!(length(4.0), Some(10_000));
+    assert_eq!(length(-1.0), Some(10_000));
+    assert_eq!(length(900.0), Some(300_000));
+}
+
+#[test]
+fn elevenlabs_music_body_is_the_song_and_there_is_no_history_to_search() {
+    let song = HttpResponse {
+        status: 200,
+        headers: vec![
+            ("content-type".into(), "audio/mpeg".into()),
+            ("song-id".into(), "kq2Vd9bX8mT1".into()),
+        ],
+        body: b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90".to_vec(),
+    };
+    let req = score(30.0);
+    assert_eq!(
+        adapter(K).parse_submit(&req, &song, &cfg(K), NOW).unwrap(),
+        Submitted::Body {
+            provider_ref: pref(req.idempotency_key.clone()),
+            content_type: "audio/mpeg".into()
+        }
+    );
+    // The history is of speech: a music submit in doubt is submitted again.
+    let mut with_voice = req.clone();
+    with_voice.voice_id = Some("21m00Tcm4TlvDq8ikWAM".into());
+    assert!(adapter(K).build_lookup(&with_voice, NOW, &cfg(K)).is_none());
+    assert!(adapter(K).build_lookup(&speech(), NOW, &cfg(K)).is_some());
+}

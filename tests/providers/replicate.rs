@@ -177,3 +177,64 @@ fn replicate_http_errors() {
         Err(ProviderError::Rejected { .. })
     ));
 }
+
+/// A keyframe of `black-forest-labs/flux-1.1-pro`
+/// (<https://replicate.com/black-forest-labs/flux-1.1-pro>): the frame's shape as a preset ratio
+/// and a PNG, and no `image` (FLUX has no first-frame input)
+fn flux_keyframe(aspect: studio::brief::AspectRatio) -> studio::providers::SubmitRequest {
+    let mut req = with_callback(with_image(motion("black-forest-labs/flux-1.1-pro")), K);
+    req.kind = studio::plan::StageKind::Keyframe;
+    req.stage = studio::ids::StageId("s04.keyframe".into());
+    req.aspect = Some(aspect);
+    req.prompt = "a lighthouse keeper at the lamp, teal-orange grade".into();
+    req
+}
+
+#[test]
+fn replicate_keyframe_sends_flux_its_ratio_and_png() {
+    use studio::brief::AspectRatio::{Landscape, Portrait, Square};
+    for (aspect, ratio) in [(Landscape, "16:9"), (Portrait, "9:16"), (Square, "1:1")] {
+        let req = flux_keyframe(aspect);
+        let http = adapter(K).build_submit(&req, &cfg(K), NOW).unwrap();
+        assert_eq!(http.url, "https://api.replicate.com/v1/predictions");
+        let body = body(&http);
+        assert_eq!(body["version"], "black-forest-labs/flux-1.1-pro");
+        assert_eq!(
+            body["input"],
+            serde_json::json!({
+                "prompt": "a lighthouse keeper at the lamp, teal-orange grade",
+                "aspect_ratio": ratio,
+                "output_format": "png",
+            })
+        );
+        assert_eq!(body["webhook"], our_callback_url(K).as_str());
+    }
+    // A motion stage keeps its generic input: the keyframe as `image`, no ratio.
+    let wan = adapter(K)
+        .build_submit(
+            &with_image(motion("wan-video/wan-2.2-i2v-fast")),
+            &cfg(K),
+            NOW,
+        )
+        .unwrap();
+    let input = &body(&wan)["input"];
+    assert!(input.get("aspect_ratio").is_none(), "{input}");
+    assert!(input.get("image").is_some(), "{input}");
+}
+
+#[test]
+fn replicate_flux_output_is_one_png() {
+    let done = poll_status(K, &resp(200, "replicate/poll_succeeded_flux.json"));
+    let (url, ct, expires) = only_url(&done);
+    assert_eq!(url, "https://replicate.delivery/xezq/def456/output.png");
+    assert_eq!(ct, Some("image/png"));
+    assert_eq!(expires, Some(NOW.plus(Millis::from_secs(3600))));
+    let req = webhook("replicate/poll_succeeded_flux.json", NOW.as_secs());
+    verify(K, &req, &rep_cfg()).unwrap();
+    let cb = adapter(K).parse_callback(&req, NOW).unwrap();
+    assert_eq!(
+        cb.provider_ref,
+        Some(ProviderRef("8x1kq5s3cnrme0cr2b7tq0hv4c".into()))
+    );
+    assert_eq!(only_url(callback_status(&cb)).1, Some("image/png"));
+}

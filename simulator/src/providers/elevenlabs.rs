@@ -3,6 +3,9 @@
 //! - `POST /elevenlabs/v1/text-to-speech/{voice_id}` (and `/stream`) with `xi-api-key`
 //!   -> `audio/mpeg` after the provider's latency (`output_format` `mp3_{rate}_{kbps}`, or
 //!   `pcm_{rate}` raw 16-bit mono): the line spoken by espeak-ng (a tone without it)
+//! - `POST /elevenlabs/v1/music` (Eleven Music) with `xi-api-key`, `{prompt, music_length_ms,
+//!   model_id, force_instrumental}` -> the song as `audio/mpeg` after the provider's latency,
+//!   `music_length_ms` long (3..=600 s; 30 s when absent, as the model would choose one)
 //! - the voice library and instant clones: see [`super::elevenlabs_voices`]
 
 use std::time::Instant;
@@ -75,6 +78,7 @@ pub async fn handle(sim: &Sim, req: SimRequest) -> Response {
     match (&req.method, segs.as_slice()) {
         (&Method::POST, ["v1", "text-to-speech", voice])
         | (&Method::POST, ["v1", "text-to-speech", voice, "stream"]) => tts(sim, &req, voice).await,
+        (&Method::POST, ["v1", "music"]) => music(sim, &req).await,
         (&Method::GET, ["v1", "history"]) => super::elevenlabs_history::list(sim, &req),
         (&Method::GET, ["v1", "history", id]) => super::elevenlabs_history::get(sim, id),
         (&Method::GET, ["v1", "history", id, "audio"]) => {
@@ -164,4 +168,127 @@ async fn tts(sim: &Sim, req: &SimRequest, voice: &str) -> Response {
         "character-cost",
         &task.prompt.chars().count().to_string(),
     )
+}
+
+/// The song's length when the request gives none, seconds
+const MUSIC_DEFAULT_S: f64 = 30.0;
+
+/// The checked music request: model, prompt, length in seconds
+fn music_request(m: &serde_json::Map<String, Value>) -> Result<(String, String, f64), Failure> {
+    let prompt = match super::opt_str(m, "prompt")? {
+        Some(p) if !p.trim().is_empty() => p.to_string(),
+        _ => return Err(Failure::invalid("prompt", "field required")),
+    };
+    let model = match super::opt_str(m, "model_id")? {
+        None => "music_v1".to_string(),
+        Some(id @ ("music_v1" | "music_v2")) => id.to_string(),
+        Some(other) => {
+            return Err(Failure::invalid(
+                "model_id",
+                format!("model {other} does not support music"),
+            ));
+        }
+    };
+    let seconds = match m.get("music_length_ms") {
+        None | Some(Value::Null) => MUSIC_DEFAULT_S,
+        Some(v) => match v.as_u64() {
+            Some(ms) if (3_000..=600_000).contains(&ms) => ms as f64 / 1000.0,
+            _ => {
+                return Err(Failure::invalid(
+                    "music_length_ms",
+                    "music_length_ms must be between 3000 and 600000",
+                ));
+            }
+        },
+    };
+    Ok((model, prompt, seconds))
+}
+
+async fn music(sim: &Sim, req: &SimRequest) -> Response {
+    let m = match req.json_object() {
+        Ok(m) => m,
+        Err(e) => return reject(sim, P, &Failure::body(e)),
+    };
+    let (model, prompt, seconds) = match music_request(&m) {
+        Ok(v) => v,
+        Err(f) => return reject(sim, P, &f),
+    };
+    let format = req.query("output_format").unwrap_or("mp3_44100_128");
+    let parts: Vec<&str> = format.split('_').collect();
+    let number = |i: usize| parts.get(i).and_then(|v| v.parse::<u32>().ok());
+    let (Some(&"mp3"), Some(rate), Some(kbps)) = (parts.first(), number(1), number(2)) else {
+        return reject(
+            sim,
+            P,
+            &Failure::body(format!("output_format {format} is not supported for music")),
+        );
+    };
+    let mut sub = Submission::new(&model, &prompt, Value::Object(m));
+    sub.media = MediaKind::Mp3;
+    sub.shape = Shape::music(rate, kbps, 2);
+    sub.seconds = seconds;
+    let task = match admit(sim, P, req, sub).await {
+        Ok(Admission::New(t) | Admission::Replay(t)) => t,
+        Err(r) => return r,
+    };
+    let spec = Spec::for_task(&task, MediaKind::Mp3);
+    let remaining = task.ready_at().saturating_duration_since(Instant::now());
+    let succeeded = task.outcome == Outcome::Succeeded;
+    // Rendering runs during the provider's latency
+    let (awake, rendered) = tokio::join!(sim.sleep(remaining), async {
+        if succeeded {
+            Some(super::render_output(sim, P, &spec).await)
+        } else {
+            None
+        }
+    });
+    if !awake {
+        return reject(sim, P, &Failure::ServerError);
+    }
+    let ready = match rendered {
+        Some(Ok(ready)) => ready,
+        Some(Err(r)) => return r,
+        None => {
+            return http::json(
+                StatusCode::BAD_REQUEST,
+                &json!({"detail": {
+                    "status": "bad_prompt",
+                    "message": "The prompt was flagged by our content moderation."
+                }}),
+            );
+        }
+    };
+    sim.with(|s| bump(&mut s.stats.downloads, P.as_str()));
+    let r = media::respond(ready, MediaKind::Mp3.content_type());
+    http::with_header(r, "song-id", &task.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> serde_json::Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn music_takes_a_prompt_a_music_model_and_a_length_eleven_music_renders() {
+        let ok = music_request(&body(json!({
+            "prompt": "slow strings", "music_length_ms": 42_300, "model_id": "music_v1",
+            "force_instrumental": true
+        })));
+        assert!(
+            matches!(ok, Ok((ref m, ref p, s)) if m == "music_v1" && p == "slow strings" && (s - 42.3).abs() < 1e-9)
+        );
+        let default = music_request(&body(json!({ "prompt": "rain" })));
+        assert!(matches!(default, Ok((ref m, _, s)) if m == "music_v1" && s == MUSIC_DEFAULT_S));
+        for bad in [
+            json!({ "music_length_ms": 30_000 }),
+            json!({ "prompt": "rain", "music_length_ms": 2_999 }),
+            json!({ "prompt": "rain", "music_length_ms": 600_001 }),
+            json!({ "prompt": "rain", "model_id": "eleven_multilingual_v2" }),
+        ] {
+            assert!(music_request(&body(bad.clone())).is_err(), "{bad}");
+        }
+    }
 }
