@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod brief;
+pub mod fleet;
 pub mod ids;
 pub mod job;
 pub mod journal;

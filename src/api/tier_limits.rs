@@ -18,7 +18,20 @@ use crate::job::JobStatus;
 use crate::time::Millis;
 
 /// A creator's plan, from D1 `creators.tier`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// `free`
     Free,

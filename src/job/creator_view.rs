@@ -98,6 +98,9 @@ pub struct CreatorStageView {
     pub error: Option<String>,
     /// Why Ra made it the way it did, in Ra's words
     pub why: String,
+    /// While it waits its turn at a generator every render shares, in Ra's words (no model)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 /// The kind of a support action, as the creator sees it (the support view also names the
@@ -219,6 +222,7 @@ impl Job {
                 .map(|(row, stage)| CreatorStageView {
                     error: self.stage_error_for_creator(row),
                     why: self.why_for_creator(row),
+                    waiting: super::slots::waiting_for_creator(row),
                     id: stage.id,
                     kind: stage.kind,
                     shot: stage.shot,

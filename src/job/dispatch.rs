@@ -17,10 +17,10 @@ use crate::plan::{StageKind, StageWork, Timeline};
 use crate::time::Timestamp;
 
 /// A candidate the budget allows
-struct Pick {
-    index: u32,
-    model: ModelId,
-    cost: Micros,
+pub(super) struct Pick {
+    pub(super) index: u32,
+    pub(super) model: ModelId,
+    pub(super) cost: Micros,
 }
 
 impl Job {
@@ -48,7 +48,14 @@ impl Job {
                 if let Some(row) = self.row_mut(i) {
                     row.cursor = cursor;
                 }
-                self.set_state(i, StageState::Ready { model, since: now });
+                self.set_state(
+                    i,
+                    StageState::Ready {
+                        model,
+                        since: now,
+                        slot: None,
+                    },
+                );
                 if kind == StageKind::Assembly {
                     self.set_status(now, JobStatus::Assembling, None, fx);
                 }
@@ -132,12 +139,13 @@ impl Job {
             return;
         };
         match self.pick_affordable(row) {
-            Some(pick) if &pick.model == queued_on => self.submit(now, i, pick, fx),
+            Some(pick) if &pick.model == queued_on => self.submit_or_ask(now, i, pick, fx),
             Some(pick) => self.set_state(
                 i,
                 StageState::Ready {
                     model: pick.model,
                     since: now,
+                    slot: None,
                 },
             ),
             None => {
@@ -162,7 +170,7 @@ impl Job {
     }
 
     /// The first candidate from the cursor on whose projected cost fits the budget
-    fn pick_affordable(&self, row: &StageRow) -> Option<Pick> {
+    pub(super) fn pick_affordable(&self, row: &StageRow) -> Option<Pick> {
         let h = &self.header;
         let start = usize::try_from(row.cursor).unwrap_or(usize::MAX);
         row.decision
@@ -206,7 +214,7 @@ impl Job {
         }
     }
 
-    fn submit(&mut self, now: Timestamp, i: u32, pick: Pick, fx: &mut Vec<Effect>) {
+    pub(super) fn submit(&mut self, now: Timestamp, i: u32, pick: Pick, fx: &mut Vec<Effect>) {
         let Some(row) = self.row(i) else {
             return;
         };

@@ -13,6 +13,7 @@ use super::notify::StatusEvent;
 use super::state::JobStatus;
 use super::summary::RenderSummary;
 use super::writes::WriteId;
+use crate::api::tier_limits::Tier;
 use crate::brief::AspectRatio;
 use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, StageId};
 use crate::plan::Timeline;
@@ -105,6 +106,37 @@ pub enum StageInputs {
     },
 }
 
+/// Where a slot request stands within its creator's share of a gate: hero shots first, then
+/// the request whose job must finish soonest
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotPriority {
+    /// A hero shot's stage
+    pub hero: bool,
+    /// When the job must be done (created + the brief's `deadline_s`)
+    pub deadline: Timestamp,
+}
+
+/// How an attempt that held a gate slot ended, for the model's shared health
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SlotOutcome {
+    /// The provider made it, this long after the submit
+    Succeeded {
+        /// Submit to result, ms
+        latency_ms: u64,
+    },
+    /// It failed at the provider (or timed out)
+    Failed,
+    /// The provider throttled it: the gate slows down for every job
+    RateLimited {
+        /// The provider's `Retry-After`, ms
+        retry_after_ms: Option<u64>,
+    },
+    /// Not used, or stopped by us (cancelled, abandoned by support, the budget moved the stage
+    /// to another model): says nothing about the model
+    Unused,
+}
+
 /// One thing for the shell to do
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -138,6 +170,44 @@ pub enum Effect {
         seed: u32,
         /// What to make
         inputs: StageInputs,
+    },
+    /// Ask the provider's gate (shared by every job) for a submit slot on `model`; answer with
+    /// `SlotGranted`, `SlotQueued` or `SlotRefused`. Asking again for the same (job, stage,
+    /// attempt) keeps the same place or lease; when the gate cannot be reached, answer nothing
+    /// (the stage asks again at [`SLOT_ASK_AGAIN`](super::SLOT_ASK_AGAIN))
+    AcquireSlot {
+        /// The stage
+        stage: StageId,
+        /// The attempt the slot is for
+        attempt: Attempt,
+        /// Our model id
+        model: ModelId,
+        /// Whose gate
+        provider: ProviderKind,
+        /// Whose share of the gate it waits in
+        creator: CreatorId,
+        /// The creator's tier (a larger share for paid tiers)
+        tier: Tier,
+        /// Order within the creator's share
+        priority: SlotPriority,
+        /// The lease's length once granted: the longest the attempt can take (its submit
+        /// re-issues and its timeout), so a job that dies frees the slot by then
+        lease_ms: u64,
+    },
+    /// Give a gate slot back (the attempt ended, or the stage stopped waiting), with what
+    /// happened for the model's shared health; fire and forget (a lost release frees itself
+    /// when the lease ends)
+    ReleaseSlot {
+        /// The stage
+        stage: StageId,
+        /// The attempt the slot was for
+        attempt: Attempt,
+        /// Our model id
+        model: ModelId,
+        /// Whose gate
+        provider: ProviderKind,
+        /// How the attempt ended
+        outcome: SlotOutcome,
     },
     /// Search a provider's list or history for the task of an in-doubt submit (the job was
     /// reloaded with it in flight): the same fields as the `Submit` it looks for, plus when that
@@ -264,6 +334,8 @@ impl Effect {
             Self::FetchMemoryContext { .. } => "fetch_memory_context",
             Self::Submit { .. } => "submit",
             Self::LookUp { .. } => "look_up",
+            Self::AcquireSlot { .. } => "acquire_slot",
+            Self::ReleaseSlot { .. } => "release_slot",
             Self::Poll { .. } => "poll",
             Self::CancelTask { .. } => "cancel_task",
             Self::StoreArtifact { .. } => "store_artifact",

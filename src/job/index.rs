@@ -118,7 +118,8 @@ impl Index {
                 }
             }
         }
-        if let StageState::Ready { model, .. } = state {
+        // A stage waiting at the gate is out of the job's queue (it holds a slot instead).
+        if let Some(model) = state.queue() {
             match self.queues.get_mut(model) {
                 Some(q) => {
                     q.insert(i);
@@ -147,7 +148,7 @@ impl Index {
                 self.in_flight.remove(m);
             }
         }
-        if let StageState::Ready { model, .. } = state
+        if let Some(model) = state.queue()
             && let Some(q) = self.queues.get_mut(model)
         {
             q.remove(&i);

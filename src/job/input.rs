@@ -7,11 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::support::SupportAction;
 use super::writes::WriteId;
+use crate::api::tier_limits::Tier;
 use crate::brief::Brief;
+use crate::ids::ModelId;
 use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ProviderRef, StageId};
 use crate::memory::MemoryContext;
 use crate::providers::{ProviderError, ProviderKind, ProviderStatus};
 use crate::routing::Registry;
+use crate::routing::live::LiveHealth;
 use crate::time::Millis;
 
 /// The creation of a job: everything it is pinned to for its whole life
@@ -31,6 +34,9 @@ pub struct Created {
     pub paid_tier: bool,
     /// The API key or person that submitted it
     pub submitted_by: String,
+    /// `Some(tier)`: submits take slots at the providers' gates (see `JobSpec::fleet`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Tier>,
 }
 
 /// One input to [`Job::handle`](super::Job::handle)
@@ -43,6 +49,12 @@ pub enum Input {
     MemoryContext {
         /// The context for this brief
         context: MemoryContext,
+    },
+    /// What the providers' gates observed of the registry's models lately (latency, open
+    /// breakers): the shell feeds it just before the memory context, and planning routes with it
+    FleetHealth {
+        /// One entry per model the gates know
+        models: Vec<LiveHealth>,
     },
     /// The provider accepted a submit
     SubmitAccepted {
@@ -122,6 +134,39 @@ pub enum Input {
         /// What happened
         reason: String,
     },
+    /// The provider's gate granted the slot a stage asked for (`Effect::AcquireSlot`): as the
+    /// answer, or later, pushed by the gate when a slot freed
+    SlotGranted {
+        /// The stage
+        stage: StageId,
+        /// The attempt the slot is for
+        attempt: Attempt,
+        /// The model the slot is on
+        model: ModelId,
+    },
+    /// The gate put the request in its queue
+    SlotQueued {
+        /// The stage
+        stage: StageId,
+        /// The attempt the slot is for
+        attempt: Attempt,
+        /// Requests the gate will serve first
+        ahead: u32,
+    },
+    /// The gate will not let the stage submit to `model`: its circuit breaker is open (it keeps
+    /// failing for every job) or it is retired. The stage falls back down its ranked list.
+    SlotRefused {
+        /// The stage
+        stage: StageId,
+        /// The attempt the slot was for
+        attempt: Attempt,
+        /// The model refused
+        model: ModelId,
+        /// For support, journaled with the input ("breaker open on veo-3: 9 of 10 failed ...")
+        reason: String,
+        /// Retired: never again for this stage; otherwise (a breaker) only for now
+        retired: bool,
+    },
     /// The shell loaded the job from storage after its object (re)started with a submit in
     /// flight ([`Job::has_submits_in_flight`](super::Job::has_submits_in_flight)): whether
     /// each such submit reached its provider is unknown, so it is put in doubt and reconciled
@@ -182,6 +227,7 @@ impl Input {
         match self {
             Self::Created(_) => "created",
             Self::MemoryContext { .. } => "memory_context",
+            Self::FleetHealth { .. } => "fleet_health",
             Self::SubmitAccepted { .. } => "submit_accepted",
             Self::SubmitFailed { .. } => "submit_failed",
             Self::ProviderUpdate { .. } => "provider_update",
@@ -189,6 +235,9 @@ impl Input {
             Self::PollFailed { .. } => "poll_failed",
             Self::ArtifactStored { .. } => "artifact_stored",
             Self::ArtifactFailed { .. } => "artifact_failed",
+            Self::SlotGranted { .. } => "slot_granted",
+            Self::SlotQueued { .. } => "slot_queued",
+            Self::SlotRefused { .. } => "slot_refused",
             Self::Reloaded => "reloaded",
             Self::LookUpMissed { .. } => "look_up_missed",
             Self::Tick => "tick",
@@ -209,10 +258,14 @@ impl Input {
             | Self::PollFailed { stage, .. }
             | Self::ArtifactStored { stage, .. }
             | Self::ArtifactFailed { stage, .. }
+            | Self::SlotGranted { stage, .. }
+            | Self::SlotQueued { stage, .. }
+            | Self::SlotRefused { stage, .. }
             | Self::LookUpMissed { stage, .. } => Some(stage),
             Self::Support { action, .. } => action.stage(),
             Self::Created(_)
             | Self::MemoryContext { .. }
+            | Self::FleetHealth { .. }
             | Self::Reloaded
             | Self::Tick
             | Self::Cancel { .. }

@@ -113,6 +113,7 @@ mod poll_now;
 mod ra_notes;
 mod redo;
 mod retry;
+mod slots;
 mod stage_flow;
 mod state;
 mod summary;
@@ -132,7 +133,7 @@ pub use deadlines::{
     Delivery, MAX_MEMORY_FETCHES, MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES, MEMORY_TIMEOUT,
     STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, delivery, poll_interval,
 };
-pub use effect::{Effect, IdempotencyKey, StageInputs, artifact_key};
+pub use effect::{Effect, IdempotencyKey, SlotOutcome, SlotPriority, StageInputs, artifact_key};
 pub use error::JobError;
 pub use in_doubt::{CALLBACK_GRACE, COMPLETION_GRACE, InDoubt, LOOKUP_RETRY, Reconcile, reconcile};
 pub use input::{Created, Input};
@@ -142,10 +143,11 @@ pub use notify::{
 };
 pub use ra_notes::MAX_SAID;
 pub use retry::{BACKOFF_BASE, BACKOFF_MAX, Failure, MAX_FAILURES_PER_MODEL, backoff};
+pub use slots::SLOT_ASK_AGAIN;
 pub use stage_flow::MAX_OUTPUTS_PER_STAGE;
 pub use state::{
     Artifact, AttemptOutcome, AttemptRecord, Counts, JobHeader, JobSpec, JobStatus, MemoryWait,
-    PendingOutput, Progress, StageRow, StageState, StatusEntry,
+    PendingOutput, Progress, SlotWait, StageRow, StageState, StatusEntry,
 };
 pub use summary::{RenderSummary, StageSummary};
 pub use support::{ActionRecord, MAX_ACTIONS, SupportAction};
@@ -182,6 +184,8 @@ pub struct Job {
     dirty: BTreeSet<u32>,
     /// Why the last step changed nothing, when it did not (see `journal`)
     skipped: Option<Skipped>,
+    /// Gate slots this step gave up, turned into `ReleaseSlot` effects at its end (see `slots`)
+    slot_releases: slots::PendingReleases,
 }
 
 /// Equality of the state (persisted parts and derived indexes), not of pending changes
@@ -248,6 +252,8 @@ impl Job {
             paid_tier: created.paid_tier,
             created_at: now,
             memory: None,
+            fleet: created.fleet,
+            live: Vec::new(),
         };
         let header = JobHeader {
             status: JobStatus::Queued,
@@ -282,6 +288,7 @@ impl Job {
             header_dirty: true,
             dirty: BTreeSet::new(),
             skipped: None,
+            slot_releases: slots::PendingReleases::default(),
         };
         let mut fx = Vec::new();
         job.set_status(now, JobStatus::Planning, None, &mut fx);
@@ -378,6 +385,7 @@ impl Job {
             header_dirty: false,
             dirty: BTreeSet::new(),
             skipped: None,
+            slot_releases: slots::PendingReleases::default(),
         })
     }
 
@@ -401,6 +409,7 @@ impl Job {
                 }
             }
             Input::MemoryContext { context } => self.on_memory(now, context, &mut fx),
+            Input::FleetHealth { models } => self.on_fleet_health(models),
             Input::SubmitAccepted {
                 stage,
                 attempt,
@@ -485,6 +494,23 @@ impl Job {
                 };
                 self.on_stage(now, &stage, ev, None, &mut fx)?;
             }
+            Input::SlotGranted {
+                stage,
+                attempt,
+                model,
+            } => self.on_slot_granted(now, &stage, attempt, &model, &mut fx),
+            Input::SlotQueued {
+                stage,
+                attempt,
+                ahead,
+            } => self.on_slot_queued(now, &stage, attempt, ahead),
+            Input::SlotRefused {
+                stage,
+                attempt,
+                model,
+                reason: _,
+                retired,
+            } => self.on_slot_refused(now, &stage, attempt, &model, retired, &mut fx),
             Input::Reloaded => self.on_reloaded(now),
             Input::LookUpMissed {
                 stage,
@@ -508,6 +534,7 @@ impl Job {
             }
         }
         self.pump(now, &mut fx);
+        self.drain_releases(now, &mut fx);
         if self.header.mark() != before {
             self.header_dirty = true;
         }
@@ -684,6 +711,13 @@ impl Job {
                 DeadlineKey::Write(id) => self.on_write_due(now, WriteId(id), fx),
                 DeadlineKey::Memory | DeadlineKey::Stage(_) if ended => {}
                 DeadlineKey::Memory => self.on_memory_due(now, fx),
+                DeadlineKey::Stage(i)
+                    if self.row(i).is_some_and(|r| {
+                        matches!(r.state, StageState::Ready { slot: Some(_), .. })
+                    }) =>
+                {
+                    self.ask_slot_again(now, i, fx);
+                }
                 DeadlineKey::Stage(i) => {
                     if let Some(row) = self.row(i) {
                         let outcome = transition(&row.state, now, StageEvent::Due);
@@ -708,6 +742,9 @@ impl Job {
         };
         let old = std::mem::replace(&mut row.state, new);
         let new = &row.state;
+        if self.spec.fleet.is_some() {
+            self.slot_releases.note(i, &old, new);
+        }
         // Progress, polls and copies keep a stage's slot, queue and activity: only its deadline
         // moves, so the common callback touches one index instead of four.
         let same_place = old.slot() == new.slot()
@@ -800,12 +837,16 @@ impl Probe {
             },
             Input::Created(_)
             | Input::MemoryContext { .. }
+            | Input::FleetHealth { .. }
             | Input::ArtifactStored { .. }
             | Input::ArtifactFailed { .. }
             | Input::Cancel { .. }
             | Input::Support { .. }
             | Input::NotifyResult { .. }
             | Input::Reloaded
+            | Input::SlotGranted { .. }
+            | Input::SlotQueued { .. }
+            | Input::SlotRefused { .. }
             | Input::LookUpMissed { .. }
             | Input::WriteResult { .. } => Self::Other,
         }

@@ -19,6 +19,8 @@ use crate::ids::Attempt;
 use crate::memory::MemoryContext;
 use crate::memory::voice_cast::{self, Casting};
 use crate::plan;
+use crate::routing::live::{self, LiveHealth};
+use crate::routing::registry_doc;
 use crate::routing::{DeadlineCheck, RoutingContext, StageRequest, plan_options_for, route_plan};
 use crate::time::Timestamp;
 
@@ -96,13 +98,26 @@ impl Job {
         self.plan(now, fx);
     }
 
+    /// `Input::FleetHealth`: kept for planning (only while the job has not planned yet)
+    pub(super) fn on_fleet_health(&mut self, models: Vec<LiveHealth>) {
+        if self.header.status == JobStatus::Planning && self.spec.live != models {
+            self.spec.live = models;
+            self.spec_dirty = true;
+        }
+    }
+
     fn plan(&mut self, now: Timestamp, fx: &mut Vec<Effect>) {
         let memory = self.spec.memory.clone().unwrap_or_default();
+        // Routing sees the models in service now, with the latencies every job observed lately.
+        let registry = live::with_observed_latency(
+            registry_doc::serving(&self.spec.registry, now),
+            &self.spec.live,
+        );
         let brief = &self.spec.brief;
         // What one call makes at most (in the master's shape, which the audience may choose)
         // decides how long shots and scores are split.
         let options = plan_options_for(
-            &self.spec.registry,
+            &registry,
             brief,
             memory.audience.as_ref(),
             Some(&self.spec.creator),
@@ -126,7 +141,7 @@ impl Job {
             self.spec_dirty = true;
         }
         let requests: Vec<StageRequest> = plan.stages.iter().map(|s| s.routing_request()).collect();
-        let routed = match route_plan(&self.spec.registry, &requests, &ctx) {
+        let mut routed = match route_plan(&registry, &requests, &ctx) {
             Ok(r) => r,
             Err(e) => return self.fail_job(now, format!("planning failed: {e}"), fx),
         };
@@ -160,6 +175,9 @@ impl Job {
         let mut rows = Vec::with_capacity(plan.stages.len());
         let mut roots: Vec<u32> = Vec::new();
         let mut total_floor = Micros::ZERO;
+        for decision in &mut routed.decisions {
+            live::demote_open_breakers(decision, &self.spec.live);
+        }
         for (spec, decision) in plan.stages.into_iter().zip(routed.decisions) {
             if decision.stage != spec.id {
                 let reason = format!(

@@ -487,6 +487,7 @@ impl Job {
         fx: &mut Vec<Effect>,
     ) {
         let Some(f) = in_flight(state) else { return };
+        self.slot_releases.note_failure(i, f.attempt, &failure);
         if !failure.may_be_billed() {
             self.commit(i, f.reserved, true);
         }

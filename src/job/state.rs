@@ -11,11 +11,13 @@ use super::budget::Micros;
 use super::in_doubt::InDoubt;
 use super::notify::Notification;
 use super::support::ActionRecord;
+use crate::api::tier_limits::Tier;
 use crate::brief::{AspectRatio, Brief, PacingWarning};
 use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef};
 use crate::memory::MemoryContext;
 use crate::plan::StageSpec;
 use crate::providers::Output;
+use crate::routing::live::LiveHealth;
 use crate::routing::{Decision, Registry};
 use crate::time::Timestamp;
 
@@ -103,6 +105,14 @@ pub struct JobSpec {
     pub created_at: Timestamp,
     /// The memory context, once it arrived
     pub memory: Option<MemoryContext>,
+    /// `Some(tier)`: every submit first takes a slot at its provider's gate, shared by all jobs,
+    /// waiting with this tier's share; `None`: the job limits only itself (jobs created before
+    /// the gates, and tests of one job alone)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Tier>,
+    /// What the providers' gates observed of the models when the job planned (routing used it)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub live: Vec<LiveHealth>,
 }
 
 /// One status change, for the view and support
@@ -233,18 +243,37 @@ pub struct PendingOutput {
     pub position: u32,
 }
 
+/// A ready stage's place at its provider's gate (see `slots`)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotWait {
+    /// The attempt the slot is for (the stage's next attempt number)
+    pub attempt: Attempt,
+    /// When the stage first asked
+    pub asked_at: Timestamp,
+    /// When to ask again: a re-ask keeps the place (the gate drops a waiter that stops asking,
+    /// so a job that died never blocks the queue) and covers a lost answer or grant
+    pub ask_again_at: Timestamp,
+    /// How many requests the gate will serve first, as it last said
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ahead: Option<u32>,
+}
+
 /// A stage's state; each variant carries what that state needs
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum StageState {
     /// Waiting for its dependencies
     Blocked,
-    /// Inputs ready, waiting for a concurrency slot on `model`
+    /// Inputs ready, waiting for a concurrency slot on `model`: first in the job's own queue,
+    /// then (with `slot`) at the provider's gate, which every job shares
     Ready {
         /// The model it will be submitted to (budget permitting)
         model: ModelId,
         /// Since when
         since: Timestamp,
+        /// Set once the stage asked its provider's gate for a slot and waits for the answer
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slot: Option<SlotWait>,
     },
     /// Submit issued, waiting for the provider's acknowledgement
     Submitting {
@@ -390,8 +419,11 @@ impl StageState {
                 ..
             } => Some((*deadline).min(*next_poll)),
             Self::BackingOff { until, .. } => Some(*until),
+            Self::Ready {
+                slot: Some(wait), ..
+            } => Some(wait.ask_again_at),
             Self::Blocked
-            | Self::Ready { .. }
+            | Self::Ready { slot: None, .. }
             | Self::Done { .. }
             | Self::Failed { .. }
             | Self::Cancelled { .. } => None,
@@ -402,8 +434,15 @@ impl StageState {
     pub fn slot(&self) -> Option<&ModelId> {
         match self {
             Self::Submitting { model, .. } | Self::Running { model, .. } => Some(model),
+            // Asking the gate already counts against the job's own limit, which stays an upper
+            // bound on what one job holds or waits for at a provider.
+            Self::Ready {
+                model,
+                slot: Some(_),
+                ..
+            } => Some(model),
             Self::Blocked
-            | Self::Ready { .. }
+            | Self::Ready { slot: None, .. }
             | Self::Storing { .. }
             | Self::BackingOff { .. }
             | Self::Done { .. }
@@ -415,8 +454,11 @@ impl StageState {
     /// The model whose ready queue this state waits in
     pub fn queue(&self) -> Option<&ModelId> {
         match self {
-            Self::Ready { model, .. } => Some(model),
+            Self::Ready {
+                model, slot: None, ..
+            } => Some(model),
             Self::Blocked
+            | Self::Ready { slot: Some(_), .. }
             | Self::Submitting { .. }
             | Self::Running { .. }
             | Self::Storing { .. }

@@ -153,6 +153,9 @@ pub struct StageView {
     pub decision: Decision,
     /// Every attempt
     pub attempts: Vec<AttemptRecord>,
+    /// While it waits at its provider's gate: for which slot, and how many go first
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 impl Job {
@@ -309,5 +312,6 @@ fn stage_view(r: &super::state::StageRow) -> StageView {
         error,
         decision: r.decision.clone(),
         attempts: r.attempts.clone(),
+        waiting: super::slots::waiting_for_support(&r.state),
     }
 }

@@ -49,12 +49,15 @@
 //! shots), order quality, continuity, cost, latency, outcome; model id breaks exact ties.
 
 pub mod budget;
+mod builtin_v6;
 pub mod feasible;
+pub mod live;
 pub mod outcome;
 pub mod plan;
 pub mod rank;
 mod reason;
 pub mod registry;
+pub mod registry_doc;
 mod route;
 mod score;
 pub mod similar_evidence;

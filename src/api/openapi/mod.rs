@@ -95,6 +95,10 @@ pub fn document() -> Result<Value, OpenApiError> {
     c.response::<StageShaping>();
     c.response::<crate::memory::looks_upload::LookImageStored>();
     c.response::<crate::memory::voice_samples::VoiceCloned>();
+    c.request::<crate::routing::registry_doc::Publication>();
+    c.response::<crate::routing::registry_doc::RegistryVersionRecord>();
+    c.response::<crate::routing::registry_doc::RegistryHistory>();
+    c.response::<crate::fleet::desk::FleetView>();
     let mut schemas = c.into_schemas()?;
     // What the validator checks across fields, which JSON Schema cannot say
     if let Some(Value::Object(brief)) = schemas.get_mut("Brief") {

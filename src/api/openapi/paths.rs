@@ -268,6 +268,16 @@ pub(super) fn paths() -> Value {
             "description", "`retry_stage {stage}`, `reroute {stage, model}`, `pause`, `resume`, `cancel`, `restart_from {stage}`, each with a required `reason`; journaled with the key's prefix. A read-only support key gets 403; an action the job refuses is 409 with the reason; a stage the job does not have or a model its pinned registry does not have is 400 naming it.".into()),
             "parameters", json!([render_id()])),
             "requestBody", body("SupportActionRequest")) },
+        "/v1/support/providers": { "get": with(
+            op("supportProviders", "Every provider account: its gate and its models' health", "support", json_ok(200, "Limits, slots in use and by whom, waiting by creator, 429s, each model's health and breaker, retired models", "FleetView"), &[401, 403, 429]),
+            "description", "A provider whose gate does not answer is listed with `error`; the others are still shown.".into()) },
+        "/v1/support/registry": { "get":
+            op("supportRegistry", "The model registry: the latest version's models and the stored versions with what changed", "support", json_ok(200, "The history, newest first", "RegistryHistory"), &[401, 403, 429]) },
+        "/v1/admin/registry": { "post": with(with(
+            op("publishRegistry", "Publish a new registry version (admin support keys)", "ops",
+               json_ok(201, "Published; new jobs pin it, and retired models are refused to running jobs", "RegistryVersionRecord"), &[400, 401, 403, 413, 429]),
+            "description", "Edits applied to the latest version in order (`add_model`, `set_price`, `set_quality`, `set_latency`, `set_flag`, `set_rollout`, `retire`, `unretire`, ...) or a whole `models` list, with a required `note`. The result is validated whole: a bad version is a 400 naming the field and nothing is published.".into()),
+            "requestBody", body("Publication")) },
         "/v1/callbacks/{provider}": { "post": with(with(with(
             op("providerWebhook", "A provider's project-level webhook (Sora, Replicate: Standard Webhooks)", "providers",
                json_ok(200, "Accepted (duplicates and stale deliveries too)", "Accepted"), &[400, 401, 404]),

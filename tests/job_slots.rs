@@ -1,0 +1,297 @@
+//! A gated job (`fleet`) asks its providers' gates for every submit slot and gives each back,
+//! with what happened, when the attempt ends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::fake::Fault;
+use common::{World, created, small_brief};
+use studio::api::tier_limits::Tier;
+use studio::fleet::gate::{GateConfig, ProviderLimits};
+use studio::ids::{Attempt, ModelId, StageId};
+use studio::job::{Effect, Input, JobStatus, SLOT_ASK_AGAIN, SlotOutcome, StageState};
+use studio::journal::Actor;
+use studio::providers::{ProviderError, ProviderKind};
+use studio::routing::Registry;
+use studio::time::Millis;
+
+fn gated(shots: usize, setup: impl FnOnce(&mut common::fake::Fake)) -> World {
+    let mut c = created(small_brief(shots), 42, true);
+    c.fleet = Some(Tier::Pro);
+    // Version 6: every capability has a second model to fall back to.
+    c.registry = Registry::builtin();
+    World::with(c, setup)
+}
+
+fn provider_of(w: &World, model: &ModelId) -> ProviderKind {
+    w.job.spec().registry.get(model).unwrap().provider
+}
+
+#[test]
+fn every_submit_waits_for_a_grant_and_every_slot_is_given_back_once() {
+    let mut w = gated(3, |_| {});
+    w.run();
+    assert_eq!(
+        w.status(),
+        JobStatus::Succeeded,
+        "{:?}",
+        w.job.view().failure
+    );
+    let submits = w.fake.submit_calls.clone();
+    assert!(!submits.is_empty());
+    // Each submitted attempt asked first, and gave its slot back exactly once, as a success.
+    for (stage, attempt, model, _) in &submits {
+        assert!(
+            w.fake
+                .gates
+                .asked
+                .iter()
+                .any(|(s, a, m)| s == stage && a == attempt && m == model),
+            "{stage} attempt {attempt} submitted without asking"
+        );
+        let released: Vec<_> = w
+            .fake
+            .gates
+            .released
+            .iter()
+            .filter(|(s, a, _, _)| s == stage && a == attempt)
+            .collect();
+        assert_eq!(released.len(), 1, "{stage}: {released:?}");
+        assert!(
+            matches!(released[0].3, SlotOutcome::Succeeded { latency_ms } if latency_ms > 0),
+            "{stage}: {:?}",
+            released[0].3
+        );
+    }
+    assert!(
+        w.fake.gates.held.values().all(Vec::is_empty),
+        "a slot leaked"
+    );
+}
+
+#[test]
+fn a_tight_gate_is_never_exceeded_and_the_job_still_finishes() {
+    let mut w = gated(6, |f| {
+        for p in ProviderKind::ALL {
+            f.gates.limit.insert(p, 1);
+        }
+    });
+    // The job's own limits alone would put several keyframes at once on one provider.
+    w.run();
+    assert_eq!(
+        w.status(),
+        JobStatus::Succeeded,
+        "{:?}",
+        w.job.view().failure
+    );
+    assert!(
+        w.fake.gates.peak.values().all(|&n| n == 1),
+        "{:?}",
+        w.fake.gates.peak
+    );
+    // Somebody waited, and the wait was visible.
+    assert!(!w.fake.gates.waiting.is_empty());
+}
+
+#[test]
+fn a_waiting_stage_says_so_in_both_views() {
+    let mut w = gated(6, |f| {
+        for p in ProviderKind::ALL {
+            f.gates.limit.insert(p, 1);
+        }
+    });
+    let found = w.run_until(|w| {
+        w.job
+            .stages()
+            .iter()
+            .any(|r| matches!(&r.state, StageState::Ready { slot: Some(s), .. } if s.ahead.is_some_and(|n| n >= 1)))
+    });
+    assert!(found, "no stage waited behind another");
+    let support = w.job.view();
+    let line = support
+        .stages
+        .iter()
+        .filter_map(|s| s.waiting.clone())
+        .find(|l| l.ends_with(" ahead"))
+        .expect("the support view says who waits, and behind how many");
+    assert!(
+        line.starts_with("waiting for a ") && line.contains("ahead"),
+        "{line}"
+    );
+    let creator = w.job.creator_view();
+    let said = creator
+        .stages
+        .iter()
+        .find_map(|s| s.waiting.clone())
+        .expect("the creator's view says it waits");
+    assert!(said.starts_with("Director, "), "{said}");
+    for m in &w.job.spec().registry.models {
+        assert!(!said.contains(m.id.as_str()), "{said} names {}", m.id);
+    }
+}
+
+#[test]
+fn a_model_whose_breaker_is_open_is_passed_over_for_the_next_candidate() {
+    let mut probe = gated(1, |_| {});
+    probe.run();
+    let first = probe.candidates("s01.keyframe")[0].clone();
+    let second = probe.candidates("s01.keyframe")[1].clone();
+    let mut w = gated(1, |f| {
+        f.gates.refuse.insert(first.clone(), false);
+    });
+    w.run();
+    assert_eq!(
+        w.status(),
+        JobStatus::Succeeded,
+        "{:?}",
+        w.job.view().failure
+    );
+    let keyframe_models: Vec<_> = w
+        .fake
+        .submit_calls
+        .iter()
+        .filter(|(s, ..)| s.as_str() == "s01.keyframe")
+        .map(|(_, _, m, _)| m.clone())
+        .collect();
+    assert_eq!(keyframe_models, vec![second]);
+    // A breaker is not for good: the stage did not mark the model refused.
+    assert!(!w.stage("s01.keyframe").refused.contains(&first));
+    // The refusal and its reason are in the journal.
+    assert!(w.journal.iter().any(|e| matches!(&e.input, Input::SlotRefused { model, reason, .. } if model == &first && !reason.is_empty())));
+}
+
+#[test]
+fn a_retired_model_is_refused_for_good() {
+    let mut probe = gated(1, |_| {});
+    probe.run();
+    let first = probe.candidates("s01.keyframe")[0].clone();
+    let mut w = gated(1, |f| {
+        f.gates.refuse.insert(first.clone(), true);
+    });
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    assert!(w.stage("s01.keyframe").refused.contains(&first));
+    assert!(!w.fake.submit_calls.iter().any(|(_, _, m, _)| m == &first));
+}
+
+#[test]
+fn an_unreachable_gate_is_asked_again_and_nothing_is_submitted_meanwhile() {
+    let mut w = gated(1, |f| f.gates.down = true);
+    w.advance(Millis::from_secs(65));
+    assert!(w.fake.submit_calls.is_empty());
+    let asks = w
+        .fake
+        .gates
+        .asked
+        .iter()
+        .filter(|(s, ..)| s.as_str() == "s01.keyframe")
+        .count();
+    // Asked at planning, then every SLOT_ASK_AGAIN.
+    assert!(asks >= 3, "asked {asks} times");
+    assert_eq!(
+        w.fake
+            .gates
+            .asked
+            .iter()
+            .filter(|(s, ..)| s.as_str() == "s01.keyframe")
+            .map(|(_, a, _)| *a)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        1,
+        "every re-ask is for the same attempt (the same key keeps the place)"
+    );
+    // A waiter asks again well before the gate would drop it for silence.
+    let gate = GateConfig::new(ProviderLimits {
+        max_concurrent: 1,
+        requests_per_minute: 60,
+        burst: 1,
+    });
+    assert!(SLOT_ASK_AGAIN.0 * 2 <= gate.waiter_ttl.0);
+    w.fake.gates.down = false;
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+}
+
+#[test]
+fn a_cancelled_job_gives_back_its_places_and_slots_unused() {
+    let mut w = gated(6, |f| {
+        for p in ProviderKind::ALL {
+            f.gates.limit.insert(p, 1);
+        }
+    });
+    w.run_until(|w| !w.fake.gates.waiting.values().all(|q| q.is_empty()));
+    let waiting: Vec<(StageId, Attempt, ModelId)> =
+        w.fake.gates.waiting.values().flatten().cloned().collect();
+    assert!(!waiting.is_empty());
+    w.deliver(
+        Actor::App {
+            by: "sk_test_demo".into(),
+        },
+        Input::Cancel {
+            by: "sk_test_demo".into(),
+        },
+    )
+    .unwrap();
+    w.run();
+    assert_eq!(w.status(), JobStatus::Cancelled);
+    for (stage, attempt, _) in waiting {
+        assert!(
+            w.fake
+                .gates
+                .released
+                .iter()
+                .any(|(s, a, _, o)| s == &stage && *a == attempt && *o == SlotOutcome::Unused),
+            "{stage} did not leave the queue"
+        );
+    }
+    assert!(
+        w.fake.gates.held.values().all(Vec::is_empty),
+        "a slot leaked"
+    );
+    assert!(w.fake.gates.waiting.values().all(|q| q.is_empty()));
+}
+
+#[test]
+fn a_throttled_attempt_reports_the_rate_limit_to_the_gate() {
+    let mut probe = gated(1, |_| {});
+    probe.run();
+    let first = probe.candidates("s01.keyframe")[0].clone();
+    let provider = provider_of(&probe, &first);
+    let mut w = gated(1, |f| {
+        f.fault_model(
+            &first,
+            [Fault::SubmitError(ProviderError::RateLimited {
+                retry_after: Some(Millis::from_secs(7)),
+            })],
+        );
+    });
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    let throttled: Vec<_> = w
+        .fake
+        .gates
+        .released
+        .iter()
+        .filter(|(_, _, m, _)| m == &first)
+        .map(|(_, _, _, o)| *o)
+        .collect();
+    assert!(
+        throttled.contains(&SlotOutcome::RateLimited {
+            retry_after_ms: Some(7000)
+        }),
+        "{provider}: {throttled:?}"
+    );
+}
+
+#[test]
+fn an_ungated_job_never_asks() {
+    let mut w = World::new(small_brief(2));
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    assert!(w.fake.gates.asked.is_empty());
+    assert!(
+        !w.effects
+            .iter()
+            .any(|(_, e)| matches!(e, Effect::AcquireSlot { .. } | Effect::ReleaseSlot { .. }))
+    );
+}
