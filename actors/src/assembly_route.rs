@@ -52,7 +52,7 @@ async fn reachable(env: &Env, kind: ProviderKind) -> bool {
 
 /// `Ok` when at least one assembly model of the registry new jobs pin can run here
 pub(crate) async fn ensure(env: &Env) -> Result<(), ApiError> {
-    let registry = config::registry(env);
+    let registry = crate::registry_client::latest(env).await;
     let mut providers: Vec<ProviderKind> = registry
         .models
         .iter()

@@ -76,11 +76,14 @@ pub(crate) fn public_base(env: &Env) -> String {
         .to_owned()
 }
 
-/// The model registry a new job pins. In dev, `REGISTRY_LATENCY_SCALE` (e.g. `0.25`) scales
+/// A registry as the local stack runs it: in dev, `REGISTRY_LATENCY_SCALE` (e.g. `0.25`) scales
 /// every model's latency figures, so that timeouts and poll cadence match a simulator whose
 /// latencies are scaled the same way (benchmarks run real schedules in a fraction of the time).
-pub(crate) fn registry(env: &Env) -> studio::routing::Registry {
-    let mut registry = studio::routing::Registry::builtin();
+/// Outside dev the registry is unchanged.
+pub(crate) fn scaled_for_dev(
+    env: &Env,
+    mut registry: studio::routing::Registry,
+) -> studio::routing::Registry {
     let dev = environment(env) == Environment::Dev;
     let scale = lookup(env, "REGISTRY_LATENCY_SCALE").and_then(|s| s.parse::<f64>().ok());
     if let (true, Some(scale)) = (dev, scale.filter(|s| s.is_finite() && *s > 0.0)) {
@@ -98,4 +101,57 @@ pub(crate) fn assembly_quality(env: &Env) -> studio::plan::Quality {
     lookup(env, "ASSEMBLY_QUALITY")
         .and_then(|q| studio::plan::Quality::parse(&q))
         .unwrap_or_default()
+}
+
+/// One provider's limits in `PROVIDER_LIMITS` (all optional; the defaults fill the rest)
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsEntry {
+    max_concurrent: Option<u32>,
+    requests_per_minute: Option<u32>,
+    burst: Option<u32>,
+}
+
+/// What a provider account allows when `PROVIDER_LIMITS` does not say: generous enough for a
+/// paid account of any of our providers, so the gate only binds where it is configured tighter
+const DEFAULT_LIMITS: studio::fleet::gate::ProviderLimits = studio::fleet::gate::ProviderLimits {
+    max_concurrent: 64,
+    requests_per_minute: 600,
+    burst: 60,
+};
+
+/// A provider account's limits: `PROVIDER_LIMITS` is JSON keyed by provider (`"*"` for every
+/// provider not named), e.g. `{"kling": {"max_concurrent": 2, "requests_per_minute": 60}}`.
+/// A value that does not parse is logged and the defaults apply.
+pub(crate) fn provider_limits(
+    env: &Env,
+    provider: ProviderKind,
+) -> studio::fleet::gate::ProviderLimits {
+    let Some(raw) = lookup(env, "PROVIDER_LIMITS").filter(|s| !s.trim().is_empty()) else {
+        return DEFAULT_LIMITS;
+    };
+    let table: std::collections::BTreeMap<String, LimitsEntry> = match serde_json::from_str(&raw) {
+        Ok(t) => t,
+        Err(e) => {
+            worker::console_error!("PROVIDER_LIMITS does not parse ({e}); using the defaults");
+            return DEFAULT_LIMITS;
+        }
+    };
+    let entry = table.get(provider.as_str()).or_else(|| table.get("*"));
+    match entry {
+        None => DEFAULT_LIMITS,
+        Some(e) => studio::fleet::gate::ProviderLimits {
+            max_concurrent: e.max_concurrent.unwrap_or(DEFAULT_LIMITS.max_concurrent),
+            requests_per_minute: e
+                .requests_per_minute
+                .unwrap_or(DEFAULT_LIMITS.requests_per_minute),
+            burst: e.burst.unwrap_or(DEFAULT_LIMITS.burst),
+        },
+    }
+}
+
+/// Whether new jobs take their submit slots at the providers' gates: `FLEET_GATES` = `off`
+/// turns it off (for measuring a submit without a gate); anything else, or unset, is on
+pub(crate) fn fleet_gates(env: &Env) -> bool {
+    lookup(env, "FLEET_GATES").is_none_or(|v| v.trim() != "off")
 }

@@ -20,7 +20,9 @@ use studio::time::{Millis, Timestamp};
 
 use super::Inner;
 use crate::clock;
-use crate::{config, media_copy, media_links, memory_client, outbound, side_effects};
+use crate::{config, fleet_client, media_copy, media_links, memory_client, outbound, side_effects};
+use studio::fleet::desk::{AcquireAnswer, AcquireCall, ReleaseCall};
+use studio::fleet::gate::RequesterKey;
 
 /// How long callback URLs and provider-facing media URLs stay valid
 const URL_LIFETIME: Millis = Millis::from_secs(24 * 3600);
@@ -523,6 +525,32 @@ fn written(write: WriteId, result: Result<(), String>) -> Vec<Input> {
     }]
 }
 
+/// What the gates of the pinned registry's providers observed of its models (latency, open
+/// breakers), asked of every provider at once; a gate that does not answer adds nothing, and
+/// routing uses the registry's priors for its models
+async fn fleet_health(inner: &Inner) -> Vec<studio::routing::live::LiveHealth> {
+    let Some(by_provider) = inner.with_job(|j| {
+        let mut map: std::collections::BTreeMap<ProviderKind, Vec<_>> = Default::default();
+        for m in &j.spec().registry.models {
+            map.entry(m.provider)
+                .or_default()
+                .push((m.id.clone(), studio::fleet::health::Latency::prior(m)));
+        }
+        map
+    }) else {
+        return Vec::new();
+    };
+    let asks = by_provider
+        .into_iter()
+        .map(|(provider, models)| fleet_client::health(&inner.env, provider, models));
+    futures::future::join_all(asks)
+        .await
+        .into_iter()
+        .filter_map(Result::ok)
+        .flatten()
+        .collect()
+}
+
 /// Performs one effect; returns the inputs its outcome produced
 pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
     match effect {
@@ -534,14 +562,100 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
             let Some((brief, last_ask)) = asked else {
                 return Vec::new();
             };
-            match memory_client::context(&inner.env, &creator, &brief, last_ask).await {
-                Ok(context) => vec![Input::MemoryContext { context }],
+            let (live, context) = futures::join!(
+                fleet_health(&inner),
+                memory_client::context(&inner.env, &creator, &brief, last_ask)
+            );
+            match context {
+                Ok(context) => vec![
+                    Input::FleetHealth { models: live },
+                    Input::MemoryContext { context },
+                ],
                 // The job asks again on its deadline, then plans without.
                 Err(e) => {
                     worker::console_error!("memory context for {creator}: {e}");
                     Vec::new()
                 }
             }
+        }
+        Effect::AcquireSlot {
+            stage,
+            attempt,
+            model,
+            provider,
+            creator,
+            tier,
+            priority,
+            lease_ms,
+        } => {
+            let job = inner.with_job(|j| j.spec().job_id.clone());
+            let Some(job) = job else { return Vec::new() };
+            let probe_lease_ms = inner
+                .with_job(|j| studio::job::attempt_timeout(j.spec().registry.get(&model)).0)
+                .unwrap_or(lease_ms);
+            let call = AcquireCall {
+                key: RequesterKey {
+                    job,
+                    stage: stage.clone(),
+                    attempt,
+                },
+                model: model.clone(),
+                creator,
+                tier,
+                priority,
+                lease_ms,
+            };
+            match fleet_client::acquire(&inner.env, provider, &call, probe_lease_ms).await {
+                Ok(AcquireAnswer::Granted) => vec![Input::SlotGranted {
+                    stage,
+                    attempt,
+                    model,
+                }],
+                Ok(AcquireAnswer::Queued { ahead }) => vec![Input::SlotQueued {
+                    stage,
+                    attempt,
+                    ahead,
+                }],
+                Ok(AcquireAnswer::Refused { reason, retired }) => vec![Input::SlotRefused {
+                    stage,
+                    attempt,
+                    model,
+                    reason,
+                    retired,
+                }],
+                // The stage asks again at its deadline.
+                Err(e) => {
+                    worker::console_error!("{stage} attempt {attempt}: {provider} gate: {e}");
+                    Vec::new()
+                }
+            }
+        }
+        Effect::ReleaseSlot {
+            stage,
+            attempt,
+            model,
+            provider,
+            outcome,
+        } => {
+            let Some(job) = inner.with_job(|j| j.spec().job_id.clone()) else {
+                return Vec::new();
+            };
+            let call = ReleaseCall {
+                key: RequesterKey {
+                    job,
+                    stage: stage.clone(),
+                    attempt,
+                },
+                model,
+                outcome,
+            };
+            // A release that is lost frees itself when its lease ends.
+            if let Err(e) = fleet_client::release(&inner.env, provider, &call).await {
+                worker::console_error!(
+                    "{stage} attempt {attempt}: releasing at the {provider} gate: {e}"
+                );
+            }
+            Vec::new()
         }
         Effect::Submit {
             stage,

@@ -7,10 +7,12 @@ use futures::future::{Either, select};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use studio::api::tier_limits::Tier;
 use studio::brief::Brief;
 use studio::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef, StageId};
 use studio::job::{Created, Input, JobError, SupportAction};
 use studio::providers::{CallbackEvent, ProviderKind};
+use studio::routing::Registry;
 use worker::{Delay, Method, Request, Response, Result};
 
 use super::store;
@@ -31,6 +33,12 @@ pub(crate) struct CreateRequest {
     pub paid_tier: bool,
     pub submitted_by: String,
     pub seed: u64,
+    /// `Some(tier)`: the job takes its submit slots at the providers' gates
+    #[serde(default)]
+    pub fleet: Option<Tier>,
+    /// The registry version the API checked the brief against (the newest when absent)
+    #[serde(default)]
+    pub registry: Option<Registry>,
     /// Fingerprint of the creating request (creator + body), for idempotency
     pub body_hash: String,
     pub idempotency_key: Option<String>,
@@ -202,7 +210,13 @@ fn events(inner: &Inner, req: &Request) -> Result<Response> {
 }
 
 async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
-    let body: CreateRequest = object_sql::read_json(&mut req).await?;
+    let mut body: CreateRequest = object_sql::read_json(&mut req).await?;
+    // The registry is settled before the idempotency check below, which must not be split from
+    // the create by an `await`.
+    let registry = match body.registry.take() {
+        Some(r) => r,
+        None => crate::registry_client::latest(&inner.env).await,
+    };
     if let Err(e) = inner.ensure_loaded() {
         return Response::error(format!("job storage: {e}"), 500);
     }
@@ -221,9 +235,10 @@ async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
         creator: body.creator,
         brief: body.brief,
         seed: body.seed,
-        registry: crate::config::registry(&inner.env),
+        registry,
         paid_tier: body.paid_tier,
         submitted_by: body.submitted_by.clone(),
+        fleet: body.fleet,
     };
     // The fingerprint commits with the job's first step: a job never exists without it.
     let fingerprint = store::creation_statement(&body.body_hash, body.idempotency_key.as_deref());
@@ -282,6 +297,30 @@ async fn callback(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
         Ok(effects) => {
             inner.spawn(effects);
             Response::from_json(&json!({ "accepted": true }))
+        }
+        Err(e) => step_error(&e),
+    }
+}
+
+/// `POST /slot`: a provider's gate pushes a slot the job waited for
+#[derive(Deserialize)]
+struct SlotRequest {
+    stage: StageId,
+    attempt: Attempt,
+    model: ModelId,
+}
+
+async fn slot_granted(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
+    let body: SlotRequest = object_sql::read_json(&mut req).await?;
+    let input = Input::SlotGranted {
+        stage: body.stage,
+        attempt: body.attempt,
+        model: body.model,
+    };
+    match inner.step(clock::now(), &Actor::System, input) {
+        Ok(effects) => {
+            inner.spawn(effects);
+            Response::from_json(&json!({ "taken": true }))
         }
         Err(e) => step_error(&e),
     }
@@ -480,6 +519,7 @@ pub(crate) async fn handle(inner: &Rc<Inner>, req: Request) -> Result<Response> 
         (Method::Get, "/events") => events(inner, &req),
         (Method::Post, "/callback") => callback(inner, req).await,
         (Method::Post, "/cancel") => cancel(inner, req).await,
+        (Method::Post, "/slot") => slot_granted(inner, req).await,
         (Method::Get, "/journal") => journal(inner, &req),
         (Method::Get, "/support") => support_view(inner),
         (Method::Post, "/support/action") => support_action(inner, req).await,

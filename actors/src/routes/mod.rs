@@ -1,6 +1,7 @@
 //! The Worker's routing table: method and path to handler.
 
 mod callbacks;
+mod fleet;
 mod media;
 mod memory;
 mod memory_looks;
@@ -93,6 +94,9 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["openapi.json"]) => openapi::serve(env),
         (Method::Get, ["v1", "renders", id, "events"]) => renders::events(&req, env, id).await,
         (Method::Get, ["v1", "webhooks", "secret"]) => webhooks::secret(&req, env).await,
+        (Method::Get, ["v1", "support", "providers"]) => fleet::providers(&req, env).await,
+        (Method::Get, ["v1", "support", "registry"]) => fleet::registry(&req, env).await,
+        (Method::Post, ["v1", "admin", "registry"]) => fleet::publish(req, env).await,
         (Method::Get, ["v1", "support", "renders"]) => support::search(&req, env).await,
         (Method::Get, ["v1", "support", "renders", id]) => support::get(&req, env, id).await,
         (Method::Get, ["v1", "support", "renders", id, "journal"]) => {
@@ -116,7 +120,10 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             | ["v1", "memory", "context"]
             | ["v1", "memory", "import"]
             | ["v1", "memory", "looks", _, "images"]
-            | ["v1", "memory", "voices", _, "samples"],
+            | ["v1", "memory", "voices", _, "samples"]
+            | ["v1", "support", "providers"]
+            | ["v1", "support", "registry"]
+            | ["v1", "admin", "registry"],
         ) => Err(ApiError::MethodNotAllowed),
         (_, ["v1", "callbacks", ..] | ["v1", "media", ..]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound(format!("no route for {}", url.path()))),

@@ -132,9 +132,10 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     let body = read_body(&mut req, MAX_BODY).await?;
     // Refuses what cannot be rendered at all (a budget below the cheapest plan) before anything
     // is written or spent.
-    let registry = config::registry(env);
+    let registry = crate::registry_client::latest(env).await;
+    let serving = studio::routing::registry_doc::serving(&registry, clock::now());
     let validated =
-        parse_render_brief(&body, &registry, &creator).map_err(|e| ApiError::BadRequest {
+        parse_render_brief(&body, &serving, &creator).map_err(|e| ApiError::BadRequest {
             code: e.code(),
             message: e.to_string(),
             field: e.field().map(str::to_owned),
@@ -191,6 +192,8 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
         "seed": random_seed()?,
         "body_hash": body_hash,
         "idempotency_key": idempotency_key,
+        "registry": registry,
+        "fleet": config::fleet_gates(env).then_some(tier.caps),
     });
     let stub = job_stub(env, &job_id)?;
     let (status, view, text) = call_job(&stub, Method::Post, "/create", Some(&create)).await?;

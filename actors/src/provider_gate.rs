@@ -1,0 +1,225 @@
+//! `ProviderGate`: one Durable Object per provider account (named by the provider), the shell of
+//! `studio::fleet::desk::Desk`. Every job asks it for a slot before it submits and gives the
+//! slot back, with how the attempt went, when it ends.
+//!
+//! Each call loads the desk (kept in memory while the object lives), applies the call, writes
+//! the desk back in the same synchronous step, arms the alarm at its next wake, answers, and
+//! then pushes the slots the call handed to waiting jobs (`POST /slot` on each job object). A
+//! push that is lost costs at most the job's ask-again interval: asking again finds the lease.
+//!
+//! Routes (internal, reached only through the Worker's own bindings):
+//! `POST /acquire`, `POST /release`, `POST /health`, `POST /retired`, `GET /view`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use studio::fleet::desk::{AcquireCall, Desk, ReleaseCall, SlotNotice};
+use studio::fleet::health::Latency;
+use studio::ids::ModelId;
+use studio::providers::ProviderKind;
+use studio::time::{Millis, Timestamp};
+use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
+
+use crate::{clock, config, object_sql};
+
+/// The desk's storage: one row, the desk as JSON
+const SCHEMA: &[&str] =
+    &["CREATE TABLE desk (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)"];
+
+/// `POST /acquire`
+#[derive(Deserialize)]
+struct AcquireBody {
+    call: AcquireCall,
+    /// How long a half-open breaker's probe may take (the attempt's timeout)
+    probe_lease_ms: u64,
+}
+
+/// `POST /health`: the models routing asks about, each with its registry prior
+#[derive(Deserialize)]
+struct HealthBody {
+    models: Vec<(ModelId, Latency)>,
+}
+
+/// A provider account's gate object
+#[durable_object]
+pub struct ProviderGate {
+    state: State,
+    env: Env,
+    desk: RefCell<Option<Desk>>,
+}
+
+impl ProviderGate {
+    /// The provider this object serves: the name it was created under, as the first request
+    /// carries it (`x-provider`)
+    fn provider(req: &Request) -> Option<ProviderKind> {
+        req.headers()
+            .get(crate::fleet_client::PROVIDER_HEADER)
+            .ok()
+            .flatten()
+            .and_then(|p| ProviderKind::parse(&p))
+    }
+
+    /// The desk, loaded once per object start (or made fresh), with the configured limits
+    fn with_desk<T>(
+        &self,
+        provider: ProviderKind,
+        now: Timestamp,
+        work: impl FnOnce(&mut Desk) -> T,
+    ) -> Result<(T, Vec<SlotNotice>)> {
+        let sql = self.state.storage().sql();
+        let mut slot = self.desk.borrow_mut();
+        if slot.is_none() {
+            object_sql::migrate(&sql, SCHEMA).map_err(worker::Error::RustError)?;
+            #[derive(Deserialize)]
+            struct Row {
+                json: String,
+            }
+            let rows: Vec<Row> = sql
+                .exec("SELECT json FROM desk WHERE id = 1", None)?
+                .to_array()?;
+            let stored = rows
+                .first()
+                .and_then(|r| serde_json::from_str::<Desk>(&r.json).ok())
+                .filter(|d| d.provider() == provider);
+            *slot = Some(stored.unwrap_or_else(|| {
+                Desk::new(provider, config::provider_limits(&self.env, provider), now)
+            }));
+        }
+        let Some(desk) = slot.as_mut() else {
+            return Err(worker::Error::RustError("desk not loaded".into()));
+        };
+        let mut notices = desk.set_limits(now, config::provider_limits(&self.env, provider));
+        let out = work(desk);
+        notices.extend(desk.tick(now));
+        let json = serde_json::to_string(desk)?;
+        if let Err(e) = sql.exec(
+            "INSERT INTO desk (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+            Some(vec![json.into()]),
+        ) {
+            // Not written: forget the in-memory desk so the next call starts from storage.
+            *slot = None;
+            return Err(e);
+        }
+        Ok((out, notices))
+    }
+
+    /// Arms the alarm at the desk's next wake, then pushes the notices to their jobs
+    fn after(&self, notices: Vec<SlotNotice>) {
+        let next = self
+            .desk
+            .borrow()
+            .as_ref()
+            .and_then(Desk::next_wake)
+            .map(|t| t.0);
+        let storage = self.state.storage();
+        let env = self.env.clone();
+        self.state.wait_until(async move {
+            let armed = match next {
+                Some(at) => {
+                    let date =
+                        worker::js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+                    storage.set_alarm(worker::ScheduledTime::new(date)).await
+                }
+                None => storage.delete_alarm().await,
+            };
+            if let Err(e) = armed {
+                worker::console_error!("provider gate: arming alarm: {e}");
+            }
+            for notice in notices {
+                crate::fleet_client::push_grant(&env, &notice).await;
+            }
+        });
+    }
+
+    async fn route(&self, mut req: Request) -> Result<Response> {
+        let Some(provider) = Self::provider(&req) else {
+            return Response::error("no provider named", 400);
+        };
+        let now = clock::now();
+        let path = req.path();
+        match (req.method(), path.as_str()) {
+            (Method::Post, "/acquire") => {
+                let body: AcquireBody = object_sql::read_json(&mut req).await?;
+                let probe = Millis(body.probe_lease_ms);
+                let ((answer, mut granted), notices) =
+                    self.with_desk(provider, now, |d| d.acquire(now, body.call, probe))?;
+                granted.extend(notices);
+                self.after(granted);
+                Response::from_json(&answer)
+            }
+            (Method::Post, "/release") => {
+                let call: ReleaseCall = object_sql::read_json(&mut req).await?;
+                let (mut granted, notices) =
+                    self.with_desk(provider, now, |d| d.release(now, &call))?;
+                granted.extend(notices);
+                self.after(granted);
+                Response::from_json(&serde_json::json!({ "released": true }))
+            }
+            (Method::Post, "/health") => {
+                let body: HealthBody = object_sql::read_json(&mut req).await?;
+                let (health, notices) =
+                    self.with_desk(provider, now, |d| d.health_of(now, &body.models))?;
+                self.after(notices);
+                Response::from_json(&health)
+            }
+            (Method::Post, "/retired") => {
+                let retired: BTreeMap<ModelId, Timestamp> = object_sql::read_json(&mut req).await?;
+                let ((), notices) = self.with_desk(provider, now, |d| d.set_retired(retired))?;
+                self.after(notices);
+                Response::from_json(&serde_json::json!({ "retired": true }))
+            }
+            (Method::Get, "/view") => {
+                let (view, notices) = self.with_desk(provider, now, |d| d.view(now))?;
+                self.after(notices);
+                Response::from_json(&view)
+            }
+            _ => Response::error("unknown gate route", 404),
+        }
+    }
+}
+
+impl DurableObject for ProviderGate {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            desk: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        self.route(req).await
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        // Only a stored desk has anything to wake for; it names its own provider.
+        let provider = {
+            let sql = self.state.storage().sql();
+            if self.desk.borrow().is_none() && !object_sql::has_schema(&sql).unwrap_or(false) {
+                return Response::ok("no desk");
+            }
+            #[derive(Deserialize)]
+            struct Row {
+                json: String,
+            }
+            let stored: Option<ProviderKind> = match self.desk.borrow().as_ref() {
+                Some(d) => Some(d.provider()),
+                None => sql
+                    .exec("SELECT json FROM desk WHERE id = 1", None)?
+                    .to_array::<Row>()?
+                    .first()
+                    .and_then(|r| serde_json::from_str::<Desk>(&r.json).ok())
+                    .map(|d| d.provider()),
+            };
+            match stored {
+                Some(p) => p,
+                None => return Response::ok("no desk"),
+            }
+        };
+        let now = clock::now();
+        let ((), notices) = self.with_desk(provider, now, |_| ())?;
+        self.after(notices);
+        Response::ok("ticked")
+    }
+}
