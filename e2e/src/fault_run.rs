@@ -39,7 +39,29 @@ pub fn small_render(shots: usize, n: usize) -> Value {
     brief["platforms"] = json!(["youtube"]);
     brief["deadline_s"] = json!(7200);
     brief["project_id"] = json!(format!("proj_faults_{n}"));
+    unique_texts(&mut brief, n);
     brief
+}
+
+/// Makes every text a provider sees unique to render `n`: the simulator tells a repeat of one
+/// request from a new one by its body where no key or callback URL names the attempt (Veo,
+/// ElevenLabs, MiniMax music), so identical briefs would read as duplicate submissions
+fn unique_texts(brief: &mut Value, n: usize) {
+    let tag = |v: &mut Value| {
+        if let Some(text) = v.as_str() {
+            *v = json!(format!("{text} (take {n})"));
+        }
+    };
+    if let Some(list) = brief["shots"].as_array_mut() {
+        for shot in list {
+            tag(&mut shot["prompt"]);
+            if shot["dialogue"].is_object() {
+                tag(&mut shot["dialogue"]["line"]);
+            }
+        }
+    }
+    tag(&mut brief["voiceover"]["text"]);
+    tag(&mut brief["score"]["mood"]);
 }
 
 /// How a run ended
