@@ -61,4 +61,5 @@ bench: tools system worker simulator assembler
 	@scripts/install-schemathesis.sh
 	API_FUZZ_CASES=150 cargo test --quiet -p e2e --test api_fuzz
 	cargo run --quiet --profile fast -p e2e --bin bench_faults
+	cargo run --quiet --profile fast -p e2e --bin bench_fleet
 	cargo run --quiet --profile fast -p e2e --bin chaos

@@ -98,3 +98,44 @@ fn observed_latency_replaces_the_prior_in_the_decision() {
         .unwrap();
     assert_eq!(c.latency_ms, 1_234);
 }
+
+#[test]
+fn support_cannot_reroute_a_stage_to_a_retired_model() {
+    let mut w = v6_world();
+    w.run_until(|w| w.status() == JobStatus::Rendering);
+    let err = w.refused(
+        studio::job::SupportAction::Reroute {
+            stage: studio::ids::StageId("s01.motion".into()),
+            model: ModelId("sora-2".into()),
+        },
+        "try sora",
+    );
+    assert!(err.to_string().contains("sora-2 is retired"), "{err}");
+}
+
+#[test]
+fn a_model_retired_after_planning_is_passed_over_at_dispatch() {
+    let mut c = created(small_brief(2), 7, true);
+    let mut registry = Registry::builtin();
+    // The motion model the plan would pick first is retired a minute in: planned with it,
+    // never submitted to.
+    let mut probe = v6_world();
+    probe.run();
+    let first = probe.candidates("s01.motion")[0].clone();
+    for m in &mut registry.models {
+        if m.id == first {
+            m.retired_from = Some(common::T0.plus(studio::time::Millis::from_secs(1)));
+        }
+    }
+    c.registry = registry;
+    let mut w = World::with(c, |_| {});
+    w.run();
+    assert_eq!(
+        w.status(),
+        JobStatus::Succeeded,
+        "{:?}",
+        w.job.view().failure
+    );
+    assert!(w.stage("s01.motion").refused.contains(&first));
+    assert!(!w.fake.submit_calls.iter().any(|(_, _, m, _)| m == &first));
+}

@@ -104,6 +104,8 @@ impl ModelRegistry {
             _ => {
                 let record = RegistryVersionRecord::seed(&builtin, now);
                 self.insert(&builtin, &record)?;
+                // Its retirements (sora-2 in version 6) reach the gates at once.
+                self.push_retirements(&builtin);
                 builtin
             }
         };

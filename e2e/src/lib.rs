@@ -9,6 +9,7 @@
 pub mod chaos;
 pub mod client;
 pub mod fault_run;
+pub mod fleet_run;
 pub mod media;
 pub mod render;
 pub mod schema;

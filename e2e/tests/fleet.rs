@@ -46,12 +46,19 @@ async fn jobs_share_each_providers_gate_and_never_exceed_it() {
     let stack = stack();
     let sim = Client::new(&stack.sim_url, None);
     let limits = json!({ "limits": { "*": { "max_concurrent_tasks": CAP } } });
-    let r = sim.post("/__sim/config", &limits).await.expect("sim config");
+    let r = sim
+        .post("/__sim/config", &limits)
+        .await
+        .expect("sim config");
     assert!(r.status.is_success(), "{}", r.text);
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(create(&app, &small_brief(&format!("gate {i}"))).await.expect("create"));
+        ids.push(
+            create(&app, &small_brief(&format!("gate {i}")))
+                .await
+                .expect("create"),
+        );
     }
     for id in &ids {
         let view = wait_for(&app, id, Duration::from_secs(600), is_terminal)
@@ -64,7 +71,10 @@ async fn jobs_share_each_providers_gate_and_never_exceed_it() {
         .as_object()
         .cloned()
         .unwrap_or_default();
-    assert!(!peaks.is_empty(), "the simulator reports its peaks: {stats}");
+    assert!(
+        !peaks.is_empty(),
+        "the simulator reports its peaks: {stats}"
+    );
     for (provider, peak) in &peaks {
         assert!(
             peak.as_u64().unwrap_or(0) <= CAP,
@@ -80,8 +90,14 @@ async fn jobs_share_each_providers_gate_and_never_exceed_it() {
         .as_object()
         .map(|m| m.values().filter_map(Value::as_u64).sum::<u64>())
         .unwrap_or(0);
-    assert_eq!(refused, 0, "the gates kept every submit under the caps: {stats}");
-    let r = sim.post("/__sim/config", &json!({ "limits": {} })).await.expect("sim config");
+    assert_eq!(
+        refused, 0,
+        "the gates kept every submit under the caps: {stats}"
+    );
+    let r = sim
+        .post("/__sim/config", &json!({ "limits": {} }))
+        .await
+        .expect("sim config");
     assert!(r.status.is_success());
 }
 
@@ -89,7 +105,10 @@ async fn jobs_share_each_providers_gate_and_never_exceed_it() {
 async fn support_sees_every_providers_gate() {
     let stack = stack();
     let support = Client::new(&stack.worker_url, Some("sk_test_support"));
-    let r = support.get("/v1/support/providers").await.expect("providers");
+    let r = support
+        .get("/v1/support/providers")
+        .await
+        .expect("providers");
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let providers = r.json["providers"].as_array().cloned().unwrap_or_default();
     let kling = providers
@@ -117,15 +136,23 @@ async fn a_published_version_retires_a_model_for_new_jobs_and_a_bad_one_changes_
     let bad = json!({ "note": "typo", "edits": [
         { "op": "set_rollout", "model": "flux-1.1-pro", "rollout_percent": 150 }
     ]});
-    let r = admin.post("/v1/admin/registry", &bad).await.expect("publish");
+    let r = admin
+        .post("/v1/admin/registry", &bad)
+        .await
+        .expect("publish");
     assert_eq!(r.status.as_u16(), 400, "{}", r.text);
     assert!(
-        r.json["error"]["field"].as_str().is_some_and(|f| f.contains("rollout_percent")),
+        r.json["error"]["field"]
+            .as_str()
+            .is_some_and(|f| f.contains("rollout_percent")),
         "{}",
         r.text
     );
     // Read-only support may not publish.
-    let r = support.post("/v1/admin/registry", &bad).await.expect("publish");
+    let r = support
+        .post("/v1/admin/registry", &bad)
+        .await
+        .expect("publish");
     assert_eq!(r.status.as_u16(), 403, "{}", r.text);
     let unchanged = support.get("/v1/support/registry").await.expect("registry");
     assert_eq!(unchanged.json["latest"].as_u64(), Some(latest));
@@ -133,22 +160,32 @@ async fn a_published_version_retires_a_model_for_new_jobs_and_a_bad_one_changes_
     let retire = json!({ "note": "provider outage: move keyframes off flux-1.1-pro", "edits": [
         { "op": "retire", "model": "flux-1.1-pro" }
     ]});
-    let r = admin.post("/v1/admin/registry", &retire).await.expect("publish");
+    let r = admin
+        .post("/v1/admin/registry", &retire)
+        .await
+        .expect("publish");
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     assert_eq!(r.json["version"].as_u64(), Some(latest + 1));
     let after = support.get("/v1/support/registry").await.expect("registry");
     assert_eq!(after.json["latest"].as_u64(), Some(latest + 1));
     assert!(
-        after.json["versions"][0]["changes"].to_string().contains("flux-1.1-pro"),
+        after.json["versions"][0]["changes"]
+            .to_string()
+            .contains("flux-1.1-pro"),
         "{}",
         after.text
     );
     // A new job pins the new version and never routes a keyframe to the retired model.
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let id = create(&app, &small_brief("retired")).await.expect("create");
-    let view = wait_for(&support_for(stack), &id, Duration::from_secs(600), is_terminal)
-        .await
-        .expect("finish");
+    let view = wait_for(
+        &support_for(stack),
+        &id,
+        Duration::from_secs(600),
+        is_terminal,
+    )
+    .await
+    .expect("finish");
     assert_eq!(view["status"], "succeeded", "{}", view["failure"]);
     let sview = support
         .get(&format!("/v1/support/renders/{id}"))
@@ -163,8 +200,4 @@ async fn a_published_version_retires_a_model_for_new_jobs_and_a_bad_one_changes_
             stage["id"]
         );
     }
-}
-
-fn support_for(stack: &e2e::Stack) -> Client {
-    Client::new(&stack.worker_url, Some("sk_test_support"))
 }

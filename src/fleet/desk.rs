@@ -114,7 +114,7 @@ pub struct FleetView {
 #[serde(untagged)]
 pub enum ProviderEntry {
     /// Its gate answered
-    View(ProviderView),
+    View(Box<ProviderView>),
     /// Its gate did not answer (the others are still shown)
     Unreachable {
         /// The provider

@@ -14,6 +14,7 @@ use super::retry::{hash_str, mix};
 use super::state::{AttemptOutcome, AttemptRecord, JobStatus, StageRow, StageState};
 use crate::ids::{Attempt, ModelId, ShotId, StageId};
 use crate::plan::{StageKind, StageWork, Timeline};
+use crate::routing::registry_doc;
 use crate::time::Timestamp;
 
 /// A candidate the budget allows
@@ -139,6 +140,15 @@ impl Job {
             return;
         };
         match self.pick_affordable(row) {
+            // A model retired since the job pinned its registry is never submitted to.
+            Some(pick)
+                if &pick.model == queued_on
+                    && self
+                        .model(&pick.model)
+                        .is_some_and(|m| !registry_doc::spec_in_service(m, now)) =>
+            {
+                self.pass_over(now, i, &pick.model, true, fx);
+            }
             Some(pick) if &pick.model == queued_on => self.submit_or_ask(now, i, pick, fx),
             Some(pick) => self.set_state(
                 i,

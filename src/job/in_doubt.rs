@@ -77,7 +77,9 @@ pub fn reconcile(kind: ProviderKind) -> Reconcile {
         ProviderKind::FalPika | ProviderKind::Bfl => Reconcile::AwaitCallback {
             grace: COMPLETION_GRACE,
         },
-        // `GET /v1/history`: every generation with its text, voice and model. Luma calls back
+        // `GET /v1/history`: every speech generation with its text, voice and model (Eleven
+        // Music is not in it: a music submit's lookup finds nothing and it is submitted again,
+        // which may duplicate, as for the providers below). Luma calls back
         // early too, but retries a refused callback only three times 100 ms apart, so a restart
         // loses it; `GET /generations` lists each generation with its request, our callback
         // URL included.

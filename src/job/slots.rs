@@ -286,6 +286,19 @@ impl Job {
         if &waiting_on != model {
             return;
         }
+        self.pass_over(now, i, model, retired, fx);
+    }
+
+    /// Moves a stage past `model` down its ranked list (for good when `retired`), without an
+    /// attempt: the model was never submitted to
+    pub(super) fn pass_over(
+        &mut self,
+        now: Timestamp,
+        i: u32,
+        model: &ModelId,
+        retired: bool,
+        fx: &mut Vec<Effect>,
+    ) {
         if let Some(row) = self.row_mut(i) {
             if retired && !row.refused.contains(model) {
                 row.refused.push(model.clone());

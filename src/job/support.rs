@@ -171,7 +171,7 @@ impl Job {
         action: SupportAction,
         fx: &mut Vec<Effect>,
     ) -> Result<(), JobError> {
-        let plan = self.check_action(&reason, &action)?;
+        let plan = self.check_action(now, &reason, &action)?;
         let reason = reason.trim().to_owned();
         let note = action.note(&reason);
         // Recorded first, so the status webhook this action sends can swap the note for the
@@ -204,7 +204,12 @@ impl Job {
         Ok(())
     }
 
-    fn check_action(&self, reason: &str, action: &SupportAction) -> Result<Plan, JobError> {
+    fn check_action(
+        &self,
+        now: Timestamp,
+        reason: &str,
+        action: &SupportAction,
+    ) -> Result<Plan, JobError> {
         use JobStatus as S;
         if reason.trim().is_empty() {
             return Err(refuse(action, "a reason is required".into()));
@@ -247,7 +252,9 @@ impl Job {
                 S::Succeeded | S::Failed | S::Cancelled => Err(ended()),
             },
             SupportAction::RetryStage { stage } => self.check_retry(action, stage),
-            SupportAction::Reroute { stage, model } => self.check_reroute(action, stage, model),
+            SupportAction::Reroute { stage, model } => {
+                self.check_reroute(now, action, stage, model)
+            }
             SupportAction::RestartFrom { stage } => self.check_restart(action, stage),
         }
     }
@@ -317,6 +324,7 @@ impl Job {
 
     fn check_reroute(
         &self,
+        now: Timestamp,
         action: &SupportAction,
         id: &StageId,
         model: &ModelId,
@@ -326,6 +334,9 @@ impl Job {
             let v = self.spec.registry.version;
             return Err(refuse(action, format!("{model} is not in registry v{v}")));
         };
+        if !crate::routing::registry_doc::spec_in_service(spec, now) {
+            return Err(refuse(action, format!("{model} is retired")));
+        }
         let s = &row.spec;
         let needs = s.kind.capability();
         if spec.capability != needs {

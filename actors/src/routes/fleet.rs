@@ -31,7 +31,7 @@ pub(crate) async fn providers(req: &Request, env: &Env) -> Result<Response, ApiE
     let providers = answers
         .into_iter()
         .map(|(provider, view)| match view {
-            Ok(v) => ProviderEntry::View(v),
+            Ok(v) => ProviderEntry::View(Box::new(v)),
             // One gate not answering does not hide the others.
             Err(e) => ProviderEntry::Unreachable {
                 provider,

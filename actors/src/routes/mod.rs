@@ -120,10 +120,7 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             | ["v1", "memory", "context"]
             | ["v1", "memory", "import"]
             | ["v1", "memory", "looks", _, "images"]
-            | ["v1", "memory", "voices", _, "samples"]
-            | ["v1", "support", "providers"]
-            | ["v1", "support", "registry"]
-            | ["v1", "admin", "registry"],
+            | ["v1", "memory", "voices", _, "samples"],
         ) => Err(ApiError::MethodNotAllowed),
         (_, ["v1", "callbacks", ..] | ["v1", "media", ..]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound(format!("no route for {}", url.path()))),

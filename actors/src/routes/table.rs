@@ -50,6 +50,9 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET", "/v1/support/renders/{id}"),
     route("GET", "/v1/support/renders/{id}/journal"),
     route("POST", "/v1/support/renders/{id}/actions"),
+    route("GET", "/v1/support/providers"),
+    route("GET", "/v1/support/registry"),
+    route("POST", "/v1/admin/registry"),
     route("POST", "/v1/callbacks/{provider}"),
     route("POST", "/v1/callbacks/{provider}/{job}/{stage}/{attempt}"),
     Route {
@@ -69,6 +72,7 @@ const OWNED: &[&[&str]] = &[
     &["v1", "renders"],
     &["v1", "webhooks"],
     &["v1", "support"],
+    &["v1", "admin"],
     &["v1", "callbacks"],
     &["v1", "media"],
 ];
