@@ -178,14 +178,9 @@ async fn a_published_version_retires_a_model_for_new_jobs_and_a_bad_one_changes_
     // A new job pins the new version and never routes a keyframe to the retired model.
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let id = create(&app, &small_brief("retired")).await.expect("create");
-    let view = wait_for(
-        &support_for(stack),
-        &id,
-        Duration::from_secs(600),
-        is_terminal,
-    )
-    .await
-    .expect("finish");
+    let view = wait_for(&app, &id, Duration::from_secs(600), is_terminal)
+        .await
+        .expect("finish");
     assert_eq!(view["status"], "succeeded", "{}", view["failure"]);
     let sview = support
         .get(&format!("/v1/support/renders/{id}"))
