@@ -128,9 +128,41 @@ async fn tts(sim: &Sim, req: &SimRequest, voice: &str) -> Response {
     sub.shape = Shape::speech(voice, rate, kbps);
     // What a speaker takes; the rendered line has its own length (the tone fallback uses this)
     sub.seconds = (text.chars().count() as f64 / audio::CHARS_PER_SECOND).max(0.5);
+    let (task, r) = match generate(
+        sim,
+        req,
+        sub,
+        media,
+        "content_against_policy",
+        "The text was flagged by our content moderation and cannot be converted.",
+    )
+    .await
+    {
+        Ok(done) => done,
+        Err(r) => return r,
+    };
+    let r = http::with_header(r, "request-id", &task.id);
+    let r = http::with_header(r, "history-item-id", &task.id);
+    http::with_header(
+        r,
+        "character-cost",
+        &task.prompt.chars().count().to_string(),
+    )
+}
+
+/// Admits a synchronous generation, renders its audio during the provider's latency and answers
+/// it as the body (speech and music alike); a moderated task is ElevenLabs' 400 with `status`
+async fn generate(
+    sim: &Sim,
+    req: &SimRequest,
+    sub: Submission,
+    media: MediaKind,
+    status: &str,
+    message: &str,
+) -> Result<(crate::state::Task, Response), Response> {
     let task = match admit(sim, P, req, sub).await {
         Ok(Admission::New(t) | Admission::Replay(t)) => t,
-        Err(r) => return r,
+        Err(r) => return Err(r),
     };
     let spec = Spec::for_task(&task, media);
     let remaining = task.ready_at().saturating_duration_since(Instant::now());
@@ -144,30 +176,20 @@ async fn tts(sim: &Sim, req: &SimRequest, voice: &str) -> Response {
         }
     });
     if !awake {
-        return reject(sim, P, &Failure::ServerError);
+        return Err(reject(sim, P, &Failure::ServerError));
     }
     let ready = match rendered {
         Some(Ok(ready)) => ready,
-        Some(Err(r)) => return r,
+        Some(Err(r)) => return Err(r),
         None => {
-            return http::json(
+            return Err(http::json(
                 StatusCode::BAD_REQUEST,
-                &json!({"detail": {
-                    "status": "content_against_policy",
-                    "message": "The text was flagged by our content moderation and cannot be converted."
-                }}),
-            );
+                &json!({"detail": { "status": status, "message": message }}),
+            ));
         }
     };
     sim.with(|s| bump(&mut s.stats.downloads, P.as_str()));
-    let r = media::respond(ready, media.content_type());
-    let r = http::with_header(r, "request-id", &task.id);
-    let r = http::with_header(r, "history-item-id", &task.id);
-    http::with_header(
-        r,
-        "character-cost",
-        &task.prompt.chars().count().to_string(),
-    )
+    Ok((task, media::respond(ready, media.content_type())))
 }
 
 /// The song's length when the request gives none, seconds
@@ -227,39 +249,19 @@ async fn music(sim: &Sim, req: &SimRequest) -> Response {
     sub.media = MediaKind::Mp3;
     sub.shape = Shape::music(rate, kbps, 2);
     sub.seconds = seconds;
-    let task = match admit(sim, P, req, sub).await {
-        Ok(Admission::New(t) | Admission::Replay(t)) => t,
+    let (task, r) = match generate(
+        sim,
+        req,
+        sub,
+        MediaKind::Mp3,
+        "bad_prompt",
+        "The prompt was flagged by our content moderation.",
+    )
+    .await
+    {
+        Ok(done) => done,
         Err(r) => return r,
     };
-    let spec = Spec::for_task(&task, MediaKind::Mp3);
-    let remaining = task.ready_at().saturating_duration_since(Instant::now());
-    let succeeded = task.outcome == Outcome::Succeeded;
-    // Rendering runs during the provider's latency
-    let (awake, rendered) = tokio::join!(sim.sleep(remaining), async {
-        if succeeded {
-            Some(super::render_output(sim, P, &spec).await)
-        } else {
-            None
-        }
-    });
-    if !awake {
-        return reject(sim, P, &Failure::ServerError);
-    }
-    let ready = match rendered {
-        Some(Ok(ready)) => ready,
-        Some(Err(r)) => return r,
-        None => {
-            return http::json(
-                StatusCode::BAD_REQUEST,
-                &json!({"detail": {
-                    "status": "bad_prompt",
-                    "message": "The prompt was flagged by our content moderation."
-                }}),
-            );
-        }
-    };
-    sim.with(|s| bump(&mut s.stats.downloads, P.as_str()));
-    let r = media::respond(ready, MediaKind::Mp3.content_type());
     http::with_header(r, "song-id", &task.id)
 }
 
