@@ -47,6 +47,9 @@ pub struct ProviderGate {
     state: State,
     env: Env,
     desk: RefCell<Option<Desk>>,
+    /// The desk's JSON as last written, so a call that changed nothing (a view, a health ask)
+    /// writes nothing
+    written: RefCell<Option<String>>,
 }
 
 impl ProviderGate {
@@ -93,14 +96,19 @@ impl ProviderGate {
         let out = work(desk);
         notices.extend(desk.tick(now));
         let json = serde_json::to_string(desk)?;
+        if self.written.borrow().as_deref() == Some(json.as_str()) {
+            return Ok((out, notices));
+        }
         if let Err(e) = sql.exec(
             "INSERT INTO desk (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
-            Some(vec![json.into()]),
+            Some(vec![json.clone().into()]),
         ) {
             // Not written: forget the in-memory desk so the next call starts from storage.
             *slot = None;
+            *self.written.borrow_mut() = None;
             return Err(e);
         }
+        *self.written.borrow_mut() = Some(json);
         Ok((out, notices))
     }
 
@@ -185,6 +193,7 @@ impl DurableObject for ProviderGate {
             state,
             env,
             desk: RefCell::new(None),
+            written: RefCell::new(None),
         }
     }
 

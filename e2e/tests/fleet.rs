@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use e2e::render::{create, is_terminal, sample_brief, sim_stats, unique, wait_for};
+use e2e::fault_run::small_render;
+use e2e::render::{create, is_terminal, sim_stats, unique, wait_for};
 use e2e::{Client, StackOptions, shared_stack_with};
 use serde_json::{Value, json};
 
@@ -20,23 +21,9 @@ fn stack() -> &'static e2e::Stack {
     })
 }
 
-/// A three-shot brief whose texts are unique to `tag`
-fn small_brief(tag: &str) -> Value {
-    let mut brief = sample_brief();
-    if let Some(list) = brief["shots"].as_array_mut() {
-        list.truncate(3);
-        for shot in list {
-            let prompt = shot["prompt"].as_str().unwrap_or_default().to_owned();
-            shot["prompt"] = json!(format!("{prompt} ({tag})"));
-        }
-    }
-    let total: f64 = brief["shots"]
-        .as_array()
-        .map(|l| l.iter().filter_map(|s| s["duration_s"].as_f64()).sum())
-        .unwrap_or(0.0);
-    brief["pacing"]["target_duration_s"] = json!(total);
-    brief["score"]["duration_s"] = json!(total);
-    brief["platforms"] = json!(["youtube"]);
+/// A three-shot brief whose texts are unique to `n`, in its own project
+fn small_brief(n: usize) -> Value {
+    let mut brief = small_render(3, n);
     brief["project_id"] = json!(unique("proj_fleet"));
     brief
 }
@@ -54,11 +41,7 @@ async fn jobs_share_each_providers_gate_and_never_exceed_it() {
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(
-            create(&app, &small_brief(&format!("gate {i}")))
-                .await
-                .expect("create"),
-        );
+        ids.push(create(&app, &small_brief(i)).await.expect("create"));
     }
     for id in &ids {
         let view = wait_for(&app, id, Duration::from_secs(600), is_terminal)
@@ -177,7 +160,7 @@ async fn a_published_version_retires_a_model_for_new_jobs_and_a_bad_one_changes_
     );
     // A new job pins the new version and never routes a keyframe to the retired model.
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
-    let id = create(&app, &small_brief("retired")).await.expect("create");
+    let id = create(&app, &small_brief(100)).await.expect("create");
     let view = wait_for(&app, &id, Duration::from_secs(600), is_terminal)
         .await
         .expect("finish");
