@@ -49,6 +49,30 @@ pub struct StackOptions {
     pub without_assembler: bool,
     /// Extra environment for the assembler
     pub assembler_env: Vec<(String, String)>,
+    /// What runs the Worker
+    pub runtime: WorkerRuntime,
+}
+
+/// What runs the Worker: both are workerd with the same bundle, bindings and state folder
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WorkerRuntime {
+    /// `wrangler dev`, as a developer runs it (its proxy worker in front of the Worker)
+    #[default]
+    WranglerDev,
+    /// Miniflare alone (`scripts/runtime.mjs`), without `wrangler dev`'s proxy, whose memory
+    /// grows without bound under hundreds of concurrent renders: for the large benchmarks
+    Miniflare,
+}
+
+impl WorkerRuntime {
+    /// `WORKER_RUNTIME` (`wrangler` or `miniflare`) when set, else `default`
+    pub fn from_env(default: Self) -> Self {
+        match std::env::var("WORKER_RUNTIME").as_deref() {
+            Ok("wrangler") => Self::WranglerDev,
+            Ok("miniflare") => Self::Miniflare,
+            _ => default,
+        }
+    }
 }
 
 /// The environment of `wrangler.toml` every local Worker runs: its top level is production, so
@@ -383,45 +407,65 @@ impl Stack {
 
     /// Starts (or restarts) the Worker on the same port and state folder
     pub fn start_worker(&mut self) -> Result<(), StackError> {
-        let inspector = free_port()?;
-        let mut args: Vec<String> = [
-            "wrangler",
-            "dev",
-            "--env",
-            WRANGLER_ENV,
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            &self.worker_port.to_string(),
-            "--inspector-port",
-            &inspector.to_string(),
-            "--persist-to",
-            &self.persist_dir.to_string_lossy(),
-            "--show-interactive-dev-session=false",
-            "--var",
-            &format!("SIM_BASE_URL:{}", self.sim_url),
-            "--var",
-            &format!("PUBLIC_BASE_URL:{}", self.worker_url),
-            "--var",
-            &format!("ASSEMBLER_BASE_URL:{}", self.assembler_url),
-            "--var",
-            "ASSEMBLY_QUALITY:preview",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let persist = self.persist_dir.to_string_lossy().into_owned();
+        let port = self.worker_port.to_string();
+        let mut args: Vec<String> = match self.options.runtime {
+            WorkerRuntime::WranglerDev => {
+                let inspector = free_port()?.to_string();
+                [
+                    "wrangler",
+                    "dev",
+                    "--env",
+                    WRANGLER_ENV,
+                    "--ip",
+                    "127.0.0.1",
+                    "--port",
+                    &port,
+                    "--inspector-port",
+                    &inspector,
+                    "--persist-to",
+                    &persist,
+                    "--show-interactive-dev-session=false",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+            }
+            WorkerRuntime::Miniflare => [
+                "scripts/runtime.mjs",
+                "--port",
+                &port,
+                "--persist-to",
+                &persist,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        };
+        for (k, v) in [
+            ("SIM_BASE_URL", self.sim_url.as_str()),
+            ("PUBLIC_BASE_URL", self.worker_url.as_str()),
+            ("ASSEMBLER_BASE_URL", self.assembler_url.as_str()),
+            ("ASSEMBLY_QUALITY", "preview"),
+        ] {
+            args.push("--var".into());
+            args.push(format!("{k}:{v}"));
+        }
         for (k, v) in &self.options.worker_vars {
             args.push("--var".into());
             args.push(format!("{k}:{v}"));
         }
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (what, cmd) = match self.options.runtime {
+            WorkerRuntime::WranglerDev => ("wrangler dev", npx(&arg_refs)),
+            WorkerRuntime::Miniflare => {
+                let mut cmd = Command::new("node");
+                cmd.args(&arg_refs);
+                ("scripts/runtime.mjs", cmd)
+            }
+        };
         let log = self.log_dir.join("worker.log");
-        self.worker = Some(spawn_group(
-            &self.root,
-            "wrangler dev",
-            npx(&arg_refs),
-            &log,
-        )?);
+        self.worker = Some(spawn_group(&self.root, what, cmd, &log)?);
         if wait_healthy(&format!("{}/healthz", self.worker_url), 180) {
             Ok(())
         } else {

@@ -1,15 +1,19 @@
 //! Transient faults never fail a render: ten small renders at once, with 15% of submissions
 //! answered 5xx, 15% 429, 15% of outputs already expired, 15% of terminal callbacks duplicated
-//! and every callback late. Every render must succeed (the short form of `bench_faults`).
+//! and every callback late. Every render must succeed (the short form of `bench_faults`, on the
+//! same runtime: Miniflare without `wrangler dev`'s proxy).
 
 use std::time::Duration;
 
 use e2e::fault_run::{run, transient_faults};
-use e2e::shared_stack;
+use e2e::{StackOptions, WorkerRuntime, shared_stack_with};
 
 #[tokio::test]
 async fn every_render_succeeds_through_transient_faults() {
-    let stack = shared_stack();
+    let stack = shared_stack_with(|| StackOptions {
+        runtime: WorkerRuntime::Miniflare,
+        ..StackOptions::default()
+    });
     let report = run(
         &stack.worker_url,
         &stack.sim_url,

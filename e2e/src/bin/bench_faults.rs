@@ -4,13 +4,13 @@
 //!
 //! Prints renders succeeded / failed, duplicate submissions, and the spend per render of the
 //! faulty run as a ratio of the fault-free run's (what the retries cost). Starts its own stack
-//! on free ports. `RENDERS` (default 100), `BASELINE_RENDERS` (default 20) and `SHOTS`
-//! (default 3) size the runs.
+//! on free ports, the Worker on Miniflare alone (`WORKER_RUNTIME=wrangler` for `wrangler dev`).
+//! `RENDERS` (default 100), `BASELINE_RENDERS` (default 20) and `SHOTS` (default 3) size the runs.
 
 use std::time::Duration;
 
 use e2e::fault_run::{RunReport, run, transient_faults};
-use e2e::{Stack, StackOptions};
+use e2e::{Stack, StackOptions, WorkerRuntime};
 use serde_json::json;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -22,10 +22,11 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 fn print(label: &str, r: &RunReport, renders: usize) {
     println!(
-        "  {label}: {} of {renders} succeeded, {} failed, {} duplicate submissions, ${:.2} spent, {:.0} s",
+        "  {label}: {} of {renders} succeeded, {} failed, {} duplicate submissions, {} regenerations, ${:.2} spent, {:.0} s",
         r.succeeded,
         r.failed.len(),
         r.duplicate_submissions,
+        r.regenerations,
         r.cost_usd,
         r.elapsed.as_secs_f64()
     );
@@ -39,7 +40,12 @@ async fn main() {
     let renders = env_usize("RENDERS", 100);
     let baseline = env_usize("BASELINE_RENDERS", 20);
     let shots = env_usize("SHOTS", 3);
-    let stack = match Stack::start_with(StackOptions::default()) {
+    // Miniflare alone: `wrangler dev`'s proxy grows without bound at this load (WORKER_RUNTIME=
+    // wrangler runs it anyway).
+    let stack = match Stack::start_with(StackOptions {
+        runtime: WorkerRuntime::from_env(WorkerRuntime::Miniflare),
+        ..StackOptions::default()
+    }) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench_faults: the stack did not start: {e}");
