@@ -179,3 +179,108 @@ async fn a_published_version_retires_a_model_for_new_jobs_and_a_bad_one_changes_
         );
     }
 }
+
+/// The gate's view of every provider, by name
+async fn gates(support: &Client) -> Vec<Value> {
+    let r = support
+        .get("/v1/support/providers")
+        .await
+        .expect("providers");
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    r.json["providers"].as_array().cloned().unwrap_or_default()
+}
+
+/// Slots held at a provider's gate by the vanished holder of `/__dev/gates/{p}/hold`
+fn vanished_slots(gate: &Value) -> usize {
+    gate["gate"]["slots"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter(|l| l["key"]["job"] == "rnd_dev_vanished_holder")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_holder_that_vanishes_loses_its_slot_when_the_lease_ends_and_a_waiting_job_gets_it() {
+    let stack = stack();
+    let support = Client::new(&stack.worker_url, Some("sk_test_support"));
+    let admin = Client::new(&stack.worker_url, Some("sk_test_support_admin"));
+    let lease_ms: u64 = 20_000;
+    // Only admin support may take a slot for a holder that vanishes.
+    let r = support
+        .post(
+            "/__dev/gates/kling/hold",
+            &json!({ "holder": "x", "lease_ms": lease_ms }),
+        )
+        .await
+        .expect("hold");
+    assert_eq!(r.status.as_u16(), 403, "{}", r.text);
+    // Every slot of every provider goes to holders that never renew nor release, as jobs
+    // killed for good mid-task would leave them.
+    let before = gates(&support).await;
+    let expired_before: u64 = before
+        .iter()
+        .filter_map(|g| g["gate"]["leases_expired_total"].as_u64())
+        .sum();
+    for gate in &before {
+        let provider = gate["provider"].as_str().expect("provider name");
+        for holder in ["a", "b"] {
+            let r = admin
+                .post(
+                    &format!("/__dev/gates/{provider}/hold"),
+                    &json!({ "holder": holder, "lease_ms": lease_ms }),
+                )
+                .await
+                .expect("hold");
+            assert_eq!(r.status.as_u16(), 200, "{provider}: {}", r.text);
+        }
+    }
+    let held = gates(&support).await;
+    assert!(
+        held.iter().any(|g| vanished_slots(g) as u64 == CAP),
+        "the vanished holders hold whole gates: {held:?}"
+    );
+    // A render started now waits for those slots, and says so.
+    let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
+    let id = create(&app, &small_brief(9_001)).await.expect("create");
+    let seen_waiting = async {
+        for _ in 0..40 {
+            let r = support
+                .get(&format!("/v1/support/renders/{id}"))
+                .await
+                .expect("support view");
+            let stages = r.json["stages"].as_array().cloned().unwrap_or_default();
+            if let Some(w) = stages.iter().find_map(|s| s["waiting"].as_str()) {
+                return Some(w.to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        None
+    }
+    .await;
+    let waiting = seen_waiting.expect("a stage waited for a held slot");
+    assert!(waiting.contains("slot"), "{waiting}");
+    // The leases run out, the slots go to the waiting stages, and nothing of the render is lost.
+    let view = wait_for(&app, &id, Duration::from_secs(600), is_terminal)
+        .await
+        .expect("finish");
+    assert_eq!(view["status"], "succeeded", "{}", view["failure"]);
+    let after = gates(&support).await;
+    for gate in &after {
+        assert_eq!(
+            vanished_slots(gate),
+            0,
+            "a vanished holder kept a slot: {gate}"
+        );
+    }
+    let expired_after: u64 = after
+        .iter()
+        .filter_map(|g| g["gate"]["leases_expired_total"].as_u64())
+        .sum();
+    assert!(
+        expired_after >= expired_before + 2,
+        "the vanished holders' leases ran out: {expired_before} -> {expired_after}"
+    );
+}

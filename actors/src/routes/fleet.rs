@@ -3,6 +3,12 @@
 //! and publishing a new registry version (`POST /v1/admin/registry`, admin support keys only:
 //! the same people who may repair any job may change what every new job routes to; a separate
 //! ops role would add a key kind without adding a safeguard).
+//!
+//! With `ENVIRONMENT=dev` only, `POST /__dev/gates/{provider}/hold` takes one slot of a
+//! provider's gate for a holder that then vanishes: it never renews nor releases, as a job
+//! killed for good would. The end-to-end tests use it to show that the lease runs out and the
+//! slot goes to a waiting job. It is outside the route table (and the OpenAPI document), like
+//! the memory graph's bench seeding, and refused outside dev.
 
 use serde_json::json;
 use studio::api::ApiError;
@@ -14,7 +20,7 @@ use worker::{Env, Request, Response};
 use super::util::{json_response, read_body};
 use crate::auth::{authenticate, require_support, require_support_admin};
 use crate::error::OrInternal;
-use crate::{fleet_client, registry_client};
+use crate::{config, fleet_client, registry_client};
 
 /// The largest publication accepted (a whole list of 200 models fits several times)
 const MAX_PUBLICATION_BYTES: usize = 512 * 1024;
@@ -99,4 +105,55 @@ fn registry_error_code(code: &str) -> &'static str {
         "version_exhausted" => "version_exhausted",
         _ => "invalid_registry",
     }
+}
+
+/// The holder `POST /__dev/gates/{provider}/hold` takes a slot for: no job object has this
+/// name's shape (`rnd_` and 32 hex digits), so a push to it finds nothing
+const VANISHED_HOLDER: &str = "rnd_dev_vanished_holder";
+
+/// `POST /__dev/gates/{provider}/hold {"holder": "a", "lease_ms": n}` (dev only, admin
+/// support keys): takes a slot for a holder that never comes back; 200 with the gate's answer
+pub(crate) async fn dev_hold(
+    mut req: Request,
+    env: &Env,
+    provider: &str,
+) -> Result<Response, ApiError> {
+    if config::environment(env) != studio::providers::Environment::Dev {
+        return Err(ApiError::NotFound("no such route".into()));
+    }
+    let principal = authenticate(&req, env).await?;
+    require_support_admin(&principal)?;
+    // The route's name (`fal`) or the fleet view's (`fal_pika`)
+    let provider = ProviderKind::parse(provider)
+        .or_else(|| serde_json::from_value(json!(provider)).ok())
+        .ok_or_else(|| ApiError::bad_field("unknown_provider", "provider", "no such provider"))?;
+    /// `holder` names the vanished holder's place (one slot per name)
+    #[derive(serde::Deserialize)]
+    struct Hold {
+        holder: String,
+        lease_ms: u64,
+    }
+    let body = read_body(&mut req, 4096).await?;
+    let hold: Hold = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_field("invalid_json", "body", e.to_string()))?;
+    let now = crate::clock::now();
+    let call = studio::fleet::desk::AcquireCall {
+        key: studio::fleet::gate::RequesterKey {
+            job: VANISHED_HOLDER.into(),
+            stage: format!("hold-{}", hold.holder).as_str().into(),
+            attempt: studio::ids::Attempt(1),
+        },
+        model: "vanished-holder".into(),
+        creator: "dev".into(),
+        tier: studio::api::tier_limits::Tier::Studio,
+        priority: studio::job::SlotPriority {
+            hero: true,
+            deadline: now,
+        },
+        lease_ms: hold.lease_ms,
+    };
+    let answer = fleet_client::acquire(env, provider, &call, hold.lease_ms)
+        .await
+        .or_internal("asking the gate")?;
+    json_response(&json!({ "answer": answer }), 200)
 }

@@ -97,6 +97,9 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["v1", "support", "providers"]) => fleet::providers(&req, env).await,
         (Method::Get, ["v1", "support", "registry"]) => fleet::registry(&req, env).await,
         (Method::Post, ["v1", "admin", "registry"]) => fleet::publish(req, env).await,
+        (Method::Post, ["__dev", "gates", provider, "hold"]) => {
+            fleet::dev_hold(req, env, provider).await
+        }
         (Method::Get, ["v1", "support", "renders"]) => support::search(&req, env).await,
         (Method::Get, ["v1", "support", "renders", id]) => support::get(&req, env, id).await,
         (Method::Get, ["v1", "support", "renders", id, "journal"]) => {
