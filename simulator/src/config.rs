@@ -34,6 +34,10 @@ pub struct Settings {
     /// Seed of the fault decisions
     #[arg(long, env = "SIM_SEED", default_value_t = 0)]
     pub seed: u64,
+    /// `per-task` (each task its own picture) or `per-shape` (one file per shape and length,
+    /// whatever the prompt: load tests, so hundreds of renders do not wait on ffmpeg)
+    #[arg(long, env = "SIM_MEDIA_VARIETY", default_value = "per-task")]
+    pub media_variety: String,
 }
 
 impl Settings {
@@ -46,6 +50,7 @@ impl Settings {
             time_scale: 1.0,
             latency_ms: 1500,
             seed: 0,
+            media_variety: "per-task".into(),
         }
     }
 }
@@ -156,6 +161,8 @@ pub struct SimConfig {
     pub pad_outputs_bytes: BTreeMap<Provider, u64>,
     /// Per-provider caps, answered with the provider's 429 beyond them (none by default)
     pub limits: BTreeMap<Provider, ProviderLimits>,
+    /// Every picture and score of one shape is one file (`SIM_MEDIA_VARIETY=per-shape`)
+    pub media_per_shape: bool,
 }
 
 impl SimConfig {
@@ -175,6 +182,7 @@ impl SimConfig {
             honor_idempotency_key: BTreeSet::new(),
             pad_outputs_bytes: BTreeMap::new(),
             limits: BTreeMap::new(),
+            media_per_shape: s.media_variety == "per-shape",
         }
     }
 

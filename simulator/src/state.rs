@@ -83,6 +83,8 @@ pub struct Task {
     pub seconds: f64,
     /// Frame size and rate, audio encoding and voice of the output
     pub shape: Shape,
+    /// Its pictures and score are the shared file of their shape (`SIM_MEDIA_VARIETY`)
+    pub media_per_shape: bool,
     /// The job, stage and attempt of ours that asked (from the callback URL or idempotency
     /// key), when the request names them; the stage id is drawn on pictures and clips
     pub stage: Option<StageRef>,
@@ -135,6 +137,14 @@ impl Task {
         self.completed_unix_ms() + u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX / 4)
     }
 
+    /// Whether it can still deliver its output: running, or done, succeeded and not expired
+    pub fn may_deliver(&self, now: Instant) -> bool {
+        if self.cancelled || !matches!(self.outcome, Outcome::Succeeded) {
+            return false;
+        }
+        self.phase_at(now) != Phase::Done || now < self.ready_at() + self.ttl
+    }
+
     /// Whether its output can be downloaded at `now` (done, succeeded, not expired)
     pub fn output_available(&self, now: Instant) -> Result<(), Unavailable> {
         if self.phase_at(now) != Phase::Done || self.cancelled {
@@ -172,8 +182,12 @@ pub struct Stats {
     pub callbacks_failed: u64,
     /// Callback delivery attempts (retries included), per provider
     pub callback_attempts: BTreeMap<String, u64>,
-    /// Repeat submissions of one identity that no idempotency key absorbed
+    /// Repeat submissions of one identity that no idempotency key absorbed, made while the
+    /// identity's last task could still deliver its output (running, or done and not expired)
     pub duplicate_submissions: u64,
+    /// Repeat submissions of one identity after its last task could no longer deliver (its
+    /// output expired, or it failed or was cancelled): asking again is the only way to get it
+    pub regenerations: u64,
     /// Repeat submissions answered with the existing task thanks to an idempotency key
     pub idempotent_replays: u64,
     /// Status requests per provider
@@ -229,6 +243,8 @@ pub struct State {
     pub tasks: HashMap<(Provider, String), Task>,
     /// Honored idempotency keys: (provider, key) -> task id
     pub idempotency: HashMap<(Provider, String), String>,
+    /// The newest task of each submission identity (`provider:...`): its id
+    pub last_task_of: HashMap<String, String>,
     /// Counters
     pub stats: Stats,
     /// Fault decision counters
@@ -248,6 +264,7 @@ impl State {
             config,
             tasks: HashMap::new(),
             idempotency: HashMap::new(),
+            last_task_of: HashMap::new(),
             stats: Stats::default(),
             faults: FaultState::default(),
             epoch: 0,

@@ -432,3 +432,27 @@ async fn a_lost_response_makes_a_blind_retry_a_duplicate() {
     assert!(retry["id"].as_str().unwrap().starts_with("video_"));
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_again_after_an_output_expired_is_a_regeneration_not_a_duplicate() {
+    // Veo's request carries no key: a repeat is known by its body
+    let sim = Sim::start(100, 1.0).await;
+    sim.config(json!({"faults": {"veo": {"expired_output": 1.0}}}))
+        .await;
+    let key = [("x-goog-api-key", "sim-veo-key")];
+    let path = "/veo/v1beta/models/veo-3.0-generate-001:predictLongRunning";
+    let body = json!({"instances": [{"prompt": "a harbour at dawn"}], "parameters": {"aspectRatio": "16:9", "durationSeconds": 8}});
+    assert_eq!(sim.post_json(path, &key, &body).await.status(), 200);
+    // Done after 100 ms, its output expired at once: the second ask is the only way to get it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(sim.post_json(path, &key, &body).await.status(), 200);
+    let stats = sim.stats().await;
+    assert_eq!(stats["regenerations"], 1, "{stats}");
+    assert_eq!(stats["duplicate_submissions"], 0, "{stats}");
+    // A third ask while that one is still running is a duplicate.
+    assert_eq!(sim.post_json(path, &key, &body).await.status(), 200);
+    let stats = sim.stats().await;
+    assert_eq!(stats["duplicate_submissions"], 1, "{stats}");
+    assert_eq!(stats["regenerations"], 1, "{stats}");
+    sim.stop().await;
+}

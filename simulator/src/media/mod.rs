@@ -37,7 +37,7 @@ use crate::providers::Provider;
 use crate::state::Task;
 
 /// Bump when the renderers change, so cached files of older renderers are not served
-const RENDERER_VERSION: u32 = 3;
+const RENDERER_VERSION: u32 = 4;
 
 /// The format of an output file
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,8 +362,28 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// What `task`'s output is, served as `kind` (a video task's thumbnail is a `Png`)
+    /// What `task`'s output is, served as `kind` (a video task's thumbnail is a `Png`). With
+    /// `SIM_MEDIA_VARIETY=per-shape` every picture and every score of one shape and length is
+    /// the same file, so a load test renders each once (speech keeps its line: its length
+    /// depends on it).
     pub fn for_task(task: &Task, kind: MediaKind) -> Self {
+        let spec = Self::each_its_own(task, kind);
+        if !task.media_per_shape {
+            return spec;
+        }
+        match (kind.is_audio(), spec.sound) {
+            (true, Sound::Speech) => spec,
+            _ => Self {
+                title: "load test".into(),
+                text: String::new(),
+                footer: String::new(),
+                look: 0,
+                ..spec
+            },
+        }
+    }
+
+    fn each_its_own(task: &Task, kind: MediaKind) -> Self {
         let shape = &task.shape;
         let provider = task.provider.as_str();
         let (title, footer, look) = match &task.stage {
@@ -371,10 +391,9 @@ impl Spec {
                 let shot = s.stage.split('.').next().unwrap_or(&s.stage);
                 (
                     s.stage.clone(),
-                    format!(
-                        "{provider} · {} · job {} · attempt {}",
-                        task.model, s.job, s.attempt
-                    ),
+                    // Which job and attempt made it, not which provider or model: the creator
+                    // sees these pictures in their master, and never names a model.
+                    format!("job {} · attempt {}", s.job, s.attempt),
                     // A shot keeps its colours across its keyframe and motion stages
                     crate::util::hash64(&[s.job.as_bytes(), shot.as_bytes()]),
                 )

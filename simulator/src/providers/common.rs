@@ -289,6 +289,7 @@ pub fn create(sim: &Sim, p: Provider, cleared: &Cleared, sub: &Submission) -> Ta
             media: sub.media,
             seconds: sub.seconds,
             shape: sub.shape.clone(),
+            media_per_shape: s.config.media_per_shape,
             stage: cleared.stage.clone(),
             aux: sub.aux.clone(),
             ttl: if expired {
@@ -308,8 +309,20 @@ pub fn create(sim: &Sim, p: Provider, cleared: &Cleared, sub: &Submission) -> Ta
             .or_insert(0);
         *n += 1;
         if *n > 1 {
-            s.stats.duplicate_submissions += 1;
+            // A repeat while the last task can still deliver is a duplicate; after it can no
+            // longer (expired output, failure) it is the client asking for the work again.
+            let live = s
+                .last_task_of
+                .get(identity)
+                .and_then(|last| s.tasks.get(&(p, last.clone())))
+                .is_some_and(|t| t.may_deliver(Instant::now()));
+            if live {
+                s.stats.duplicate_submissions += 1;
+            } else {
+                s.stats.regenerations += 1;
+            }
         }
+        s.last_task_of.insert(identity.to_string(), id.clone());
         if let Some(key) = &cleared.honored_key {
             s.idempotency.insert((p, key.clone()), id.clone());
         }
@@ -581,6 +594,7 @@ mod tests {
             media: MediaKind::Video,
             seconds: 1.0,
             shape: Default::default(),
+            media_per_shape: false,
             stage: None,
             aux: String::new(),
             ttl: Duration::ZERO,

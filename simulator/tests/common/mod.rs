@@ -32,6 +32,10 @@ impl Sim {
         let mut settings = Settings::ephemeral();
         settings.latency_ms = latency_ms;
         settings.time_scale = time_scale;
+        Self::start_with(settings).await
+    }
+
+    pub async fn start_with(settings: Settings) -> Self {
         let running = simulator::start(settings).await.expect("simulator starts");
         let base = running.base_url();
         Self {
