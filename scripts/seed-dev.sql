@@ -8,3 +8,6 @@ INSERT OR IGNORE INTO api_keys (key_hash, key_prefix, role, creator_id, label, c
 -- The top tier (studio caps: 1,000 shots, $25,000, 100 renders in flight), for the benchmarks' large briefs.
 INSERT OR IGNORE INTO creators (id, name, tier, created_at) VALUES ('studio', 'Studio Creator', 'studio', 0);
 INSERT OR IGNORE INTO api_keys (key_hash, key_prefix, role, creator_id, label, created_at) VALUES ('6e9d42861849b5279d3b3c05744a7d73734685445cd464151e1ae91ea15a1cc9', 'sk_test_st', 'app', 'studio', 'dev key sk_test_studio', 0);
+-- A second studio-tier creator, so the fleet benchmark's 200 renders come from several creators within their in-flight caps.
+INSERT OR IGNORE INTO creators (id, name, tier, created_at) VALUES ('label', 'Label Creator', 'studio', 0);
+INSERT OR IGNORE INTO api_keys (key_hash, key_prefix, role, creator_id, label, created_at) VALUES ('3625383195751dbf286a70c32d4c418389f58dfa766db6cc4a77c607ddb86f82', 'sk_test_la', 'app', 'label', 'dev key sk_test_label', 0);

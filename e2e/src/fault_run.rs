@@ -75,6 +75,9 @@ pub struct RunReport {
     pub cost_usd: f64,
     /// Submissions the simulator counted twice (no idempotency key absorbed them)
     pub duplicate_submissions: u64,
+    /// Requests the simulator saw again after their output expired or their task failed (the
+    /// new generation a job asks for, not a duplicate)
+    pub regenerations: u64,
     /// Faults the simulator injected, by kind
     pub faults: Value,
     /// Wall time of the run
@@ -141,6 +144,7 @@ pub async fn run(
     }
     let stats = sim_stats(sim_url).await;
     report.duplicate_submissions = stats["duplicate_submissions"].as_u64().unwrap_or(0);
+    report.regenerations = stats["regenerations"].as_u64().unwrap_or(0);
     report.faults = stats["faults_injected"].clone();
     Ok(report)
 }

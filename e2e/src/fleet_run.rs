@@ -30,23 +30,33 @@ pub struct Creator {
     pub renders: usize,
 }
 
-/// `renders` split between the studio and the pro dev creators: pro takes half, at most its
-/// tier's in-flight cap, studio the rest up to its own cap (so the total may be less than asked)
-pub fn two_tiers(renders: usize) -> [Creator; 2] {
+/// The studio-tier dev creators, each admitting [`STUDIO_IN_FLIGHT`] renders in flight
+pub const STUDIO_KEYS: [&str; 2] = ["sk_test_studio", "sk_test_label"];
+
+/// `renders` split between three dev creators on two tiers: the pro creator takes half, at most
+/// its tier's in-flight cap; the two studio creators share the rest evenly, each up to its own
+/// cap (so the total may be less than asked). Creators with nothing to start are left out.
+pub fn creators_for(renders: usize) -> Vec<Creator> {
     let pro = (renders / 2).min(PRO_IN_FLIGHT);
-    let studio = (renders - pro).min(STUDIO_IN_FLIGHT);
-    [
-        Creator {
-            key: "sk_test_studio".into(),
+    let mut studio_left = renders - pro;
+    let mut creators = Vec::new();
+    for (i, key) in STUDIO_KEYS.iter().enumerate() {
+        let share = studio_left.div_ceil(STUDIO_KEYS.len() - i);
+        let n = share.min(STUDIO_IN_FLIGHT);
+        studio_left -= n;
+        creators.push(Creator {
+            key: (*key).into(),
             tier: "studio".into(),
-            renders: studio,
-        },
-        Creator {
-            key: "sk_test_demo".into(),
-            tier: "pro".into(),
-            renders: pro,
-        },
-    ]
+            renders: n,
+        });
+    }
+    creators.push(Creator {
+        key: "sk_test_demo".into(),
+        tier: "pro".into(),
+        renders: pro,
+    });
+    creators.retain(|c| c.renders > 0);
+    creators
 }
 
 /// The simulator's configuration of a run (`POST /__sim/config`): the transient fault mix at
@@ -92,6 +102,9 @@ pub struct FleetReport {
     pub injected_429: u64,
     /// Submissions the simulator counted twice (no idempotency key absorbed them)
     pub duplicate_submissions: u64,
+    /// Requests the simulator saw again after their output expired or their task failed (the
+    /// new generation a job asks for, not a duplicate)
+    pub regenerations: u64,
     /// The provider that had the most tasks in flight at once, and how many
     pub peak: Option<(String, u64)>,
 }
@@ -168,6 +181,7 @@ fn read_stats(report: &mut FleetReport, stats: &Value) {
     report.rate_limited_by_cap = sum_over_providers(&stats["rate_limited_by_cap"]);
     report.injected_429 = injected(stats, "submit_429");
     report.duplicate_submissions = stats["duplicate_submissions"].as_u64().unwrap_or(0);
+    report.regenerations = stats["regenerations"].as_u64().unwrap_or(0);
     report.peak = peak(stats);
 }
 
@@ -280,18 +294,52 @@ mod tests {
         assert_eq!(percentile(&[], 50.0), None);
     }
 
+    fn split(renders: usize) -> Vec<(String, usize)> {
+        creators_for(renders)
+            .into_iter()
+            .map(|c| (c.key, c.renders))
+            .collect()
+    }
+
     #[test]
-    fn pro_never_gets_more_than_its_tier_admits() {
-        let [studio, pro] = two_tiers(40);
-        assert_eq!((studio.renders, pro.renders), (20, 20));
-        assert_eq!((studio.tier.as_str(), pro.tier.as_str()), ("studio", "pro"));
-        let [studio, pro] = two_tiers(90);
-        assert_eq!((studio.renders, pro.renders), (70, 20));
-        let [studio, pro] = two_tiers(5);
-        assert_eq!((studio.renders, pro.renders), (3, 2));
-        // 200 asked: both tiers full, the rest is not started
-        let [studio, pro] = two_tiers(200);
-        assert_eq!((studio.renders, pro.renders), (100, 20));
+    fn no_creator_gets_more_than_its_tier_admits() {
+        let s = |k: &str, n| (k.to_owned(), n);
+        assert_eq!(
+            split(40),
+            [
+                s("sk_test_studio", 10),
+                s("sk_test_label", 10),
+                s("sk_test_demo", 20)
+            ]
+        );
+        assert_eq!(
+            split(200),
+            [
+                s("sk_test_studio", 90),
+                s("sk_test_label", 90),
+                s("sk_test_demo", 20)
+            ]
+        );
+        assert_eq!(
+            split(5),
+            [
+                s("sk_test_studio", 2),
+                s("sk_test_label", 1),
+                s("sk_test_demo", 2)
+            ]
+        );
+        assert_eq!(split(1), [s("sk_test_studio", 1)]);
+        // 300 asked: every creator full, the rest is not started
+        assert_eq!(
+            split(300),
+            [
+                s("sk_test_studio", 100),
+                s("sk_test_label", 100),
+                s("sk_test_demo", 20)
+            ]
+        );
+        let tiers: Vec<String> = creators_for(40).into_iter().map(|c| c.tier).collect();
+        assert_eq!(tiers, ["studio", "studio", "pro"]);
     }
 
     #[test]

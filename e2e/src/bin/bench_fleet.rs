@@ -1,6 +1,6 @@
-//! The fleet under load: many 12-shot renders from a studio and a pro creator at once, against
-//! provider accounts capped at `CAP` tasks at once (the Worker's `PROVIDER_LIMITS` and the
-//! simulator's caps alike) and 10% transient faults; once behind the providers' gates
+//! The fleet under load: many 12-shot renders from two studio creators and a pro creator at
+//! once, against provider accounts capped at `CAP` tasks at once (the Worker's `PROVIDER_LIMITS`
+//! and the simulator's caps alike) and 10% transient faults; once behind the providers' gates
 //! (`FLEET_GATES` on), then on a fresh stack without them (`off`), where jobs learn the caps
 //! from the simulator's 429s.
 //!
@@ -10,15 +10,17 @@
 //! of asking for a free slot: a small pair of runs without faults or caps, gated and ungated,
 //! compared by their median per-render wall time.
 //!
-//! `RENDERS` (default 40; pro takes half, at most 20, studio the rest, at most 100) and `CAP`
-//! (default 4) size the runs. Starts its own stacks on free ports, one at a time. A benchmark
-//! reports, it does not judge timings: exits 0 once it ran, 1 when a stack did not start or a
-//! run could not be set up.
+//! `RENDERS` (default 40; the pro creator takes half, at most 20, two studio creators the rest,
+//! at most 100 each) and `CAP` (default 4) size the runs. Starts its own stacks on free ports,
+//! one at a time, the Worker on Miniflare alone (`WORKER_RUNTIME=wrangler` for `wrangler
+//! dev`), the simulator rendering one picture per shape (`SIM_MEDIA_VARIETY=per-shape`) and
+//! assembly at the simulated hosted route. A benchmark reports, it does not judge timings:
+//! exits 0 once it ran, 1 when a stack did not start or a run could not be set up.
 
 use std::time::Duration;
 
-use e2e::fleet_run::{Creator, FleetReport, percentile, run, sim_config, two_tiers};
-use e2e::{Stack, StackOptions};
+use e2e::fleet_run::{Creator, FleetReport, creators_for, percentile, run, sim_config};
+use e2e::{Stack, StackOptions, WorkerRuntime};
 use serde_json::json;
 
 /// Shots per render of the load runs (the sample brief whole)
@@ -50,6 +52,13 @@ fn start(gates: bool, cap: Option<u32>) -> Result<Stack, String> {
     }
     Stack::start_with(StackOptions {
         worker_vars,
+        // What is measured is the fleet's orchestration: the simulated providers render each
+        // picture and score once per shape, and assembly goes to the hosted route (a simulated
+        // provider too), so 200 renders do not wait on 2,400 ffmpeg clips and one assembler.
+        sim_env: vec![("SIM_MEDIA_VARIETY".into(), "per-shape".into())],
+        without_assembler: true,
+        // `wrangler dev`'s proxy grows without bound at this load
+        runtime: WorkerRuntime::from_env(WorkerRuntime::Miniflare),
         ..StackOptions::default()
     })
     .map_err(|e| format!("the stack did not start: {e}"))
@@ -89,6 +98,17 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
+/// The tiers of `creators`, each once, in their order (two creators may share one)
+fn tiers(creators: &[Creator]) -> Vec<&str> {
+    let mut tiers: Vec<&str> = Vec::new();
+    for c in creators {
+        if !tiers.contains(&c.tier.as_str()) {
+            tiers.push(&c.tier);
+        }
+    }
+    tiers
+}
+
 fn print_load(label: &str, r: &FleetReport, creators: &[Creator], cap: u32) {
     let total: usize = creators.iter().map(|c| c.renders).sum();
     println!(
@@ -101,19 +121,19 @@ fn print_load(label: &str, r: &FleetReport, creators: &[Creator], cap: u32) {
     for f in &r.failed {
         println!("    failed: {f}");
     }
-    for c in creators {
-        let times = r.finish_times(&c.tier);
+    for tier in tiers(creators) {
+        let times = r.finish_times(tier);
         println!(
             "    finish {}: median {}, p95 {} ({} renders)",
-            c.tier,
+            tier,
             secs(percentile(&times, 50.0)),
             secs(percentile(&times, 95.0)),
             times.len()
         );
     }
     println!(
-        "    429s from the simulator: {} by cap, {} injected; {} duplicate submissions",
-        r.rate_limited_by_cap, r.injected_429, r.duplicate_submissions
+        "    429s from the simulator: {} by cap, {} injected; {} duplicate submissions, {} regenerations after expired outputs",
+        r.rate_limited_by_cap, r.injected_429, r.duplicate_submissions, r.regenerations
     );
     match &r.peak {
         Some((provider, n)) => println!(
@@ -128,15 +148,9 @@ fn print_ratios(gated: &FleetReport, ungated: &FleetReport, creators: &[Creator]
     let p95 = |r: &FleetReport, tier: &str| {
         percentile(&r.finish_times(tier), 95.0).map_or(0.0, |d| d.as_secs_f64())
     };
-    let tiers: Vec<String> = creators
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {}",
-                c.tier,
-                ratio(p95(gated, &c.tier), p95(ungated, &c.tier))
-            )
-        })
+    let tiers: Vec<String> = tiers(creators)
+        .into_iter()
+        .map(|tier| format!("{tier} {}", ratio(p95(gated, tier), p95(ungated, tier))))
         .collect();
     println!(
         "  gated vs ungated: wall time {}, 429s by cap {} vs {} ({}), p95 finish {}",
@@ -159,18 +173,18 @@ fn median_render(r: &FleetReport) -> Option<Duration> {
 async fn main() {
     let asked = env_usize("RENDERS", 40);
     let cap = u32::try_from(env_usize("CAP", 4).max(1)).unwrap_or(u32::MAX);
-    let creators = two_tiers(asked);
+    let creators = creators_for(asked);
     let total: usize = creators.iter().map(|c| c.renders).sum();
     if total < asked {
         println!(
-            "bench_fleet: RENDERS={asked} is more than the two tiers admit in flight; starting {total}"
+            "bench_fleet: RENDERS={asked} is more than the dev creators admit in flight; starting {total}"
         );
     }
     println!(
         "bench_fleet: {total} renders of {SHOTS} shots at once ({}), every provider capped at {cap} tasks, 10% transient faults; gated, then ungated",
         creators
             .iter()
-            .map(|c| format!("{} {}", c.tier, c.renders))
+            .map(|c| format!("{} ({}) {}", c.key, c.tier, c.renders))
             .collect::<Vec<_>>()
             .join(", ")
     );
