@@ -1,6 +1,6 @@
 //! The fleet under load: many 12-shot renders from two studio creators and a pro creator at
 //! once, against provider accounts capped at `CAP` tasks at once (the Worker's `PROVIDER_LIMITS`
-//! and the simulator's caps alike) and 10% transient faults; once behind the providers' gates
+//! and the simulator's caps alike) and transient faults; once behind the providers' gates
 //! (`FLEET_GATES` on), then on a fresh stack without them (`off`), where jobs learn the caps
 //! from the simulator's 429s.
 //!
@@ -11,7 +11,8 @@
 //! compared by their median per-render wall time.
 //!
 //! `RENDERS` (default 40; the pro creator takes half, at most 20, two studio creators the rest,
-//! at most 100 each) and `CAP` (default 4) size the runs. Starts its own stacks on free ports,
+//! at most 100 each) and `CAP` (default 4) size the runs; `FAULT_RATE` (default 0.10) is the
+//! rate of each fault kind (`fault_run::transient_faults`). Starts its own stacks on free ports,
 //! one at a time, the Worker on Miniflare alone (`WORKER_RUNTIME=wrangler` for `wrangler
 //! dev`), the simulator rendering one picture per shape (`SIM_MEDIA_VARIETY=per-shape`) and
 //! assembly at the simulated hosted route. A benchmark reports, it does not judge timings:
@@ -173,6 +174,11 @@ fn median_render(r: &FleetReport) -> Option<Duration> {
 async fn main() {
     let asked = env_usize("RENDERS", 40);
     let cap = u32::try_from(env_usize("CAP", 4).max(1)).unwrap_or(u32::MAX);
+    let fault_rate = std::env::var("FAULT_RATE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|r| (0.0..=1.0).contains(r))
+        .unwrap_or(0.10);
     let creators = creators_for(asked);
     let total: usize = creators.iter().map(|c| c.renders).sum();
     if total < asked {
@@ -181,18 +187,19 @@ async fn main() {
         );
     }
     println!(
-        "bench_fleet: {total} renders of {SHOTS} shots at once ({}), every provider capped at {cap} tasks, 10% transient faults; gated, then ungated",
+        "bench_fleet: {total} renders of {SHOTS} shots at once ({}), every provider capped at {cap} tasks, transient faults at {:.1}% per kind; gated, then ungated",
         creators
             .iter()
             .map(|c| format!("{} ({}) {}", c.key, c.tier, c.renders))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        fault_rate * 100.0
     );
     let mut ok = true;
     // Each run is printed as it ends, so a later failure never hides an earlier figure.
     let mut load = Vec::new();
     for (label, gates) in [("gated", true), ("ungated", false)] {
-        match run_on_fresh_stack(gates, Some(cap), Some(0.10), &creators, SHOTS).await {
+        match run_on_fresh_stack(gates, Some(cap), Some(fault_rate), &creators, SHOTS).await {
             Ok(r) => {
                 print_load(label, &r, &creators, cap);
                 load.push(r);
