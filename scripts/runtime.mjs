@@ -39,6 +39,9 @@ const mf = new Miniflare({
   host: "127.0.0.1",
   port: args.port,
   log: new Log(LogLevel.INFO),
+  // Miniflare would fetch `request.cf` sample data from workers.cloudflare.com at start; nothing
+  // here may reach beyond loopback, so it uses its built-in fallback object.
+  cf: false,
   defaultPersistRoot: path.join(path.resolve(args.persistTo), "v3"),
   workers: [
     {
