@@ -349,11 +349,11 @@ pub struct Spec {
     pub bitrate_kbps: u32,
     /// Audio channels
     pub channels: u32,
-    /// The big caption: the stage id, else the provider and task id
+    /// The big caption: the stage id, else the task id
     pub title: String,
     /// The prompt (pictures) or the line (speech)
     pub text: String,
-    /// The small caption: provider, model, job and attempt
+    /// The small caption: job and attempt (never the provider or model: the creator sees it)
     pub footer: String,
     /// The voice (speech)
     pub voice: String,
@@ -385,7 +385,6 @@ impl Spec {
 
     fn each_its_own(task: &Task, kind: MediaKind) -> Self {
         let shape = &task.shape;
-        let provider = task.provider.as_str();
         let (title, footer, look) = match &task.stage {
             Some(s) => {
                 let shot = s.stage.split('.').next().unwrap_or(&s.stage);
@@ -398,9 +397,10 @@ impl Spec {
                     crate::util::hash64(&[s.job.as_bytes(), shot.as_bytes()]),
                 )
             }
+            // A request that names no stage of ours (polled providers): the task id alone
             None => (
-                format!("{provider} {}", short_id(&task.id)),
-                format!("{provider} · {}", task.model),
+                format!("task {}", short_id(&task.id)),
+                String::new(),
                 crate::util::hash64(&[task.identity.as_bytes(), task.id.as_bytes()]),
             ),
         };
