@@ -299,25 +299,7 @@ async fn failed_deliveries_are_retried_with_bounded_backoff() {
 async fn bfl_result_url_expires_after_ten_scaled_minutes() {
     // time_scale 0.002: 10 minutes become 1.2 s; latency 1500 ms becomes 3 ms
     let sim = Sim::start(1500, 0.002).await;
-    let key = [("x-key", "sim-bfl-key")];
-    let created: Value = sim
-        .post_json(
-            "/bfl/v1/flux-pro-1.1",
-            &key,
-            &json!({"prompt": "expiring", "output_format": "png"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ready = eventually("Ready", WAIT, || async {
-        let (_, r) = sim
-            .get_json(created["polling_url"].as_str().unwrap(), &key)
-            .await;
-        (r["status"] == "Ready").then_some(r)
-    })
-    .await;
-    let sample = ready["result"]["sample"].as_str().unwrap().to_string();
+    let sample = bfl_sample(&sim, json!({"prompt": "expiring", "output_format": "png"})).await;
     let fresh = sim.client.get(&sample).send().await.unwrap();
     assert_eq!(fresh.status(), 200);
     assert_eq!(fresh.headers()["content-type"], "image/png");
@@ -332,25 +314,8 @@ async fn bfl_result_url_expires_after_ten_scaled_minutes() {
     // The expired_output fault expires the URL at completion
     sim.config(json!({"faults": {"bfl": {"expired_output": 1.0}}}))
         .await;
-    let created: Value = sim
-        .post_json("/bfl/v1/flux-pro-1.1", &key, &json!({"prompt": "gone"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ready = eventually("Ready", WAIT, || async {
-        let (_, r) = sim
-            .get_json(created["polling_url"].as_str().unwrap(), &key)
-            .await;
-        (r["status"] == "Ready").then_some(r)
-    })
-    .await;
-    let r = sim
-        .client
-        .get(ready["result"]["sample"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let sample = bfl_sample(&sim, json!({"prompt": "gone"})).await;
+    let r = sim.client.get(&sample).send().await.unwrap();
     assert_eq!(r.status(), 403);
     sim.stop().await;
 }

@@ -143,21 +143,6 @@ async fn poll_until(
     .await
 }
 
-async fn bfl(sim: &Sim, body: Value) -> String {
-    let key = [("x-key", "sim-bfl-key")];
-    let created: Value = sim
-        .post_json("/bfl/v1/flux-pro-1.1", &key, &body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let url = created["polling_url"].as_str().unwrap().to_string();
-    poll_until(sim, &url, &key, |v| {
-        v["result"]["sample"].as_str().map(str::to_string)
-    })
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyframes_are_images_of_the_requested_size() {
     let sim = Sim::start(50, 1.0).await;
@@ -166,7 +151,7 @@ async fn keyframes_are_images_of_the_requested_size() {
     let cb = |stage: &str| format!("http://127.0.0.1:9/v1/callbacks/bfl/job_m/{stage}/1?token=x");
 
     // BFL: width/height, PNG, stage id from the callback URL
-    let png = bfl(
+    let png = bfl_sample(
         &sim,
         json!({"prompt": prompt, "width": 1024, "height": 576, "output_format": "png",
                "webhook_url": cb("s01.keyframe")}),
@@ -177,7 +162,7 @@ async fn keyframes_are_images_of_the_requested_size() {
 
     // The same task again: the same bytes; another stage: other bytes
     assert_eq!(download(&sim, &png, &[]).await.bytes, a.bytes);
-    let other = bfl(
+    let other = bfl_sample(
         &sim,
         json!({"prompt": prompt, "width": 1024, "height": 576, "output_format": "png",
                "webhook_url": cb("s02.keyframe")}),
@@ -186,7 +171,7 @@ async fn keyframes_are_images_of_the_requested_size() {
     assert_ne!(download(&sim, &other, &[]).await.bytes, a.bytes);
 
     // BFL's default: JPEG 1024x768
-    let jpeg = bfl(&sim, json!({"prompt": prompt})).await;
+    let jpeg = bfl_sample(&sim, json!({"prompt": prompt})).await;
     assert_image(
         &download(&sim, &jpeg, &[]).await,
         "image/jpeg",

@@ -6,28 +6,10 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn picture(sim: &Sim, prompt: &str) -> Vec<u8> {
-    let key = [("x-key", "sim-bfl-key")];
-    let created: Value = sim
-        .post_json(
-            "/bfl/v1/flux-pro-1.1",
-            &key,
-            &json!({"prompt": prompt, "output_format": "png"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ready = eventually("Ready", WAIT, || async {
-        let (_, r) = sim
-            .get_json(created["polling_url"].as_str().unwrap(), &key)
-            .await;
-        (r["status"] == "Ready").then_some(r)
-    })
-    .await;
-    let sample = ready["result"]["sample"].as_str().unwrap().to_string();
+    let sample = bfl_sample(sim, json!({"prompt": prompt, "output_format": "png"})).await;
     let r = sim.client.get(&sample).send().await.unwrap();
     assert_eq!(r.status(), 200);
     r.bytes().await.unwrap().to_vec()

@@ -338,3 +338,23 @@ pub fn kling_jwt(ak: &str, sk: &str, exp_offset: i64) -> String {
 pub const SORA_SECRET: &str = "whsec_c2ltLXNvcmEtd2ViaG9vay1zZWNyZXQtMDAwMDAwMDA=";
 pub const REPLICATE_SECRET: &str = "whsec_c2ltLXJlcGxpY2F0ZS13ZWJob29rLXNlY3JldC0wMDA=";
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Submits a FLUX 1.1 pro request to the BFL simulator and waits until it is Ready; the result's
+/// sample URL
+pub async fn bfl_sample(sim: &Sim, body: Value) -> String {
+    let key = [("x-key", "sim-bfl-key")];
+    let created: Value = sim
+        .post_json("/bfl/v1/flux-pro-1.1", &key, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = created["polling_url"].as_str().unwrap().to_string();
+    eventually("Ready", Duration::from_secs(15), || async {
+        let (_, r) = sim.get_json(&url, &key).await;
+        (r["status"] == "Ready")
+            .then(|| r["result"]["sample"].as_str().map(str::to_string))
+            .flatten()
+    })
+    .await
+}
