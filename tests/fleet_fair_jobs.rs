@@ -26,10 +26,11 @@ use std::collections::BTreeMap;
 
 use common::{T0, World, created, small_brief};
 use studio::api::tier_limits::Tier;
-use studio::fleet::desk::{AcquireAnswer, AcquireCall, Desk, ReleaseCall, SlotNotice};
-use studio::fleet::gate::{ProviderLimits, RequesterKey};
+use studio::fleet::desk::{AcquireAnswer, Desk, SlotNotice};
+use studio::fleet::gate::ProviderLimits;
+use studio::fleet::job_calls;
 use studio::ids::{CreatorId, JobId};
-use studio::job::{Effect, Input, JobStatus, StageState, attempt_timeout};
+use studio::job::{Effect, Input, JobStatus, StageState};
 use studio::journal::Actor;
 use studio::providers::ProviderKind;
 use studio::routing::Registry;
@@ -219,97 +220,44 @@ impl Fleet {
     /// Performs one slot effect of world `i` at the desk of its provider, as the Worker does
     fn perform(&mut self, i: usize, effect: Effect) {
         let now = self.now;
-        match effect {
-            Effect::AcquireSlot {
+        let spec = self.worlds[i].job.spec();
+        if let Some(ask) = job_calls::acquire_of(spec, &effect) {
+            let Effect::AcquireSlot {
                 stage,
                 attempt,
                 model,
-                provider,
-                creator,
-                tier,
-                priority,
-                lease_ms,
-            } => {
-                let spec = self.worlds[i].job.spec();
-                let probe = attempt_timeout(spec.registry.get(&model)).0;
-                let call = AcquireCall {
-                    key: RequesterKey {
-                        job: spec.job_id.clone(),
-                        stage: stage.clone(),
-                        attempt,
-                    },
-                    model: model.clone(),
-                    creator,
-                    tier,
-                    priority,
-                    lease_ms,
-                };
-                let desk = self
-                    .desks
-                    .entry(provider)
-                    .or_insert_with(|| Desk::new(provider, limits(), T0));
-                let (answer, mut notices) = desk.acquire(now, call, Millis(probe));
-                notices.extend(desk.tick(now));
-                self.check_desk(provider);
-                let input = match answer {
-                    AcquireAnswer::Granted => {
-                        self.granted += 1;
-                        Input::SlotGranted {
-                            stage,
-                            attempt,
-                            model,
-                        }
-                    }
-                    AcquireAnswer::Queued { ahead } => {
-                        self.queued += 1;
-                        Input::SlotQueued {
-                            stage,
-                            attempt,
-                            ahead,
-                        }
-                    }
-                    AcquireAnswer::Refused { reason, retired } => {
-                        self.refused += 1;
-                        Input::SlotRefused {
-                            stage,
-                            attempt,
-                            model,
-                            reason,
-                            retired,
-                        }
-                    }
-                };
-                self.worlds[i].schedule(now.plus(HOP), Actor::System, input);
-                self.push(notices);
+                ..
+            } = effect
+            else {
+                unreachable!("acquire_of answers only for AcquireSlot");
+            };
+            let provider = ask.provider;
+            let desk = self
+                .desks
+                .entry(provider)
+                .or_insert_with(|| Desk::new(provider, limits(), T0));
+            let (answer, mut notices) = desk.acquire(now, ask.call, ask.probe_lease);
+            notices.extend(desk.tick(now));
+            self.check_desk(provider);
+            match answer {
+                AcquireAnswer::Granted => self.granted += 1,
+                AcquireAnswer::Queued { .. } => self.queued += 1,
+                AcquireAnswer::Refused { .. } => self.refused += 1,
             }
-            Effect::ReleaseSlot {
-                stage,
-                attempt,
-                model,
-                provider,
-                outcome,
-            } => {
-                let call = ReleaseCall {
-                    key: RequesterKey {
-                        job: self.worlds[i].job.spec().job_id.clone(),
-                        stage,
-                        attempt,
-                    },
-                    model,
-                    outcome,
-                };
-                let desk = self
-                    .desks
-                    .get_mut(&provider)
-                    .expect("a slot is released only where it was asked for");
-                let mut notices = desk.release(now, &call);
-                notices.extend(desk.tick(now));
-                self.check_desk(provider);
-                self.push(notices);
-            }
-            // Everything else the world's fake has answered already.
-            _ => {}
+            let input = answer.into_input(stage, attempt, model);
+            self.worlds[i].schedule(now.plus(HOP), Actor::System, input);
+            self.push(notices);
+        } else if let Some((provider, call)) = job_calls::release_of(spec, &effect) {
+            let desk = self
+                .desks
+                .get_mut(&provider)
+                .expect("a slot is released only where it was asked for");
+            let mut notices = desk.release(now, &call);
+            notices.extend(desk.tick(now));
+            self.check_desk(provider);
+            self.push(notices);
         }
+        // Everything else the world's fake has answered already.
     }
 
     /// `push_grant`: each notice reaches its job as `SlotGranted` (`POST /slot`)

@@ -6,3 +6,4 @@
 pub mod desk;
 pub mod gate;
 pub mod health;
+pub mod job_calls;

@@ -21,8 +21,7 @@ use studio::time::{Millis, Timestamp};
 use super::Inner;
 use crate::clock;
 use crate::{config, fleet_client, media_copy, media_links, memory_client, outbound, side_effects};
-use studio::fleet::desk::{AcquireAnswer, AcquireCall, ReleaseCall};
-use studio::fleet::gate::RequesterKey;
+use studio::fleet::job_calls;
 
 /// How long callback URLs and provider-facing media URLs stay valid
 const URL_LIFETIME: Millis = Millis::from_secs(24 * 3600);
@@ -579,50 +578,18 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
             }
         }
         Effect::AcquireSlot {
-            stage,
+            ref stage,
             attempt,
-            model,
-            provider,
-            creator,
-            tier,
-            priority,
-            lease_ms,
+            ref model,
+            ..
         } => {
-            let job = inner.with_job(|j| j.spec().job_id.clone());
-            let Some(job) = job else { return Vec::new() };
-            let probe_lease_ms = inner
-                .with_job(|j| studio::job::attempt_timeout(j.spec().registry.get(&model)).0)
-                .unwrap_or(lease_ms);
-            let call = AcquireCall {
-                key: RequesterKey {
-                    job,
-                    stage: stage.clone(),
-                    attempt,
-                },
-                model: model.clone(),
-                creator,
-                tier,
-                priority,
-                lease_ms,
+            let Some(Some(ask)) = inner.with_job(|j| job_calls::acquire_of(j.spec(), &effect))
+            else {
+                return Vec::new();
             };
-            match fleet_client::acquire(&inner.env, provider, &call, probe_lease_ms).await {
-                Ok(AcquireAnswer::Granted) => vec![Input::SlotGranted {
-                    stage,
-                    attempt,
-                    model,
-                }],
-                Ok(AcquireAnswer::Queued { ahead }) => vec![Input::SlotQueued {
-                    stage,
-                    attempt,
-                    ahead,
-                }],
-                Ok(AcquireAnswer::Refused { reason, retired }) => vec![Input::SlotRefused {
-                    stage,
-                    attempt,
-                    model,
-                    reason,
-                    retired,
-                }],
+            let provider = ask.provider;
+            match fleet_client::acquire(&inner.env, provider, &ask.call, ask.probe_lease.0).await {
+                Ok(answer) => vec![answer.into_input(stage.clone(), attempt, model.clone())],
                 // The stage asks again at its deadline.
                 Err(e) => {
                     worker::console_error!("{stage} attempt {attempt}: {provider} gate: {e}");
@@ -631,23 +598,12 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
             }
         }
         Effect::ReleaseSlot {
-            stage,
-            attempt,
-            model,
-            provider,
-            outcome,
+            ref stage, attempt, ..
         } => {
-            let Some(job) = inner.with_job(|j| j.spec().job_id.clone()) else {
+            let Some(Some((provider, call))) =
+                inner.with_job(|j| job_calls::release_of(j.spec(), &effect))
+            else {
                 return Vec::new();
-            };
-            let call = ReleaseCall {
-                key: RequesterKey {
-                    job,
-                    stage: stage.clone(),
-                    attempt,
-                },
-                model,
-                outcome,
             };
             // A release that is lost frees itself when its lease ends.
             if let Err(e) = fleet_client::release(&inner.env, provider, &call).await {
