@@ -118,6 +118,7 @@ mod stage_flow;
 mod state;
 mod summary;
 mod support;
+mod timeline;
 mod transition;
 mod view;
 mod writes;
@@ -151,6 +152,10 @@ pub use state::{
 };
 pub use summary::{RenderSummary, StageSummary};
 pub use support::{ActionRecord, MAX_ACTIONS, SupportAction};
+pub use timeline::{
+    StageTimeline, Timeline, TimelineEvent, TimelineEventKind, TimelinePhase, TimelineRecorder,
+    TimelineSpan,
+};
 pub use view::{JobView, NotificationView, ProgressView, ShotCost, StageView, VariantView};
 pub use writes::{
     MAX_WRITE_ATTEMPTS, PendingWrite, WRITE_BACKOFF_BASE, WRITE_BACKOFF_MAX, WRITE_RESULT_TIMEOUT,

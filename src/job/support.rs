@@ -204,6 +204,25 @@ impl Job {
         Ok(())
     }
 
+    /// The models support may reroute stage `id` to now: every model of the pinned registry
+    /// the reroute check accepts (capability, duration, aspect, in service, budget, the stage's
+    /// and the job's state), so the support page offers nothing the job would refuse
+    pub fn reroute_options(&self, now: Timestamp, id: &StageId) -> Vec<ModelId> {
+        self.spec
+            .registry
+            .models
+            .iter()
+            .filter(|m| {
+                let action = SupportAction::Reroute {
+                    stage: id.clone(),
+                    model: m.id.clone(),
+                };
+                self.check_action(now, "listing options", &action).is_ok()
+            })
+            .map(|m| m.id.clone())
+            .collect()
+    }
+
     fn check_action(
         &self,
         now: Timestamp,

@@ -375,6 +375,7 @@ fn decode_entries(
 
 /// `GET /support`: everything support needs about the job, any creator's
 fn support_view(inner: &Inner) -> Result<Response> {
+    let now = clock::now();
     let sql = inner.state.storage().sql();
     let journal_length = store::last_seq(&sql)?;
     // Steps that changed nothing are counted, not journaled: support sees how many, by kind.
@@ -409,6 +410,11 @@ fn support_view(inner: &Inner) -> Result<Response> {
                     .map(|spec| spec.shaping());
                 if let Some(shaping) = shaping {
                     stage["shaping"] = serde_json::to_value(shaping)?;
+                }
+                // The models support may reroute it to now (the page offers only these).
+                if let Some(id) = stage["id"].as_str() {
+                    let options = job.reroute_options(now, &StageId(id.to_owned()));
+                    stage["reroute_options"] = serde_json::to_value(options)?;
                 }
             }
         }
@@ -522,6 +528,7 @@ pub(crate) async fn handle(inner: &Rc<Inner>, req: Request) -> Result<Response> 
         (Method::Post, "/slot") => slot_granted(inner, req).await,
         (Method::Get, "/journal") => journal(inner, &req),
         (Method::Get, "/support") => support_view(inner),
+        (Method::Get, "/timeline") => super::timeline::timeline(inner),
         (Method::Post, "/support/action") => support_action(inner, req).await,
         _ => Response::error("unknown job route", 404),
     }

@@ -15,6 +15,7 @@ mod live;
 mod lookup;
 mod notify;
 pub(crate) mod store;
+mod timeline;
 
 pub(crate) use internal::MAX_WAIT_SECS;
 

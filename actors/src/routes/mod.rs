@@ -105,6 +105,9 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["v1", "support", "renders", id, "journal"]) => {
             support::journal(&req, env, id).await
         }
+        (Method::Get, ["v1", "support", "renders", id, "timeline"]) => {
+            support::timeline(&req, env, id).await
+        }
         (Method::Post, ["v1", "support", "renders", id, "actions"]) => {
             support::act(req, env, id).await
         }

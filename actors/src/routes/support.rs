@@ -156,6 +156,23 @@ pub(crate) async fn journal(req: &Request, env: &Env, id: &str) -> Result<Respon
     }
 }
 
+/// `GET /v1/support/renders/{id}/timeline`: every stage's phases and events on one time axis,
+/// and the critical path, replayed from the journal by the job object
+pub(crate) async fn timeline(req: &Request, env: &Env, id: &str) -> Result<Response, ApiError> {
+    let principal = authenticate(req, env).await?;
+    require_support(&principal)?;
+    let job = indexed_job(env, id, None).await?;
+    let (status, body, text) =
+        call_job(&job_stub(env, &job)?, Method::Get, "/timeline", None).await?;
+    match status {
+        200 => json_response(&body, 200),
+        404 => Err(ApiError::NotFound(format!("no render {id}"))),
+        _ => Err(ApiError::Internal(format!(
+            "job object answered {status}: {text}"
+        ))),
+    }
+}
+
 /// A time bound in a query: ms since the epoch, else 400 naming it
 /// The largest integer JSON carries exactly (2^53 - 1), the documented maximum of `after` and
 /// the time parameters

@@ -49,6 +49,7 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET", "/v1/support/renders"),
     route("GET", "/v1/support/renders/{id}"),
     route("GET", "/v1/support/renders/{id}/journal"),
+    route("GET", "/v1/support/renders/{id}/timeline"),
     route("POST", "/v1/support/renders/{id}/actions"),
     route("GET", "/v1/support/providers"),
     route("GET", "/v1/support/registry"),

@@ -99,6 +99,7 @@ pub fn document() -> Result<Value, OpenApiError> {
     c.response::<crate::routing::registry_doc::RegistryVersionRecord>();
     c.response::<crate::routing::registry_doc::RegistryHistory>();
     c.response::<crate::fleet::desk::FleetView>();
+    c.response::<crate::job::Timeline>();
     let mut schemas = c.into_schemas()?;
     // What the validator checks across fields, which JSON Schema cannot say
     if let Some(Value::Object(brief)) = schemas.get_mut("Brief") {

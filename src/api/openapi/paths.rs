@@ -262,6 +262,9 @@ pub(super) fn paths() -> Value {
                 query("after", "the last seq already read", json!({ "type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991_u64, "default": 0 })),
                 limit(500, 100),
             ])) },
+        "/v1/support/renders/{id}/timeline": { "get": with(
+            op("supportTimeline", "The render's history on one time axis", "support", json_ok(200, "Every stage's phases and events, and the critical path", "Timeline"), &[401, 403, 404, 429]),
+            "parameters", json!([render_id()])) },
         "/v1/support/renders/{id}/actions": { "post": with(with(with(
             op("supportAction", "Act on a render (admin support keys)", "support",
                json_ok(200, "Accepted; the support view after it", "SupportView"), &[400, 401, 403, 404, 409, 413, 429]),

@@ -240,8 +240,10 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                     "type": "object",
                     "required": ["edges", "submitted_by", "created_at", "project_id", "paid_tier", "memory_context_used", "journal_length", "cost_ledger", "provider_tasks"],
                     "properties": {
-                        "stages": { "type": "array", "items": { "type": "object", "required": ["shaping"],
-                                    "properties": { "shaping": schema_ref("StageShaping") } } },
+                        "stages": { "type": "array", "items": { "type": "object", "required": ["shaping", "reroute_options"],
+                                    "properties": { "shaping": schema_ref("StageShaping"),
+                                                    "reroute_options": { "type": "array", "items": { "type": "string" },
+                                                        "description": "the models a `reroute` of this stage would be accepted to now (capability, duration, aspect, in service, budget, state)" } } } },
                         "edges": { "type": "array", "items": { "type": "object", "required": ["from", "to"], "description": "`to` waits for `from`",
                                    "properties": { "from": { "type": "string" }, "to": { "type": "string" } } } },
                         "submitted_by": { "type": "string" },
