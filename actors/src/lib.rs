@@ -30,6 +30,7 @@ mod registry_client;
 mod render_job;
 mod routes;
 mod side_effects;
+mod support_sessions;
 mod tier_caps;
 mod webhook_secret;
 

@@ -11,6 +11,8 @@ pub mod media;
 pub mod openapi;
 pub mod request_id;
 pub mod secrets;
+pub mod support_page;
+pub mod support_session;
 pub mod tier_limits;
 pub mod upload_parts;
 pub mod webhook_url;

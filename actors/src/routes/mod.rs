@@ -10,6 +10,8 @@ mod openapi;
 mod openapi_document;
 mod renders;
 mod support;
+mod support_page;
+mod support_session;
 mod table;
 mod util;
 mod webhooks;
@@ -100,6 +102,12 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, ["__dev", "gates", provider, "hold"]) => {
             fleet::dev_hold(req, env, provider).await
         }
+        (Method::Post, ["v1", "support", "session"]) => support_session::sign_in(req, env).await,
+        (Method::Get, ["v1", "support", "session"]) => support_session::current(&req, env).await,
+        (Method::Delete, ["v1", "support", "session"]) => {
+            support_session::sign_out(&req, env).await
+        }
+        (Method::Get, ["support", ..]) => support_page::serve(req, env).await,
         (Method::Get, ["v1", "support", "renders"]) => support::search(&req, env).await,
         (Method::Get, ["v1", "support", "renders", id]) => support::get(&req, env, id).await,
         (Method::Get, ["v1", "support", "renders", id, "journal"]) => {
