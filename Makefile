@@ -49,6 +49,7 @@ lint: tools
 # Native core tests, then end-to-end tests that start their own stack on free loopback ports.
 test: tools system worker simulator assembler lint
 	@scripts/install-schemathesis.sh
+	@scripts/install-system.sh chromium
 	cargo test --workspace
 
 # Native benchmarks of the core, then end-to-end figures on the real stack (each prints ratios

@@ -241,6 +241,20 @@ pub(super) fn paths() -> Value {
             } })) },
         "/v1/webhooks/secret": { "get": op("webhookSecret", "The creator's webhook signing secret", "app",
                json_ok(200, "The `whsec_` secret (minted on first use)", "WebhookSecret"), &app) },
+        "/v1/support/session": {
+            "post": with(with(
+                op("supportSignIn", "Sign in to the support page with a support key", "support",
+                   json_ok(200, "A session: the `cs_support` cookie (HttpOnly, Secure, SameSite=Strict, one hour) is set", "SupportSession"), &[400, 401, 403, 413, 429]),
+                "description", "For the support page (`/support/`): the key is exchanged once for a session cookie, so the page never keeps it. App keys get 403. Requests riding on the cookie that change something must send the session's `csrf_token` in `X-CSRF-Token`, and an `Origin` (when sent) equal to the Worker's own.".into()),
+                "requestBody", body("SupportSignIn")),
+            "get": with(
+                op("supportSession", "The page's session", "support", json_ok(200, "The session of the cookie", "SupportSession"), &[401, 403, 429]),
+                "description", "401 when the cookie is missing, expired or signed out.".into()),
+            "delete": with(
+                op("supportSignOut", "Sign out of the support page", "support",
+                   json!({ "204": { "description": "Signed out; the cookie is cleared" } }), &[401, 403, 429]),
+                "description", "Needs the session's `X-CSRF-Token`.".into()),
+        },
         "/v1/support/renders": { "get": with(
             op("searchRenders", "Search every creator's renders", "support", json_ok(200, "A page, newest first", "SupportRenderList"), &[400, 401, 403, 429]),
             "parameters", json!([

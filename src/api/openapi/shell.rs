@@ -287,6 +287,25 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 }
             }),
         ),
+        (
+            "SupportSignIn",
+            json!({
+                "type": "object", "required": ["key"], "additionalProperties": false,
+                "properties": { "key": { "type": "string", "description": "a support key (`support` or `support_admin`)" } }
+            }),
+        ),
+        (
+            "SupportSession",
+            json!({
+                "type": "object", "required": ["role", "key_label", "key_id", "csrf_token", "expires_at"],
+                "properties": {
+                    "role": { "type": "string", "enum": ["support", "support_admin"] },
+                    "key_label": { "type": "string" }, "key_id": { "type": "string" },
+                    "csrf_token": { "type": "string", "description": "send as `X-CSRF-Token` on requests that change something" },
+                    "expires_at": ms()
+                }
+            }),
+        ),
         ("SupportActionRequest", support_action()),
         ("MemoryEdit", memory_edit()),
         ("Outcomes", outcomes()),
