@@ -170,6 +170,22 @@ try {
   await axe(page, 'render');
   await shot(page, 'stage-details');
 
+  // Keyboard only: focus a timeline row's button, Enter opens that stage, Escape-free return.
+  const other = done.stages.find((s) => s.kind === 'keyframe') ?? done.stages[1];
+  const button = page.locator(`[data-testid="timeline-row"][data-stage="${other.id}"] button`).first();
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('stage-details').filter({ hasText: other.id }).waitFor();
+  say(`keyboard: Enter on ${other.id}'s timeline row opened its details`);
+
+  // Readable at 1280 px: nothing wider than the window.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `at 1280 px the page is ${overflow} px wider than the window`);
+  await page.screenshot({ path: join(SHOTS, 'render-1280.png') });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  say('1280 px: no horizontal scrolling');
+
   // The master plays and seeks.
   const video = page.getByTestId('master-video');
   await video.scrollIntoViewIfNeeded();
