@@ -168,3 +168,68 @@ fn a_job_loaded_with_nothing_in_flight_has_nothing_in_doubt() {
     let job = w.store.load();
     assert!(!job.has_submits_in_flight());
 }
+
+/// A submit whose call timed out in the shell (a saturated runtime): the provider made the task
+/// and calls back with its result (here before the shell gives up on the call, so the late
+/// "unanswered" finds the stage past submitting and changes nothing). Either way the result is
+/// adopted and no second task is asked for, where failing the attempt would have retried it.
+#[test]
+fn an_unanswered_submit_is_in_doubt_and_its_callback_adopts_the_task() {
+    let mut w = World::with(created(brief(), 42, false), |f| {
+        f.fault_stage(KEYFRAME, [Fault::Unanswered]);
+    });
+    let kf = StageId(KEYFRAME.into());
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    let submits = w.submits_of(KEYFRAME);
+    assert_eq!(submits.len(), 1, "no second task: {submits:?}");
+    let row = w.job.stage(&kf).expect("row");
+    assert_eq!(row.attempts.len(), 1, "no second attempt");
+    w.assert_replays();
+}
+
+/// Without the callback (the task was never made), the unanswered submit is sent again with the
+/// same attempt and idempotency key once the grace is over: a provider that honours the key can
+/// never make two tasks of it, where a failed attempt's retry would carry a new key.
+#[test]
+fn an_unanswered_submit_without_a_callback_is_sent_again_with_the_same_key() {
+    let mut w = World::with(created(brief(), 42, false), |f| {
+        f.fault_stage(KEYFRAME, [Fault::Lost]);
+    });
+    let kf = StageId(KEYFRAME.into());
+    assert!(w.run_until(|w| w.fake.submit_calls.iter().any(|c| c.0 == kf)));
+    w.advance(Millis::from_secs(30));
+    let attempt = w.submits_of(KEYFRAME)[0].1;
+    w.deliver(
+        Actor::System,
+        Input::SubmitUnanswered {
+            stage: kf.clone(),
+            attempt: studio::ids::Attempt(attempt),
+            reason: "POST timed out after 30s".into(),
+        },
+    )
+    .expect("unanswered");
+    assert_eq!(doubt(&w, &kf), Some(InDoubt::AwaitingCallback));
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    let submits = w.submits_of(KEYFRAME);
+    assert_eq!(submits.len(), 2, "{submits:?}");
+    assert_eq!(submits[0].1, submits[1].1, "the same attempt");
+    assert_eq!(submits[0].3, submits[1].3, "the same idempotency key");
+    w.assert_replays();
+}
+
+#[test]
+fn an_unanswered_submit_for_another_attempt_changes_nothing() {
+    let mut w = World::new(brief());
+    let kf = StageId(KEYFRAME.into());
+    assert!(w.run_until(|w| w.fake.submit_calls.iter().any(|c| c.0 == kf)));
+    let before = w.job.clone();
+    let stale = Input::SubmitUnanswered {
+        stage: kf.clone(),
+        attempt: studio::ids::Attempt(7),
+        reason: "late".into(),
+    };
+    w.job.handle(w.now, stale).expect("accepted as a no-op");
+    assert!(w.job == before);
+}

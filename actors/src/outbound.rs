@@ -115,11 +115,22 @@ async fn read_capped(resp: &mut worker::Response, cap: usize) -> Result<Vec<u8>,
     Ok(body)
 }
 
+/// A call that brought back no answer we can read: it timed out, the connection failed, or the
+/// body could not be read. Whether the other side acted on it is unknown.
+#[derive(Debug)]
+pub(crate) struct Unanswered(pub String);
+
+impl From<Unanswered> for ProviderError {
+    fn from(e: Unanswered) -> Self {
+        ProviderError::Transient { reason: e.0 }
+    }
+}
+
 async fn send_with(
     req: &HttpRequest,
     timeout: Duration,
     body: Body,
-) -> Result<HttpResponse, ProviderError> {
+) -> Result<HttpResponse, Unanswered> {
     let controller = AbortController::default();
     let signal = controller.signal();
     let call = Box::pin(send_inner(req, &signal, body));
@@ -129,18 +140,16 @@ async fn send_with(
     let target = req.url.split('?').next().unwrap_or_default();
     match select(call, timer).await {
         Either::Left((Ok(resp), _)) => Ok(resp),
-        Either::Left((Err(e), _)) => Err(ProviderError::Transient {
-            reason: format!("{} {target}: {e}", req.method.as_str()),
-        }),
+        Either::Left((Err(e), _)) => {
+            Err(Unanswered(format!("{} {target}: {e}", req.method.as_str())))
+        }
         Either::Right(_) => {
             controller.abort();
-            Err(ProviderError::Transient {
-                reason: format!(
-                    "{} {target} timed out after {}s",
-                    req.method.as_str(),
-                    timeout.as_secs()
-                ),
-            })
+            Err(Unanswered(format!(
+                "{} {target} timed out after {}s",
+                req.method.as_str(),
+                timeout.as_secs()
+            )))
         }
     }
 }
@@ -151,6 +160,15 @@ pub(crate) async fn send(
     req: &HttpRequest,
     timeout: Duration,
 ) -> Result<HttpResponse, ProviderError> {
+    Ok(send_or_unanswered(req, timeout).await?)
+}
+
+/// As [`send`], keeping "no answer" apart from an answer: a submit that got none may have made
+/// a task, which the job must reconcile rather than retry (`Input::SubmitUnanswered`)
+pub(crate) async fn send_or_unanswered(
+    req: &HttpRequest,
+    timeout: Duration,
+) -> Result<HttpResponse, Unanswered> {
     send_with(
         req,
         timeout,
@@ -167,5 +185,5 @@ pub(crate) async fn send_for_status(
     req: &HttpRequest,
     timeout: Duration,
 ) -> Result<HttpResponse, ProviderError> {
-    send_with(req, timeout, Body::Discard).await
+    Ok(send_with(req, timeout, Body::Discard).await?)
 }

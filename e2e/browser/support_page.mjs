@@ -236,6 +236,18 @@ try {
   await shot(page, 'fleet');
   say('fleet page');
 
+  // The cookie alone does not make an action: without the session's CSRF token it is refused.
+  const forged = await page.evaluate(async (id) => {
+    const r = await fetch(`/v1/support/renders/${id}/actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'pause', reason: 'forged' }),
+    });
+    return { status: r.status, body: await r.text() };
+  }, DONE);
+  assert(forged.status === 403 && /CSRF/.test(forged.body), `an action without the CSRF token: ${forged.status} ${forged.body}`);
+  say('an action on the cookie without X-CSRF-Token: 403');
+
   // Sign out ends the session.
   await page.getByTestId('signout').click();
   await page.getByTestId('signin-form').waitFor();

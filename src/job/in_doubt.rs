@@ -182,48 +182,74 @@ impl Job {
             .rows
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| {
-                let i = u32::try_from(i).ok()?;
-                let StageState::Submitting {
-                    attempt,
-                    model,
-                    reserved,
-                    since,
-                    deadline,
-                    reissues,
-                    doubt,
-                } = &r.state
-                else {
-                    return None;
-                };
-                let provider = self.model(model).map(|m| m.provider)?;
-                let (doubt, deadline) = match (doubt, reconcile(provider)) {
-                    (None, Reconcile::AwaitCallback { grace }) => {
-                        (InDoubt::AwaitingCallback, (*deadline).max(now.plus(grace)))
-                    }
-                    // The submit's own deadline is past the longest call: the provider has
-                    // finished whatever it received by then.
-                    (None | Some(InDoubt::LookingUp), Reconcile::LookUp) => {
-                        (InDoubt::LookUp, *deadline)
-                    }
-                    (None, Reconcile::Resubmit { .. }) => (InDoubt::Resubmit, *deadline),
-                    (Some(_), _) => return None,
-                };
-                let state = StageState::Submitting {
-                    attempt: *attempt,
-                    model: model.clone(),
-                    reserved: *reserved,
-                    since: *since,
-                    deadline,
-                    reissues: *reissues,
-                    doubt: Some(doubt),
-                };
-                Some((i, state))
-            })
+            .filter_map(|(i, r)| Some((u32::try_from(i).ok()?, self.doubted(&r.state, now)?)))
             .collect();
         for (i, state) in doubted {
             self.set_state(i, state);
         }
+    }
+
+    /// `Input::SubmitUnanswered`: that one submit is in doubt, as after a restart. An answer
+    /// for another attempt, or for a submit already in doubt or answered, changes nothing.
+    pub(super) fn on_submit_unanswered(
+        &mut self,
+        now: Timestamp,
+        stage: &StageId,
+        attempt: Attempt,
+    ) -> Result<(), super::JobError> {
+        let Some(i) = self.positions.get(stage).copied() else {
+            return Err(super::JobError::UnknownStage {
+                job: self.spec.job_id.clone(),
+                stage: stage.clone(),
+            });
+        };
+        let Some(row) = self.rows.get(i as usize) else {
+            return Ok(());
+        };
+        if row.state.attempt() != Some(attempt) {
+            return Ok(());
+        }
+        if let Some(state) = self.doubted(&row.state, now) {
+            self.set_state(i, state);
+        }
+        Ok(())
+    }
+
+    /// The in-doubt state of a stage whose submit is in flight and not yet in doubt (or whose
+    /// lookup was itself cut off), with the deadline its provider's plan sets; `None` otherwise
+    fn doubted(&self, state: &StageState, now: Timestamp) -> Option<StageState> {
+        let StageState::Submitting {
+            attempt,
+            model,
+            reserved,
+            since,
+            deadline,
+            reissues,
+            doubt,
+        } = state
+        else {
+            return None;
+        };
+        let provider = self.model(model).map(|m| m.provider)?;
+        let (doubt, deadline) = match (doubt, reconcile(provider)) {
+            (None, Reconcile::AwaitCallback { grace }) => {
+                (InDoubt::AwaitingCallback, (*deadline).max(now.plus(grace)))
+            }
+            // The submit's own deadline is past the longest call: the provider has finished
+            // whatever it received by then.
+            (None | Some(InDoubt::LookingUp), Reconcile::LookUp) => (InDoubt::LookUp, *deadline),
+            (None, Reconcile::Resubmit { .. }) => (InDoubt::Resubmit, *deadline),
+            (Some(_), _) => return None,
+        };
+        Some(StageState::Submitting {
+            attempt: *attempt,
+            model: model.clone(),
+            reserved: *reserved,
+            since: *since,
+            deadline,
+            reissues: *reissues,
+            doubt: Some(doubt),
+        })
     }
 
     /// `Input::LookUpMissed` for an in-doubt submit: nothing found is a resubmit now; a failed

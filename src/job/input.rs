@@ -74,6 +74,18 @@ pub enum Input {
         /// Why, normalised
         error: ProviderError,
     },
+    /// A submit call ended without an answer (it timed out, or the connection dropped): the
+    /// provider may or may not have made the task. The submit is put in doubt and reconciled by
+    /// its provider's plan, as after a restart (`in_doubt`), instead of failing the attempt,
+    /// whose retry would make a second task wherever the first one exists
+    SubmitUnanswered {
+        /// The stage
+        stage: StageId,
+        /// The attempt the submit was for
+        attempt: Attempt,
+        /// What the shell saw, for support
+        reason: String,
+    },
     /// A status from a callback or a poll
     ProviderUpdate {
         /// The stage (from the callback URL's token or the poll effect)
@@ -230,6 +242,7 @@ impl Input {
             Self::FleetHealth { .. } => "fleet_health",
             Self::SubmitAccepted { .. } => "submit_accepted",
             Self::SubmitFailed { .. } => "submit_failed",
+            Self::SubmitUnanswered { .. } => "submit_unanswered",
             Self::ProviderUpdate { .. } => "provider_update",
             Self::Callback { .. } => "callback",
             Self::PollFailed { .. } => "poll_failed",
@@ -253,6 +266,7 @@ impl Input {
         match self {
             Self::SubmitAccepted { stage, .. }
             | Self::SubmitFailed { stage, .. }
+            | Self::SubmitUnanswered { stage, .. }
             | Self::ProviderUpdate { stage, .. }
             | Self::Callback { stage, .. }
             | Self::PollFailed { stage, .. }

@@ -517,6 +517,9 @@ impl Job {
                 retired,
             } => self.on_slot_refused(now, &stage, attempt, &model, retired, &mut fx),
             Input::Reloaded => self.on_reloaded(now),
+            Input::SubmitUnanswered { stage, attempt, .. } => {
+                self.on_submit_unanswered(now, &stage, attempt)?;
+            }
             Input::LookUpMissed {
                 stage,
                 attempt,
@@ -835,6 +838,7 @@ impl Probe {
             },
             Input::SubmitAccepted { stage, attempt, .. }
             | Input::SubmitFailed { stage, attempt, .. }
+            | Input::SubmitUnanswered { stage, attempt, .. }
             | Input::PollFailed { stage, attempt, .. } => Self::Provider {
                 stage: stage.clone(),
                 attempt: *attempt,

@@ -34,6 +34,10 @@ pub enum Fault {
     /// The provider makes the task, but its answer never comes back (the isolate died while
     /// the call was in flight); callbacks still come
     Crashed,
+    /// The provider makes the task, but the submit call times out in our shell (a saturated
+    /// runtime, a slow network): the shell reports `SubmitUnanswered` after the call timeout;
+    /// callbacks still come
+    Unanswered,
 }
 
 /// What the app's webhook receiver does with one delivery
@@ -57,6 +61,9 @@ pub struct Received {
     pub webhook_id: String,
     pub payload: StatusEvent,
 }
+
+/// The shell's deadline on a provider call (the Worker's `outbound::CALL_TIMEOUT`)
+pub const SUBMIT_CALL_TIMEOUT: Millis = Millis::from_secs(30);
 
 /// One task at a provider
 #[derive(Debug, Clone)]
@@ -205,9 +212,11 @@ impl Fake {
                 reason: "depicts a real person".into(),
             },
             Some(Fault::Silent) => ProviderStatus::Running,
-            Some(Fault::BadOutput | Fault::Crashed) | None => ProviderStatus::Succeeded {
-                outputs: self.output(task, now),
-            },
+            Some(Fault::BadOutput | Fault::Crashed | Fault::Unanswered) | None => {
+                ProviderStatus::Succeeded {
+                    outputs: self.output(task, now),
+                }
+            }
             Some(Fault::SubmitError(_) | Fault::Lost) => ProviderStatus::Running,
         }
     }
@@ -301,7 +310,18 @@ impl Fake {
                         _ => 1,
                     },
                 };
-                if fault != Some(Fault::Crashed) {
+                if fault == Some(Fault::Unanswered) {
+                    out.push((
+                        now.plus(SUBMIT_CALL_TIMEOUT),
+                        Actor::System,
+                        Input::SubmitUnanswered {
+                            stage: stage.clone(),
+                            attempt: *attempt,
+                            reason: "POST timed out after 30s".into(),
+                        },
+                    ));
+                }
+                if fault != Some(Fault::Crashed) && fault != Some(Fault::Unanswered) {
                     out.push((
                         now.plus(self.ack_after),
                         actor.clone(),

@@ -305,9 +305,16 @@ async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
         Ok(http) => http,
         Err(e) => return failed(e),
     };
-    let resp = match outbound::send(&http, outbound::CALL_TIMEOUT).await {
+    let resp = match outbound::send_or_unanswered(&http, outbound::CALL_TIMEOUT).await {
         Ok(resp) => resp,
-        Err(e) => return failed(e),
+        // The provider may have made the task: the job reconciles it instead of retrying.
+        Err(outbound::Unanswered(reason)) => {
+            return vec![Input::SubmitUnanswered {
+                stage,
+                attempt,
+                reason,
+            }];
+        }
     };
     match adapter.parse_submit(&req, &resp, &cfg, clock::now()) {
         // The acceptance is fed back (and committed) before anything else is awaited: a crash
