@@ -15,8 +15,9 @@ use futures::future::{Either, select};
 use studio::providers::{HttpRequest, HttpResponse, Method, ProviderError};
 use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect};
 
-/// How long one provider call may take before it counts as a transient failure
-pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one provider control call may take before it counts as unanswered (the core's
+/// `CALL_TIMEOUT`; a submit answered with the result gets `submit_call_timeout`)
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(studio::job::CALL_TIMEOUT.0);
 
 /// The largest body read from a control call. Synchronous providers answer with the output
 /// itself (ElevenLabs' audio of a line, MiniMax's hex audio of a score): minutes of MP3 fit.

@@ -120,8 +120,13 @@ fn swap_in(
     Ok(old)
 }
 
-/// How long the shell has to report a submit's outcome before it is issued again
+/// How long the shell has to report a submit's outcome before it is issued again, for a
+/// provider that acknowledges at once (see [`submit_ack_timeout`] for those that answer with
+/// the result)
 pub const SUBMIT_ACK_TIMEOUT: Millis = Millis::from_secs(60);
+/// How long the shell waits for a provider's answer to a control call (a submit that is
+/// acknowledged at once, a poll, a lookup)
+pub const CALL_TIMEOUT: Millis = Millis::from_secs(30);
 /// Re-issues of one submit (same idempotency key) before the attempt counts as timed out
 pub const MAX_SUBMIT_REISSUES: u32 = 3;
 /// How long the shell has to copy an output into R2 before the copy is issued again
@@ -163,6 +168,43 @@ pub fn delivery(kind: ProviderKind) -> Delivery {
     }
 }
 
+/// Whether a provider's submit answers with the result itself, so the call lasts as long as the
+/// generation (ElevenLabs speech and music, MiniMax music); an exhaustive match: a new provider
+/// must choose
+pub fn answers_with_result(kind: ProviderKind) -> bool {
+    match kind {
+        ProviderKind::ElevenLabs | ProviderKind::MinimaxMusic => true,
+        ProviderKind::Veo
+        | ProviderKind::Runway
+        | ProviderKind::Sora
+        | ProviderKind::Kling
+        | ProviderKind::FalPika
+        | ProviderKind::Luma
+        | ProviderKind::Seedance
+        | ProviderKind::Hailuo
+        | ProviderKind::Bfl
+        | ProviderKind::Replicate
+        | ProviderKind::Assembler
+        | ProviderKind::Shotstack => false,
+    }
+}
+
+/// How long the shell waits for a submit's answer: a control call's [`CALL_TIMEOUT`], or, where
+/// the answer is the result, as long as the attempt may take. Cutting a generating call short
+/// would leave a task made and paid for that the job cannot see.
+pub fn submit_call_timeout(spec: Option<&ModelSpec>) -> Millis {
+    match spec {
+        Some(s) if answers_with_result(s.provider) => attempt_timeout(Some(s)).max(CALL_TIMEOUT),
+        Some(_) | None => CALL_TIMEOUT,
+    }
+}
+
+/// When a submit the shell has not reported on is issued again (or reconciled): past the call's
+/// own timeout, so a call still under way is never sent a second time beside itself
+pub fn submit_ack_timeout(spec: Option<&ModelSpec>) -> Millis {
+    SUBMIT_ACK_TIMEOUT.max(Millis(submit_call_timeout(spec).0.saturating_add(30_000)))
+}
+
 /// How long one attempt may take once accepted: the model's p95 with half again as margin,
 /// plus 30 s for queueing and the callback's trip
 pub fn attempt_timeout(spec: Option<&ModelSpec>) -> Millis {
@@ -186,6 +228,28 @@ pub fn poll_interval(spec: Option<&ModelSpec>) -> Millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_submit_answered_with_the_result_is_given_the_generations_time() {
+        let registry = crate::routing::Registry::builtin();
+        let spec = |id: &str| registry.get(&crate::ids::ModelId(id.into()));
+        // MiniMax music answers with the score: p95 60 s, so the call may take 120 s, and the
+        // job issues it again only past that.
+        let music = spec("minimax-music-1.5");
+        assert_eq!(submit_call_timeout(music), Millis::from_secs(120));
+        assert_eq!(submit_ack_timeout(music), Millis::from_secs(150));
+        // Veo acknowledges at once: a control call.
+        let veo = spec("veo-3");
+        assert_eq!(submit_call_timeout(veo), CALL_TIMEOUT);
+        assert_eq!(submit_ack_timeout(veo), SUBMIT_ACK_TIMEOUT);
+        for m in &registry.models {
+            let call = submit_call_timeout(Some(m));
+            assert!(submit_ack_timeout(Some(m)) > call, "{}", m.id);
+            if answers_with_result(m.provider) {
+                assert!(call >= attempt_timeout(Some(m)), "{}", m.id);
+            }
+        }
+    }
 
     #[test]
     fn the_table_moves_drops_and_reports_due_deadlines() {

@@ -7,7 +7,7 @@
 
 use super::Job;
 use super::budget::{self, Micros};
-use super::deadlines::SUBMIT_ACK_TIMEOUT;
+use super::deadlines::submit_ack_timeout;
 use super::effect::{Effect, IdempotencyKey, StageInputs};
 use super::ra_notes;
 use super::retry::{hash_str, mix};
@@ -273,12 +273,13 @@ impl Job {
             });
         }
         self.commit(i, pick.cost, false);
+        let ack = submit_ack_timeout(self.model(&pick.model));
         let submitting = StageState::Submitting {
             attempt,
             model: pick.model,
             reserved: pick.cost,
             since: now,
-            deadline: now.plus(SUBMIT_ACK_TIMEOUT),
+            deadline: now.plus(ack),
             reissues: 0,
             doubt: None,
         };

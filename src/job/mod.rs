@@ -131,8 +131,9 @@ pub use creator_view::{
     CreatorAction, CreatorActionKind, CreatorActionView, CreatorJobView, CreatorStageView,
 };
 pub use deadlines::{
-    Delivery, MAX_MEMORY_FETCHES, MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES, MEMORY_TIMEOUT,
-    STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, delivery, poll_interval,
+    CALL_TIMEOUT, Delivery, MAX_MEMORY_FETCHES, MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES,
+    MEMORY_TIMEOUT, STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, answers_with_result, attempt_timeout,
+    delivery, poll_interval, submit_ack_timeout, submit_call_timeout,
 };
 pub use effect::{Effect, IdempotencyKey, SlotOutcome, SlotPriority, StageInputs, artifact_key};
 pub use error::JobError;

@@ -19,7 +19,7 @@
 //! when its lease ends, which is the longest the attempt could have lasted.
 
 use super::Job;
-use super::deadlines::{MAX_SUBMIT_REISSUES, SUBMIT_ACK_TIMEOUT, attempt_timeout};
+use super::deadlines::{MAX_SUBMIT_REISSUES, attempt_timeout, submit_ack_timeout};
 use super::dispatch::Pick;
 use super::effect::{Effect, SlotOutcome, SlotPriority};
 use super::ra_notes::stage_words;
@@ -148,7 +148,7 @@ impl Job {
         };
         let reissues = u64::from(MAX_SUBMIT_REISSUES) + 1;
         let lease = Millis(
-            SUBMIT_ACK_TIMEOUT
+            submit_ack_timeout(Some(spec))
                 .0
                 .saturating_mul(reissues)
                 .saturating_add(attempt_timeout(Some(spec)).0)

@@ -2,7 +2,7 @@
 
 use super::Job;
 use super::budget::Micros;
-use super::deadlines::{STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, attempt_timeout, poll_interval};
+use super::deadlines::{STORE_TIMEOUT, attempt_timeout, poll_interval, submit_ack_timeout};
 use super::effect::{Effect, artifact_key};
 use super::ra_notes;
 use super::retry::{Failure, RetryStep, next_step, start_over_delay};
@@ -191,7 +191,7 @@ impl Job {
                     Ok(e) => fx.push(e),
                     Err(reason) => return self.fail_job(now, reason, fx),
                 }
-                let deadline = now.plus(SUBMIT_ACK_TIMEOUT);
+                let deadline = now.plus(submit_ack_timeout(self.model(&model)));
                 let reissues = reissues.saturating_add(1);
                 self.set_state(
                     i,

@@ -13,7 +13,11 @@
 //! last ask (`last=1`), which plans with those speakers uncast rather than not at all.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -26,7 +30,8 @@ use studio::providers::elevenlabs_voices::{LibraryVoice, library_request, parse_
 use worker::Request;
 
 use super::{Failure, MemoryGraph, Served, header_creator, ok_json};
-use crate::{config, object_sql, outbound};
+use crate::{clock, config, object_sql, outbound};
+use studio::time::{Millis, Timestamp};
 
 /// How long the library may take: a context is waited for 30 s in all
 const LIBRARY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,13 +63,28 @@ impl CastOptions {
     }
 }
 
+/// How long a fetched library is reused: casting needs a current list, not a live one, and a
+/// creator starting 90 renders at once must not ask the provider 90 times
+const LIBRARY_REUSE: Millis = Millis::from_secs(60);
+
+/// A library fetch every concurrent context request of this object awaits
+type LibraryFetch = Shared<LocalBoxFuture<'static, Result<Rc<Vec<LibraryVoice>>, String>>>;
+
+/// The voice library as this object last fetched it, and the fetch under way: one at a time
+/// (concurrent requests share it), reused for [`LIBRARY_REUSE`]
+#[derive(Default)]
+pub(super) struct LibraryCache {
+    fetched: Option<(Timestamp, Rc<Vec<LibraryVoice>>)>,
+    in_flight: Option<LibraryFetch>,
+}
+
 /// The account's voice library
-async fn library(env: &worker::Env) -> Result<Vec<LibraryVoice>, String> {
-    let cfg = config::provider(env, ProviderKind::ElevenLabs).map_err(|e| e.to_string())?;
+async fn library(env: worker::Env) -> Result<Rc<Vec<LibraryVoice>>, String> {
+    let cfg = config::provider(&env, ProviderKind::ElevenLabs).map_err(|e| e.to_string())?;
     let resp = outbound::send(&library_request(&cfg), LIBRARY_TIMEOUT)
         .await
         .map_err(|e| e.to_string())?;
-    parse_library(&resp).map_err(|e| e.to_string())
+    parse_library(&resp).map(Rc::new).map_err(|e| e.to_string())
 }
 
 impl MemoryGraph {
@@ -81,7 +101,7 @@ impl MemoryGraph {
         if speakers.is_empty() {
             return Ok(Vec::new());
         }
-        let library = match library(&self.env).await {
+        let library = match self.shared_library().await {
             Ok(voices) => voices,
             Err(e) if options.last => {
                 worker::console_error!("voice library: {e}; the speakers stay uncast");
@@ -96,6 +116,34 @@ impl MemoryGraph {
             let speakers = speakers_to_cast(g, brief);
             cast_voices(g, &speakers, &library)
         })
+    }
+
+    /// The library: reused while fresh, else the fetch under way, else a new one
+    async fn shared_library(&self) -> Result<Rc<Vec<LibraryVoice>>, String> {
+        let now = clock::now();
+        let fetch = {
+            let mut cache = self.library.borrow_mut();
+            if let Some((at, voices)) = &cache.fetched
+                && now.since(*at) < LIBRARY_REUSE
+            {
+                return Ok(Rc::clone(voices));
+            }
+            match &cache.in_flight {
+                Some(fetch) => fetch.clone(),
+                None => {
+                    let fetch = library(self.env.clone()).boxed_local().shared();
+                    cache.in_flight = Some(fetch.clone());
+                    fetch
+                }
+            }
+        };
+        let result = fetch.await;
+        let mut cache = self.library.borrow_mut();
+        cache.in_flight = None;
+        if let Ok(voices) = &result {
+            cache.fetched = Some((clock::now(), Rc::clone(voices)));
+        }
+        result
     }
 
     /// `POST /looks/{cast}/images`: records an uploaded reference image in the look

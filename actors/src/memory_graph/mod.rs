@@ -118,6 +118,8 @@ pub struct MemoryGraph {
     embedder: embedder::Choice,
     /// Whether the embedder fallback was logged already
     warned: Cell<bool>,
+    /// The provider's voice library, shared by concurrent castings
+    library: RefCell<casting::LibraryCache>,
 }
 
 /// A shot as `GET /graph` shows it: the embedding's model, not its 256 numbers
@@ -633,6 +635,7 @@ impl DurableObject for MemoryGraph {
             graph: RefCell::new(None),
             embedder,
             warned: Cell::new(false),
+            library: RefCell::default(),
         }
     }
 

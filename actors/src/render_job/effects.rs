@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use studio::api::media;
-use studio::ids::{Attempt, JobId, ProviderRef, StageId};
-use studio::job::{Effect, Input, MAX_MEMORY_FETCHES, StageInputs, WriteId, artifact_key};
+use studio::ids::{Attempt, JobId, ModelId, ProviderRef, StageId};
+use studio::job::{
+    Effect, Input, MAX_MEMORY_FETCHES, StageInputs, WriteId, artifact_key, submit_call_timeout,
+};
 use studio::plan::StageKind;
 use studio::providers::signature::token::callback_url;
 use studio::providers::{
@@ -253,16 +255,19 @@ async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
     let SubmitEffect {
         stage,
         attempt,
+        model,
         provider,
         provider_model,
         idempotency_key,
         inputs,
     } = effect;
     let now = clock::now();
-    let Some((job_id, kind)) = inner.with_job(|j| {
+    let Some((job_id, kind, call_timeout)) = inner.with_job(|j| {
         (
             j.spec().job_id.clone(),
             j.stage(&stage).map(|r| r.spec.kind),
+            // A provider that answers with the result is given the generation's time.
+            submit_call_timeout(j.spec().registry.get(&model)),
         )
     }) else {
         return Vec::new();
@@ -305,7 +310,8 @@ async fn perform_submit(inner: &Rc<Inner>, effect: SubmitEffect) -> Vec<Input> {
         Ok(http) => http,
         Err(e) => return failed(e),
     };
-    let resp = match outbound::send_or_unanswered(&http, outbound::CALL_TIMEOUT).await {
+    let timeout = Duration::from_millis(call_timeout.0);
+    let resp = match outbound::send_or_unanswered(&http, timeout).await {
         Ok(resp) => resp,
         // The provider may have made the task: the job reconciles it instead of retrying.
         Err(outbound::Unanswered(reason)) => {
@@ -513,6 +519,7 @@ async fn perform_store(
 struct SubmitEffect {
     stage: StageId,
     attempt: Attempt,
+    model: ModelId,
     provider: ProviderKind,
     provider_model: String,
     idempotency_key: String,
@@ -623,7 +630,7 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
         Effect::Submit {
             stage,
             attempt,
-            model: _,
+            model,
             provider,
             provider_model,
             idempotency_key,
@@ -635,6 +642,7 @@ pub(crate) async fn perform(inner: Rc<Inner>, effect: Effect) -> Vec<Input> {
                 SubmitEffect {
                     stage,
                     attempt,
+                    model,
                     provider,
                     provider_model,
                     idempotency_key: idempotency_key.0,
