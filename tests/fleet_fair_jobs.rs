@@ -141,6 +141,12 @@ impl Fleet {
             spec.creator = CreatorId(who.name.into());
             spec.fleet = Some(who.tier);
             spec.registry = Registry::builtin();
+            // What is measured is the gate's fairness, so every job must do the same work: a
+            // keyframe whose line grows long would otherwise move to the same FLUX at Replicate
+            // (the spill-over `job_slots` tests), and only the later jobs' lines grow long.
+            spec.registry
+                .models
+                .retain(|m| m.id.as_str() != "flux-1.1-pro-replicate");
             let world = World::with(spec.clone(), |f| {
                 // The fake's own gates answer nothing: the real desks below do.
                 f.gates.down = true;

@@ -9,7 +9,9 @@ use common::{World, created, small_brief};
 use studio::api::tier_limits::Tier;
 use studio::fleet::gate::{GateConfig, ProviderLimits};
 use studio::ids::{Attempt, ModelId, StageId};
-use studio::job::{Effect, Input, JobStatus, SLOT_ASK_AGAIN, SlotOutcome, StageState};
+use studio::job::{
+    Effect, Input, JobStatus, SLOT_ASK_AGAIN, SPILL_AHEAD, SPILL_QUALITY, SlotOutcome, StageState,
+};
 use studio::journal::Actor;
 use studio::providers::{ProviderError, ProviderKind};
 use studio::routing::Registry;
@@ -294,4 +296,109 @@ fn an_ungated_job_never_asks() {
             .iter()
             .any(|(_, e)| matches!(e, Effect::AcquireSlot { .. } | Effect::ReleaseSlot { .. }))
     );
+}
+
+/// The model a stage waits on at its gate, and the attempt the slot is for
+fn waiting_on(w: &World, stage: &str) -> Option<(ModelId, Attempt)> {
+    w.job
+        .stage(&StageId(stage.into()))
+        .and_then(|r| match &r.state {
+            StageState::Ready {
+                model,
+                slot: Some(wait),
+                ..
+            } => Some((model.clone(), wait.attempt)),
+            _ => None,
+        })
+}
+
+#[test]
+fn a_long_line_at_the_first_choice_sends_the_stage_to_an_equal_model_elsewhere_once() {
+    // BFL grants nothing: the keyframe waits at its gate.
+    let mut w = gated(1, |f| {
+        f.gates.limit.insert(ProviderKind::Bfl, 0);
+    });
+    assert!(w.run_until(|w| waiting_on(w, "s01.keyframe").is_some()));
+    let (first, attempt) = waiting_on(&w, "s01.keyframe").unwrap();
+    assert_eq!(provider_of(&w, &first), ProviderKind::Bfl);
+    let next = w.candidates("s01.keyframe")[1].clone();
+    assert_eq!(provider_of(&w, &next), ProviderKind::Replicate);
+    let stage = StageId("s01.keyframe".into());
+    let queued = |ahead| Input::SlotQueued {
+        stage: stage.clone(),
+        attempt,
+        ahead,
+    };
+    // A short line is waited out.
+    w.deliver(Actor::System, queued(SPILL_AHEAD - 1)).unwrap();
+    assert_eq!(
+        waiting_on(&w, "s01.keyframe").map(|(m, _)| m),
+        Some(first.clone())
+    );
+    // A long one: the stage moves to the same model at Replicate, gives back its place at BFL
+    // and says why in its decision.
+    w.deliver(Actor::System, queued(SPILL_AHEAD)).unwrap();
+    w.run();
+    assert_eq!(
+        w.status(),
+        JobStatus::Succeeded,
+        "{:?}",
+        w.job.view().failure
+    );
+    let submitted: Vec<_> = w
+        .fake
+        .submit_calls
+        .iter()
+        .filter(|(s, ..)| s == &stage)
+        .map(|(_, _, m, _)| m.clone())
+        .collect();
+    assert_eq!(submitted, vec![next.clone()]);
+    assert!(
+        w.fake.gates.released.iter().any(|(s, a, m, o)| s == &stage
+            && *a == attempt
+            && m == &first
+            && *o == SlotOutcome::Unused),
+        "the place at BFL was given back: {:?}",
+        w.fake.gates.released
+    );
+    let notes = &w.stage("s01.keyframe").decision.notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("ahead at its provider's gate") && n.contains(next.as_str())),
+        "{notes:?}"
+    );
+    w.assert_replays();
+}
+
+#[test]
+fn a_long_line_is_waited_out_when_the_next_model_is_at_the_same_provider_or_lesser() {
+    let mut probe = gated(1, |_| {});
+    probe.run();
+    let choice = probe.candidates("s01.motion")[0].clone();
+    let mut w = gated(1, |f| {
+        f.gates.limit.insert(provider_of(&probe, &choice), 0);
+    });
+    assert!(w.run_until(|w| waiting_on(w, "s01.motion").is_some()));
+    let (first, attempt) = waiting_on(&w, "s01.motion").unwrap();
+    let next = w.candidates("s01.motion")[1].clone();
+    let same_provider = provider_of(&w, &next) == provider_of(&w, &first);
+    let quality = |m: &ModelId| {
+        let c = &w.stage("s01.motion").decision.candidates;
+        c.iter().find(|c| &c.model == m).unwrap().scores.quality
+    };
+    assert!(
+        same_provider || quality(&next) < quality(&first) - SPILL_QUALITY,
+        "this test needs a motion whose next candidate may not take it: {first} then {next}"
+    );
+    w.deliver(
+        Actor::System,
+        Input::SlotQueued {
+            stage: StageId("s01.motion".into()),
+            attempt,
+            ahead: SPILL_AHEAD * 10,
+        },
+    )
+    .unwrap();
+    assert_eq!(waiting_on(&w, "s01.motion").map(|(m, _)| m), Some(first));
 }

@@ -145,7 +145,7 @@ pub use notify::{
 };
 pub use ra_notes::MAX_SAID;
 pub use retry::{BACKOFF_BASE, BACKOFF_MAX, Failure, MAX_FAILURES_PER_MODEL, backoff};
-pub use slots::SLOT_ASK_AGAIN;
+pub use slots::{SLOT_ASK_AGAIN, SPILL_AHEAD, SPILL_QUALITY};
 pub use stage_flow::MAX_OUTPUTS_PER_STAGE;
 pub use state::{
     Artifact, AttemptOutcome, AttemptRecord, Counts, JobHeader, JobSpec, JobStatus, MemoryWait,
@@ -509,7 +509,7 @@ impl Job {
                 stage,
                 attempt,
                 ahead,
-            } => self.on_slot_queued(now, &stage, attempt, ahead),
+            } => self.on_slot_queued(now, &stage, attempt, ahead, &mut fx),
             Input::SlotRefused {
                 stage,
                 attempt,

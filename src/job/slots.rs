@@ -7,6 +7,8 @@
 //! ready --slot free in the job, budget fits--> ready(slot: asked)      [AcquireSlot]
 //! ready(slot) --SlotGranted-------------------> submitting             [Submit]
 //! ready(slot) --SlotQueued--------------------> ready(slot: n ahead)    (ask again later)
+//! ready(slot) --SlotQueued, a long line at the first choice, an equal model elsewhere-->
+//!                                                 ready(next candidate) [ReleaseSlot unused]
 //! ready(slot) --ask-again deadline------------> ready(slot)             [AcquireSlot, same key]
 //! ready(slot) --SlotRefused (breaker, retired)-> ready(next candidate)  (retired: refused for good)
 //! submitting | running --attempt ends---------> ...                     [ReleaseSlot with outcome]
@@ -31,6 +33,14 @@ use crate::time::{Millis, Timestamp};
 /// How long a stage waits for the gate's answer or a grant before it asks again. The gate drops
 /// a waiter that has not asked for three times this, so a job that died leaves the queue.
 pub const SLOT_ASK_AGAIN: Millis = Millis::from_secs(20);
+
+/// A line this long at the first choice's gate sends the stage to its next candidate, when
+/// that one is at another provider and as good (see [`SPILL_QUALITY`]): a fleet of renders on
+/// one model would otherwise queue behind it while an equal model sits idle elsewhere
+pub const SPILL_AHEAD: u32 = 32;
+/// How much lower the next candidate's quality score may be for the stage to move to it: the
+/// same model at another host (FLUX at BFL and at Replicate), not a lesser one
+pub const SPILL_QUALITY: f64 = 0.03;
 
 /// Extra lease time beyond the longest the attempt can take, for the release to arrive
 const LEASE_GRACE: Millis = Millis::from_secs(60);
@@ -250,10 +260,22 @@ impl Job {
         stage: &StageId,
         attempt: Attempt,
         ahead: u32,
+        fx: &mut Vec<Effect>,
     ) {
         let Some((i, model, mut wait)) = self.waiting(stage, attempt) else {
             return;
         };
+        if ahead >= SPILL_AHEAD
+            && let Some(next) = self.row(i).and_then(|r| self.spill_target(r, &model))
+        {
+            if let Some(row) = self.row_mut(i) {
+                row.decision.notes.push(format!(
+                    "{model}: {ahead} ahead at its provider's gate; moved to {next}, as good and \
+                     at another provider"
+                ));
+            }
+            return self.pass_over(now, i, &model, false, fx);
+        }
         let since = match self.row(i).map(|r| &r.state) {
             Some(StageState::Ready { since, .. }) => *since,
             _ => now,
@@ -268,6 +290,20 @@ impl Job {
                 slot: Some(wait),
             },
         );
+    }
+
+    /// Where a stage waiting on `model` in a long line may go instead: only from its first
+    /// choice (so it moves once), to the very next candidate, when that one is at another
+    /// provider, in service, and within [`SPILL_QUALITY`] of the first choice's quality
+    fn spill_target(&self, row: &StageRow, model: &ModelId) -> Option<ModelId> {
+        let candidates = &row.decision.candidates;
+        let first = candidates.first().filter(|c| &c.model == model)?;
+        let next = candidates.get(1)?;
+        let provider = |m: &ModelId| self.model(m).map(|spec| spec.provider);
+        let elsewhere = provider(&next.model).is_some() && provider(&next.model) != provider(model);
+        let as_good = next.scores.quality >= first.scores.quality - SPILL_QUALITY;
+        let usable = !row.refused.contains(&next.model);
+        (elsewhere && as_good && usable).then(|| next.model.clone())
     }
 
     /// `Input::SlotRefused`: the stage moves past the model (for good when it is retired)
