@@ -34,9 +34,10 @@ use crate::time::{Millis, Timestamp};
 /// a waiter that has not asked for three times this, so a job that died leaves the queue.
 pub const SLOT_ASK_AGAIN: Millis = Millis::from_secs(20);
 
-/// A line this long at the first choice's gate sends the stage to its next candidate, when
-/// that one is at another provider and as good (see [`SPILL_QUALITY`]): a fleet of renders on
-/// one model would otherwise queue behind it while an equal model sits idle elsewhere
+/// A line this long at the first choice's gate sends half the stages (by a stable hash) to
+/// their next candidate, when that one is at another provider and as good (see
+/// [`SPILL_QUALITY`]): a fleet of renders on one model would otherwise queue behind it while an
+/// equal model sits idle elsewhere
 pub const SPILL_AHEAD: u32 = 32;
 /// How much lower the next candidate's quality score may be for the stage to move to it: the
 /// same model at another host (FLUX at BFL and at Replicate), not a lesser one
@@ -292,10 +293,18 @@ impl Job {
         );
     }
 
-    /// Where a stage waiting on `model` in a long line may go instead: only from its first
-    /// choice (so it moves once), to the very next candidate, when that one is at another
-    /// provider, in service, and within [`SPILL_QUALITY`] of the first choice's quality
+    /// Where a stage waiting on `model` in a long line may go instead: for half the stages (a
+    /// stable hash), only from its first choice (so it moves once), to the very next candidate,
+    /// when that one is at another provider, not refused, and within [`SPILL_QUALITY`] of the
+    /// first choice's quality
     fn spill_target(&self, row: &StageRow, model: &ModelId) -> Option<ModelId> {
+        // Half the stages move, chosen by a hash of job and stage that stays the same on every
+        // re-ask: were all to move, the whole line would only change hosts and leave the first
+        // one idle (seen with 2,400 keyframes at once).
+        let half = super::retry::mix(self.spec.seed ^ super::retry::hash_str(row.spec.id.as_str()));
+        if half.is_multiple_of(2) {
+            return None;
+        }
         let candidates = &row.decision.candidates;
         let first = candidates.first().filter(|c| &c.model == model)?;
         let next = candidates.get(1)?;
