@@ -2,6 +2,8 @@
 # missing first (pinned versions, idempotent, quick when everything is there).
 .PHONY: tools system worker simulator assembler up down reset demo test lint bench status
 SHELL := /bin/bash
+# A build that fails half-way (wasm-opt after worker-build) must not leave a bundle that looks done.
+.DELETE_ON_ERROR:
 
 RUST_SOURCES := $(shell find src actors/src -name '*.rs') actors/src/routes/openapi.json Cargo.toml Cargo.lock actors/Cargo.toml
 
@@ -13,8 +15,9 @@ system:
 	@scripts/install-system.sh
 
 # The Worker bundle; rebuilt only when a source changed (wrangler's build command calls this too).
+# package-lock.json pins wasm-opt (binaryen), which shapes the module as much as the sources do.
 worker: actors/build/index.js
-actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh
+actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh package-lock.json
 	@scripts/install-tools.sh
 	@scripts/build-worker.sh
 
