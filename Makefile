@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make demo` and `make test`. Every target installs what is
 # missing first (pinned versions, idempotent, quick when everything is there).
-.PHONY: tools system worker simulator assembler up down reset demo test lint bench status
+.PHONY: tools system worker bundle-profile simulator assembler up down reset demo test lint bench status
 SHELL := /bin/bash
 # A build that fails half-way (wasm-opt after worker-build) must not leave a bundle that looks done.
 .DELETE_ON_ERROR:
@@ -20,6 +20,10 @@ worker: actors/build/index.js
 actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh package-lock.json
 	@scripts/install-tools.sh
 	@scripts/build-worker.sh
+
+# What is big in the Worker's wasm (twiggy, installed pinned when missing); not part of `test`.
+bundle-profile: worker
+	@scripts/bundle-profile.sh
 
 simulator: tools
 	@cargo build --quiet --profile fast -p simulator
