@@ -53,8 +53,10 @@ lint: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-# Native core tests, then end-to-end tests that start their own stack on free loopback ports.
+# The bundle's size ceiling, native core tests, then end-to-end tests that start their own stack
+# on free loopback ports.
 test: tools system worker simulator assembler lint
+	@scripts/check-bundle-size.sh
 	@scripts/install-schemathesis.sh
 	cargo test --workspace
 
