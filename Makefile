@@ -1,7 +1,9 @@
 # The two commands a new user needs: `make demo` and `make test`. Every target installs what is
 # missing first (pinned versions, idempotent, quick when everything is there).
-.PHONY: tools system worker simulator assembler up down reset demo test lint bench status
+.PHONY: tools system worker bundle-profile simulator assembler up down reset demo test lint bench status
 SHELL := /bin/bash
+# A build that fails half-way (wasm-opt after worker-build) must not leave a bundle that looks done.
+.DELETE_ON_ERROR:
 
 RUST_SOURCES := $(shell find src actors/src -name '*.rs') actors/src/routes/openapi.json Cargo.toml Cargo.lock actors/Cargo.toml
 
@@ -13,10 +15,15 @@ system:
 	@scripts/install-system.sh
 
 # The Worker bundle; rebuilt only when a source changed (wrangler's build command calls this too).
+# package-lock.json pins wasm-opt (binaryen), which shapes the module as much as the sources do.
 worker: actors/build/index.js
-actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh
+actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh package-lock.json
 	@scripts/install-tools.sh
 	@scripts/build-worker.sh
+
+# What is big in the Worker's wasm (twiggy, installed pinned when missing); not part of `test`.
+bundle-profile: worker
+	@scripts/bundle-profile.sh
 
 simulator: tools
 	@cargo build --quiet --profile fast -p simulator
@@ -46,8 +53,10 @@ lint: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-# Native core tests, then end-to-end tests that start their own stack on free loopback ports.
+# The bundle's size ceiling, native core tests, then end-to-end tests that start their own stack
+# on free loopback ports.
 test: tools system worker simulator assembler lint
+	@scripts/check-bundle-size.sh
 	@scripts/install-schemathesis.sh
 	@scripts/install-system.sh chromium
 	cargo test --workspace
