@@ -8,7 +8,7 @@ import { get, renderPath, ApiError } from './api.js';
 import { h, put, dl, badge, keepFocus, sig } from './dom.js';
 import { usd, dur, whenAgo, clock, when, isActive } from './format.js';
 import { isAdmin } from './session.js';
-import { timelineNodes, deriveTimeline } from './timeline.js';
+import { timelineNodes } from './timeline.js';
 import { dagSvg } from './dag.js';
 import { stageDetails } from './stage.js';
 import { artifacts, memory, costs } from './panels.js';
@@ -82,7 +82,6 @@ export function mountRender(main, { id, query, announce }) {
   let alive = true;
   let view = null;
   let tl = null;
-  let timelineRoute = true; // false once the server answers 404 for it: built from attempts then
   let selected = query.get('stage') || null;
   let journalMoved = false;
   let busy = false;
@@ -165,7 +164,6 @@ export function mountRender(main, { id, query, announce }) {
 
   function apply(v) {
     view = v;
-    if (!timelineRoute) tl = deriveTimeline(v);
     keepFocus(band, () => put(band, header(v, select)));
     if (actionsBox && !actionsBox.firstChild) put(actionsBox, jobActions(v, (action) => act(action)));
     drawGraphs();
@@ -175,20 +173,16 @@ export function mountRender(main, { id, query, announce }) {
     draw('cost', costBody, [v.cost_ledger, v.cost_usd, v.committed_usd, v.budget_usd], () => costs(v));
   }
 
-  /** The server's timeline; on a 404 (an older server) one built from the attempts instead */
+  /** The server's timeline (a failed fetch keeps the last one drawn) */
   async function loadTimeline() {
     let fresh = null;
-    if (timelineRoute) {
-      try {
-        fresh = await get(renderPath(id, '/timeline'));
-      } catch (e) {
-        if (e.status === 404) timelineRoute = false;
-        else showProblem(e, 'the timeline');
-      }
+    try {
+      fresh = await get(renderPath(id, '/timeline'));
+    } catch (e) {
+      showProblem(e, 'the timeline');
     }
     if (!alive || !view) return;
-    // A failed fetch keeps the last server timeline rather than flipping to the derived one
-    tl = fresh || (timelineRoute && tl && !tl.derived ? tl : deriveTimeline(view));
+    tl = fresh || tl;
     drawGraphs();
     drawStage();
   }

@@ -1,6 +1,7 @@
 // The timeline: every stage a row on one time axis, each span a bar coloured by phase, failure
-// markers, the critical path outlined. Rows keep plan order and are grouped by shot. The pure
-// parts (axis, ticks, the fallback built from attempts, the critical path) are exported for tests.
+// markers, the critical path outlined. Rows keep plan order and are grouped by shot. The axis,
+// ticks and grouping are pure functions. Phases and the critical path come from
+// the server's timeline (`GET /v1/support/renders/{id}/timeline`), never recomputed here.
 
 import { h } from './dom.js';
 import { dur } from './format.js';
@@ -37,58 +38,6 @@ export function axis(start, end) {
 }
 
 /** When a stage's last span ends (open spans end now) */
-const stageEnd = (st, now) => Math.max(0, ...st.spans.map((sp) => sp.to ?? now));
-
-/**
- * The critical path as observed: from the stage that ended last, walk back through the
- * dependency that ended last. The server computes it too; this is for the fallback.
- */
-export function criticalPath(stages, now) {
-  const by = new Map(stages.map((st) => [st.id, st]));
-  let cur = stages.reduce((a, b) => (!a || stageEnd(b, now) > stageEnd(a, now) ? b : a), null);
-  const path = [];
-  while (cur && !path.includes(cur.id)) {
-    path.unshift(cur.id);
-    const deps = (cur.deps || []).map((d) => by.get(d)).filter(Boolean);
-    cur = deps.reduce((a, b) => (!a || stageEnd(b, now) > stageEnd(a, now) ? b : a), null);
-  }
-  return path;
-}
-
-/**
- * A timeline built from the support view's attempts, for servers without the timeline route:
- * waiting for inputs until the last dependency ended, then each attempt as one running span.
- */
-export function deriveTimeline(view, now = Date.now()) {
-  const last = (view.history || []).at(-1);
-  const ended = ['succeeded', 'failed', 'cancelled'].includes(view.status);
-  const started = view.created_at ?? now;
-  const ends = new Map();
-  const stages = (view.stages || []).map((st) => {
-    const spans = [];
-    const events = [];
-    for (const a of st.attempts || []) {
-      spans.push({ phase: 'running', from: a.started_at, to: a.ended_at ?? null, attempt: a.attempt, model: a.model, detail: a.provider_ref || null });
-      const o = a.outcome?.outcome;
-      if (a.ended_at && o && o !== 'succeeded' && o !== 'in_flight') {
-        const kind = o === 'abandoned' ? 'support' : o === 'cancelled' ? 'cancelled' : 'attempt_failed';
-        events.push({ at: a.ended_at, kind, attempt: a.attempt, detail: a.outcome.reason || o });
-      }
-    }
-    if (st.status === 'failed' && events.length) events.at(-1).kind = 'failed';
-    ends.set(st.id, Math.max(0, ...spans.map((sp) => sp.to ?? now)));
-    return { id: st.id, kind: st.kind, shot: st.shot, deps: st.deps || [], status: st.status, spans, events };
-  });
-  for (const st of stages) {
-    const first = st.spans[0]?.from;
-    const ready = Math.max(started, ...st.deps.map((d) => ends.get(d) || 0));
-    if (st.deps.length && first && ready < first) st.spans.unshift({ phase: 'waiting_for_inputs', from: started, to: ready, attempt: null, model: null, detail: null });
-  }
-  const tl = { job_id: view.job_id, started_at: started, ended_at: ended && last ? last.at : null, now, stages, derived: true };
-  tl.critical_path = criticalPath(stages, now);
-  return tl;
-}
-
 /** Groups consecutive stages of the same shot, keeping plan order */
 export function groupByShot(stages) {
   const groups = [];
@@ -168,7 +117,6 @@ export function timelineNodes(tl, { selected, onSelect, statusOf }) {
   return [
     h('div', { class: 'tl-meta' }, legend(), h('p', { class: 'muted' },
       `${dur(end - ax.start)}${tl.ended_at ? '' : ' so far'}`,
-      tl.derived ? ' · built from attempts (no timeline route on this server)' : '',
       crit.size ? ` · critical path: ${[...crit].join(' → ')}` : '')),
     h('div', { class: 'tl' }, axisRow, groups),
   ];
