@@ -550,6 +550,42 @@ fn a_waiter_not_asking_again_is_dropped() {
 }
 
 #[test]
+fn the_back_of_a_long_line_is_asked_to_ask_again_less_often_and_kept_as_long() {
+    let mut config = config(1);
+    config.waiter_ttl = Millis::from_secs(60);
+    let mut gate = Gate::new(config, T0);
+    granted(acquire(&mut gate, T0, request("holder", "c", Tier::Free)));
+    let mut answers = Vec::new();
+    for i in 0..700 {
+        let decision = acquire(&mut gate, T0, request(&format!("w{i}"), "c", Tier::Free));
+        match decision.answer {
+            Admission::Waiting {
+                ahead,
+                ask_again_at,
+                refresh_by,
+            } => answers.push((ahead, ask_again_at, refresh_by)),
+            Admission::Granted(_) => panic!("the slot is held"),
+        }
+    }
+    let pace = |i: usize| answers[i].1.0 - T0.0;
+    // A third of the waiter TTL at the front, one more third per 64 places, at most nine.
+    assert_eq!(pace(0), 20_000);
+    assert_eq!(pace(63), 20_000);
+    assert_eq!(pace(64), 40_000);
+    assert_eq!(pace(200), 80_000);
+    assert_eq!(pace(699), 180_000);
+    assert_eq!(gate.pace(699), Millis::from_secs(180));
+    // Each waiter is kept three of its paces: the back of the line does not fall out of it.
+    for (ahead, ask_again_at, refresh_by) in &answers {
+        assert_eq!(refresh_by.0 - T0.0, 3 * (ask_again_at.0 - T0.0), "at {ahead}");
+    }
+    assert!(gate.tick(at(61_000)).is_empty());
+    assert_eq!(gate.position(&key("w63")), None, "the front asks every 20 s");
+    assert_eq!(gate.position(&key("w64")), Some(0), "kept 120 s");
+    assert_eq!(gate.waiting(), 700 - 64);
+}
+
+#[test]
 fn a_withdrawn_waiter_leaves_the_line() {
     let mut gate = Gate::new(config(1), T0);
     let a = granted(acquire(&mut gate, T0, request("a", "c", Tier::Free)));

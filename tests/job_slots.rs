@@ -331,6 +331,7 @@ fn a_long_line_at_the_first_choice_sends_half_the_stages_to_an_equal_model_elsew
             stage: StageId(k.into()),
             attempt,
             ahead,
+            ask_again_ms: None,
         }
     };
     // A short line is waited out.
@@ -429,8 +430,50 @@ fn a_long_line_is_waited_out_when_the_next_model_is_at_the_same_provider_or_less
             stage: StageId("s01.motion".into()),
             attempt,
             ahead: SPILL_AHEAD * 10,
+            ask_again_ms: None,
         },
     )
     .unwrap();
     assert_eq!(waiting_on(&w, "s01.motion").map(|(m, _)| m), Some(first));
+}
+
+#[test]
+fn a_waiting_stage_asks_again_at_the_gates_pace_within_bounds() {
+    let mut w = gated(1, |f| {
+        f.gates.limit.insert(ProviderKind::Bfl, 0);
+    });
+    assert!(w.run_until(|w| waiting_on(w, "s01.keyframe").is_some()));
+    let asks = |w: &World| {
+        w.fake
+            .gates
+            .asked
+            .iter()
+            .filter(|(s, ..)| s.as_str() == "s01.keyframe")
+            .count()
+    };
+    let queued = |w: &World, pace: u64| {
+        let (_, attempt) = waiting_on(w, "s01.keyframe").unwrap();
+        Input::SlotQueued {
+            stage: StageId("s01.keyframe".into()),
+            attempt,
+            // Short of SPILL_AHEAD, so the stage stays at its first choice.
+            ahead: SPILL_AHEAD - 1,
+            ask_again_ms: Some(pace),
+        }
+    };
+    // The fake gate's own answer (no pace) first.
+    w.advance(Millis::from_secs(1));
+    // Far back in the gate's line: it asks for a re-ask in 90 s, not SLOT_ASK_AGAIN.
+    w.deliver(Actor::System, queued(&w, 90_000)).unwrap();
+    let before = asks(&w);
+    w.advance(Millis::from_secs(60));
+    assert_eq!(asks(&w), before, "no re-ask before the gate's pace");
+    w.advance(Millis::from_secs(31));
+    assert_eq!(asks(&w), before + 1, "asked again at 90 s");
+    // A pace past the bound (a confused gate) is cut to 180 s, inside the gate's keeping.
+    w.deliver(Actor::System, queued(&w, 3_600_000)).unwrap();
+    let before = asks(&w);
+    w.advance(Millis::from_secs(181));
+    assert_eq!(asks(&w), before + 1, "asked again by the bound");
+    assert!(SLOT_ASK_AGAIN.0 < 180_000);
 }

@@ -3,7 +3,7 @@
 //! slot back, with how the attempt went, when it ends.
 //!
 //! Each call loads the desk (kept in memory while the object lives), applies the call, writes
-//! the desk back in the same synchronous step, arms the alarm at its next wake, answers, and
+//! what it changed (a head row and the waiting requests' own rows) in the same synchronous step, arms the alarm at its next wake, answers, and
 //! then pushes the slots the call handed to waiting jobs (`POST /slot` on each job object). A
 //! push that is lost costs at most the job's ask-again interval: asking again finds the lease.
 //!
@@ -15,17 +15,35 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use studio::fleet::desk::{AcquireCall, Desk, ReleaseCall, SlotNotice};
+use studio::fleet::gate::ProviderLimits;
 use studio::fleet::health::Latency;
 use studio::ids::ModelId;
 use studio::providers::ProviderKind;
 use studio::time::{Millis, Timestamp};
-use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
+use worker::{
+    DurableObject, Env, Method, Request, Response, Result, SqlStorage, State, durable_object,
+};
 
 use crate::{clock, config, object_sql};
 
-/// The desk's storage: one row, the desk as JSON
-const SCHEMA: &[&str] =
-    &["CREATE TABLE desk (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)"];
+/// The desk's storage (`studio::fleet::stored_desk`): a head row and one row per waiting
+/// request. Step 1's one-document table is read once, when an older object starts, then emptied.
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE desk (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
+    "CREATE TABLE desk_head (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
+    "CREATE TABLE desk_waiter (key TEXT PRIMARY KEY, json TEXT NOT NULL)",
+];
+
+/// Where the desk in memory came from, so the first write after a load knows what to write
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Loaded from rows (or written since): write what changed
+    Rows,
+    /// Made fresh: write every row
+    Fresh,
+    /// Loaded from the one-document layout of before: write every row, empty the old table
+    OneDocument,
+}
 
 /// `POST /acquire`
 #[derive(Deserialize)]
@@ -47,9 +65,11 @@ pub struct ProviderGate {
     state: State,
     env: Env,
     desk: RefCell<Option<Desk>>,
-    /// The desk's JSON as last written, so a call that changed nothing (a view, a health ask)
+    /// The head row as last written, so a call that changed nothing (a view, a health ask)
     /// writes nothing
     written: RefCell<Option<String>>,
+    /// `PROVIDER_LIMITS` for this provider, parsed on first use
+    limits: RefCell<Option<ProviderLimits>>,
 }
 
 impl ProviderGate {
@@ -63,7 +83,111 @@ impl ProviderGate {
             .and_then(|p| ProviderKind::parse(&p))
     }
 
-    /// The desk, loaded once per object start (or made fresh), with the configured limits
+    /// The provider's limits from configuration, read once per object start (a deploy that
+    /// changes them starts new objects)
+    fn limits(&self, provider: ProviderKind) -> ProviderLimits {
+        *self
+            .limits
+            .borrow_mut()
+            .get_or_insert_with(|| config::provider_limits(&self.env, provider))
+    }
+
+    /// The desk from storage: the head row and the waiting requests' rows, or the one-document
+    /// layout of before (`desk`), or nothing. `None` also when the rows do not read back (logged):
+    /// the gate then starts afresh and the jobs in line take their places again when they ask.
+    fn load(sql: &SqlStorage, provider: ProviderKind) -> Result<Option<(Desk, Layout)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            json: String,
+        }
+        let head: Vec<Row> = sql
+            .exec("SELECT json FROM desk_head WHERE id = 1", None)?
+            .to_array()?;
+        if let Some(head) = head.first() {
+            let waiters: Vec<Row> = sql.exec("SELECT json FROM desk_waiter", None)?.to_array()?;
+            return match Desk::from_rows(&head.json, waiters.iter().map(|r| r.json.as_str())) {
+                Ok(desk) if desk.provider() == provider => Ok(Some((desk, Layout::Rows))),
+                Ok(_) => Ok(None),
+                Err(e) => {
+                    worker::console_error!(
+                        "provider gate {provider}: stored desk unreadable ({e}); starting afresh"
+                    );
+                    Ok(None)
+                }
+            };
+        }
+        let old: Vec<Row> = sql
+            .exec("SELECT json FROM desk WHERE id = 1", None)?
+            .to_array()?;
+        Ok(old
+            .first()
+            .and_then(|r| serde_json::from_str::<Desk>(&r.json).ok())
+            .filter(|d| d.provider() == provider)
+            .map(|d| (d, Layout::OneDocument)))
+    }
+
+    /// Writes what the call changed: the head row when it differs from the last one written,
+    /// and the waiting requests' rows put in line, refreshed or gone. All in one synchronous
+    /// step, which the object's storage commits as one.
+    fn save(&self, sql: &SqlStorage, desk: &mut Desk, layout: Layout) -> Result<()> {
+        let (head, waiters) = match layout {
+            Layout::Rows => {
+                let changes = desk.take_changes()?;
+                (changes.head, changes.waiters)
+            }
+            // A first write: every row, replacing whatever was there.
+            Layout::Fresh | Layout::OneDocument => {
+                sql.exec("DELETE FROM desk_waiter", None)?;
+                sql.exec("DELETE FROM desk", None)?;
+                desk.all_rows()?
+            }
+        };
+        for row in waiters {
+            match row.json {
+                Some(json) => sql.exec(
+                    "INSERT INTO desk_waiter (key, json) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET json = excluded.json",
+                    Some(vec![row.key.into(), json.into()]),
+                )?,
+                None => sql.exec(
+                    "DELETE FROM desk_waiter WHERE key = ?1",
+                    Some(vec![row.key.into()]),
+                )?,
+            };
+        }
+        if self.written.borrow().as_deref() != Some(head.as_str()) {
+            sql.exec(
+                "INSERT INTO desk_head (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+                Some(vec![head.clone().into()]),
+            )?;
+            *self.written.borrow_mut() = Some(head);
+        }
+        Ok(())
+    }
+
+    /// The provider a stored desk names (head row, or the one-document layout of before)
+    fn stored_provider(sql: &SqlStorage) -> Result<Option<ProviderKind>> {
+        #[derive(Deserialize)]
+        struct Row {
+            json: String,
+        }
+        #[derive(Deserialize)]
+        struct Named {
+            provider: ProviderKind,
+        }
+        let rows: Vec<Row> = sql
+            .exec(
+                "SELECT json FROM desk_head WHERE id = 1 UNION ALL SELECT json FROM desk WHERE id = 1",
+                None,
+            )?
+            .to_array()?;
+        Ok(rows
+            .iter()
+            .find_map(|r| serde_json::from_str::<Named>(&r.json).ok())
+            .map(|n| n.provider))
+    }
+
+    /// Applies one call to the desk (loaded once per object start, or made fresh, with the
+    /// configured limits) and stores what it changed before answering
     fn with_desk<T>(
         &self,
         provider: ProviderKind,
@@ -72,43 +196,31 @@ impl ProviderGate {
     ) -> Result<(T, Vec<SlotNotice>)> {
         let sql = self.state.storage().sql();
         let mut slot = self.desk.borrow_mut();
+        let mut layout = Layout::Rows;
         if slot.is_none() {
             object_sql::migrate(&sql, SCHEMA).map_err(worker::Error::RustError)?;
-            #[derive(Deserialize)]
-            struct Row {
-                json: String,
-            }
-            let rows: Vec<Row> = sql
-                .exec("SELECT json FROM desk WHERE id = 1", None)?
-                .to_array()?;
-            let stored = rows
-                .first()
-                .and_then(|r| serde_json::from_str::<Desk>(&r.json).ok())
-                .filter(|d| d.provider() == provider);
-            *slot = Some(stored.unwrap_or_else(|| {
-                Desk::new(provider, config::provider_limits(&self.env, provider), now)
-            }));
+            *self.written.borrow_mut() = None;
+            let (desk, stored) = match Self::load(&sql, provider)? {
+                Some(found) => found,
+                None => (
+                    Desk::new(provider, self.limits(provider), now),
+                    Layout::Fresh,
+                ),
+            };
+            *slot = Some(desk);
+            layout = stored;
         }
         let Some(desk) = slot.as_mut() else {
             return Err(worker::Error::RustError("desk not loaded".into()));
         };
-        let mut notices = desk.set_limits(now, config::provider_limits(&self.env, provider));
+        let mut notices = desk.set_limits(now, self.limits(provider));
         let out = work(desk);
         notices.extend(desk.tick(now));
-        let json = serde_json::to_string(desk)?;
-        if self.written.borrow().as_deref() == Some(json.as_str()) {
-            return Ok((out, notices));
-        }
-        if let Err(e) = sql.exec(
-            "INSERT INTO desk (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
-            Some(vec![json.clone().into()]),
-        ) {
-            // Not written: forget the in-memory desk so the next call starts from storage.
+        if let Err(e) = self.save(&sql, desk, layout) {
+            // Not all written: forget the in-memory desk so the next call starts from storage.
             *slot = None;
-            *self.written.borrow_mut() = None;
             return Err(e);
         }
-        *self.written.borrow_mut() = Some(json);
         Ok((out, notices))
     }
 
@@ -194,6 +306,7 @@ impl DurableObject for ProviderGate {
             env,
             desk: RefCell::new(None),
             written: RefCell::new(None),
+            limits: RefCell::new(None),
         }
     }
 
@@ -208,18 +321,12 @@ impl DurableObject for ProviderGate {
             if self.desk.borrow().is_none() && !object_sql::has_schema(&sql).unwrap_or(false) {
                 return Response::ok("no desk");
             }
-            #[derive(Deserialize)]
-            struct Row {
-                json: String,
-            }
             let stored: Option<ProviderKind> = match self.desk.borrow().as_ref() {
                 Some(d) => Some(d.provider()),
-                None => sql
-                    .exec("SELECT json FROM desk WHERE id = 1", None)?
-                    .to_array::<Row>()?
-                    .first()
-                    .and_then(|r| serde_json::from_str::<Desk>(&r.json).ok())
-                    .map(|d| d.provider()),
+                None => {
+                    object_sql::migrate(&sql, SCHEMA).map_err(worker::Error::RustError)?;
+                    Self::stored_provider(&sql)?
+                }
             };
             match stored {
                 Some(p) => p,

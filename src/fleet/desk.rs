@@ -1,7 +1,7 @@
 //! One provider account's desk: its gate, the health of its models and the models retired
 //! from service, behind the three calls a job makes (acquire, release) and the one an alarm
 //! makes (tick). The Worker keeps one desk per provider in a Durable Object and persists it as
-//! JSON after every call.
+//! rows after every call (`stored_desk`).
 //!
 //! ```text
 //! acquire: retired?  --yes--> refused (for good)
@@ -59,6 +59,10 @@ pub enum AcquireAnswer {
     Queued {
         /// Requests served first
         ahead: u32,
+        /// When to ask again, in ms from now: the gate paces a long line (far back asks less
+        /// often). Absent from gates of before, which meant `job::SLOT_ASK_AGAIN`.
+        #[serde(default)]
+        ask_again_ms: Option<u64>,
     },
     /// Not this model: fall back down the ranked list
     Refused {
@@ -150,6 +154,28 @@ impl Desk {
         self.provider
     }
 
+    /// The gate (read only: every change goes through the desk's calls)
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// For the stored layout, which takes the gate's record of changed rows
+    pub(super) fn gate_mut(&mut self) -> &mut Gate {
+        &mut self.gate
+    }
+
+    /// Every part, for the stored layout's head row
+    pub(super) fn parts(
+        &self,
+    ) -> (
+        ProviderKind,
+        &Gate,
+        &HealthBook,
+        &BTreeMap<ModelId, Timestamp>,
+    ) {
+        (self.provider, &self.gate, &self.health, &self.retired)
+    }
+
     /// Applies new limits (configuration changed since the desk was stored)
     #[must_use = "slots handed out must be pushed to their jobs"]
     pub fn set_limits(&mut self, now: Timestamp, limits: ProviderLimits) -> Vec<SlotNotice> {
@@ -220,8 +246,13 @@ impl Desk {
             Ok(decision) => {
                 let answer = match decision.answer {
                     GateAdmission::Granted(_) => AcquireAnswer::Granted,
-                    GateAdmission::Waiting { ahead, .. } => AcquireAnswer::Queued {
+                    GateAdmission::Waiting {
+                        ahead,
+                        ask_again_at,
+                        ..
+                    } => AcquireAnswer::Queued {
                         ahead: u32::try_from(ahead).unwrap_or(u32::MAX),
+                        ask_again_ms: Some(ask_again_at.0.saturating_sub(now.0)),
                     },
                 };
                 (answer, self.notices(decision.grants))
@@ -229,7 +260,11 @@ impl Desk {
             // The line is full: the job asks again later, as for a lost answer.
             Err(_) => {
                 let waiting = u32::try_from(self.gate.waiting()).unwrap_or(u32::MAX);
-                (AcquireAnswer::Queued { ahead: waiting }, Vec::new())
+                let answer = AcquireAnswer::Queued {
+                    ahead: waiting,
+                    ask_again_ms: Some(self.gate.pace(self.gate.waiting()).0),
+                };
+                (answer, Vec::new())
             }
         }
     }

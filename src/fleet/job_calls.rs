@@ -92,10 +92,14 @@ impl AcquireAnswer {
                 attempt,
                 model,
             },
-            Self::Queued { ahead } => Input::SlotQueued {
+            Self::Queued {
+                ahead,
+                ask_again_ms,
+            } => Input::SlotQueued {
                 stage,
                 attempt,
                 ahead,
+                ask_again_ms,
             },
             Self::Refused { reason, retired } => Input::SlotRefused {
                 stage,

@@ -7,3 +7,4 @@ pub mod desk;
 pub mod gate;
 pub mod health;
 pub mod job_calls;
+pub mod stored_desk;

@@ -164,6 +164,10 @@ pub enum Input {
         attempt: Attempt,
         /// Requests the gate will serve first
         ahead: u32,
+        /// When the gate wants to be asked again, in ms (it paces a long line); `None` (and
+        /// journal entries of before) means [`super::SLOT_ASK_AGAIN`]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ask_again_ms: Option<u64>,
     },
     /// The gate will not let the stage submit to `model`: its circuit breaker is open (it keeps
     /// failing for every job) or it is retired. The stage falls back down its ranked list.

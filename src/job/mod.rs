@@ -172,7 +172,7 @@ use crate::ids::{Attempt, DeliveryId, ModelId, StageId};
 use crate::journal::Skipped;
 use crate::providers::ProviderKind;
 use crate::routing::ModelSpec;
-use crate::time::Timestamp;
+use crate::time::{Millis, Timestamp};
 
 /// One render job: its persisted parts plus derived indexes
 ///
@@ -509,7 +509,11 @@ impl Job {
                 stage,
                 attempt,
                 ahead,
-            } => self.on_slot_queued(now, &stage, attempt, ahead, &mut fx),
+                ask_again_ms,
+            } => {
+                let pace = ask_again_ms.map(Millis);
+                self.on_slot_queued(now, &stage, attempt, (ahead, pace), &mut fx)
+            }
             Input::SlotRefused {
                 stage,
                 attempt,

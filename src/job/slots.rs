@@ -43,6 +43,11 @@ pub const SPILL_AHEAD: u32 = 32;
 /// same model at another host (FLUX at BFL and at Replicate), not a lesser one
 pub const SPILL_QUALITY: f64 = 0.03;
 
+/// The soonest and latest a stage asks again whatever the gate says: the gate drops a waiter
+/// that has not asked for three of its paces, so the job keeps inside that
+const MIN_ASK_AGAIN: Millis = Millis::from_secs(5);
+const MAX_ASK_AGAIN: Millis = Millis::from_secs(180);
+
 /// Extra lease time beyond the longest the attempt can take, for the release to arrive
 const LEASE_GRACE: Millis = Millis::from_secs(60);
 
@@ -260,7 +265,7 @@ impl Job {
         now: Timestamp,
         stage: &StageId,
         attempt: Attempt,
-        ahead: u32,
+        (ahead, pace): (u32, Option<Millis>),
         fx: &mut Vec<Effect>,
     ) {
         let Some((i, model, mut wait)) = self.waiting(stage, attempt) else {
@@ -282,7 +287,9 @@ impl Job {
             _ => now,
         };
         wait.ahead = Some(ahead);
-        wait.ask_again_at = now.plus(SLOT_ASK_AGAIN);
+        // The gate's pace, within bounds a confused gate cannot push the job out of.
+        let pace = pace.map_or(SLOT_ASK_AGAIN, |p| p.clamp(MIN_ASK_AGAIN, MAX_ASK_AGAIN));
+        wait.ask_again_at = now.plus(pace);
         self.set_state(
             i,
             StageState::Ready {

@@ -624,6 +624,7 @@ impl Gates {
                 stage: stage.clone(),
                 attempt,
                 ahead: u32::try_from(pos).unwrap(),
+                ask_again_ms: None,
             };
             return vec![(at, Actor::System, input)];
         }
@@ -637,6 +638,7 @@ impl Gates {
             stage: stage.clone(),
             attempt,
             ahead: u32::try_from(queue.len() - 1).unwrap(),
+            ask_again_ms: None,
         };
         vec![(at, Actor::System, input)]
     }

@@ -75,6 +75,46 @@ pub(super) struct FairQueue {
     by_key: BTreeMap<RequesterKey, (CreatorId, WaitOrder)>,
     schedule: BTreeSet<(u64, u64, CreatorId)>,
     expiry: BTreeSet<(Timestamp, RequesterKey)>,
+    /// Requests put in line, refreshed or taken out since the last [`FairQueue::take_touched`]
+    touched: Touched,
+}
+
+/// Keys whose stored row is out of date. Not part of the queue's value: two queues with the same
+/// line are equal whatever each has yet to write.
+#[derive(Debug, Clone, Default)]
+struct Touched(BTreeSet<RequesterKey>);
+
+impl PartialEq for Touched {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Touched {}
+
+/// A waiting request as its own stored row: the creator names the flow it belongs to
+#[derive(Serialize)]
+struct WaiterRow<'a> {
+    creator: &'a CreatorId,
+    waiter: &'a Waiter,
+}
+
+/// The persisted form without the requests: each flow's tag, rank and weight, and an empty
+/// `waiters` list the requests' own rows fill on load (see `fleet::stored_desk`)
+#[derive(Serialize)]
+pub(super) struct QueueHead<'a> {
+    virtual_time: u64,
+    next_seq: u64,
+    flows: Vec<FlowHead<'a>>,
+}
+
+#[derive(Serialize)]
+struct FlowHead<'a> {
+    creator: &'a CreatorId,
+    tag: u64,
+    rank: u64,
+    weight: u32,
+    waiters: [(); 0],
 }
 
 impl Default for FairQueue {
@@ -139,6 +179,7 @@ impl FairQueue {
             },
         );
         self.expiry.insert((refresh_by, key.clone()));
+        self.touched.0.insert(key.clone());
         self.by_key.insert(key, (creator, order));
     }
 
@@ -157,6 +198,7 @@ impl FairQueue {
         self.expiry.remove(&(waiter.refresh_by, key.clone()));
         waiter.refresh_by = refresh_by;
         self.expiry.insert((refresh_by, key.clone()));
+        self.touched.0.insert(key.clone());
         true
     }
 
@@ -240,6 +282,60 @@ impl FairQueue {
             .collect()
     }
 
+    /// The stored form of the line without its requests
+    pub(super) fn head(&self) -> QueueHead<'_> {
+        QueueHead {
+            virtual_time: self.virtual_time,
+            next_seq: self.next_seq,
+            flows: self
+                .flows
+                .iter()
+                .map(|(creator, f)| FlowHead {
+                    creator,
+                    tag: f.tag,
+                    rank: f.rank,
+                    weight: f.weight,
+                    waiters: [],
+                })
+                .collect(),
+        }
+    }
+
+    /// Every waiting request's row (key, JSON), for a first write of the whole line
+    pub(super) fn rows(&self) -> serde_json::Result<Vec<(RequesterKey, String)>> {
+        self.flows
+            .iter()
+            .flat_map(|(creator, f)| f.waiters.values().map(move |w| (creator, w)))
+            .map(|(creator, waiter)| {
+                let row = serde_json::to_string(&WaiterRow { creator, waiter })?;
+                Ok((waiter.request.key.clone(), row))
+            })
+            .collect()
+    }
+
+    /// The rows changed since the last call: each touched key with its row now, or `None` when
+    /// it no longer waits. Clears the record of changes.
+    pub(super) fn take_touched(
+        &mut self,
+    ) -> serde_json::Result<Vec<(RequesterKey, Option<String>)>> {
+        let touched = std::mem::take(&mut self.touched.0);
+        touched
+            .into_iter()
+            .map(|key| {
+                let row = self
+                    .by_key
+                    .get(&key)
+                    .and_then(|(creator, order)| {
+                        let waiter = self.flows.get(creator)?.waiters.get(order)?;
+                        Some(WaiterRow { creator, waiter })
+                    })
+                    .map(|row| serde_json::to_string(&row))
+                    .transpose()?;
+                Ok((key, row))
+            })
+            .collect()
+    }
+
     fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.saturating_add(1);
@@ -247,6 +343,7 @@ impl FairQueue {
     }
 
     fn forget(&mut self, waiter: &Waiter) {
+        self.touched.0.insert(waiter.request.key.clone());
         self.by_key.remove(&waiter.request.key);
         self.expiry
             .remove(&(waiter.refresh_by, waiter.request.key.clone()));
@@ -292,6 +389,7 @@ impl From<QueueRecord> for FairQueue {
             by_key: BTreeMap::new(),
             schedule: BTreeSet::new(),
             expiry: BTreeSet::new(),
+            touched: Touched::default(),
         };
         for f in record.flows.into_iter().filter(|f| !f.waiters.is_empty()) {
             for w in &f.waiters {
