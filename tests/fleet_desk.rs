@@ -63,7 +63,13 @@ fn a_full_gate_queues_and_a_release_hands_the_slot_to_the_waiter() {
     assert!(n.is_empty());
     let (b, _) = d.acquire(T0, call("j2", "s1", "kling-2.1"), PROBE);
     let pace = Some(20_000);
-    assert_eq!(b, AcquireAnswer::Queued { ahead: 0, ask_again_ms: pace });
+    assert_eq!(
+        b,
+        AcquireAnswer::Queued {
+            ahead: 0,
+            ask_again_ms: pace
+        }
+    );
     let notices = d.release(
         T0.plus(Millis(30_000)),
         &release(

@@ -577,10 +577,18 @@ fn the_back_of_a_long_line_is_asked_to_ask_again_less_often_and_kept_as_long() {
     assert_eq!(gate.pace(699), Millis::from_secs(180));
     // Each waiter is kept three of its paces: the back of the line does not fall out of it.
     for (ahead, ask_again_at, refresh_by) in &answers {
-        assert_eq!(refresh_by.0 - T0.0, 3 * (ask_again_at.0 - T0.0), "at {ahead}");
+        assert_eq!(
+            refresh_by.0 - T0.0,
+            3 * (ask_again_at.0 - T0.0),
+            "at {ahead}"
+        );
     }
     assert!(gate.tick(at(61_000)).is_empty());
-    assert_eq!(gate.position(&key("w63")), None, "the front asks every 20 s");
+    assert_eq!(
+        gate.position(&key("w63")),
+        None,
+        "the front asks every 20 s"
+    );
     assert_eq!(gate.position(&key("w64")), Some(0), "kept 120 s");
     assert_eq!(gate.waiting(), 700 - 64);
 }
