@@ -475,5 +475,4 @@ fn a_waiting_stage_asks_again_at_the_gates_pace_within_bounds() {
     let before = asks(&w);
     w.advance(Millis::from_secs(181));
     assert_eq!(asks(&w), before + 1, "asked again by the bound");
-    assert!(SLOT_ASK_AGAIN.0 < 180_000);
 }
