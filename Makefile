@@ -72,4 +72,5 @@ bench: tools system worker simulator assembler
 	API_FUZZ_CASES=150 cargo test --quiet -p e2e --test api_fuzz
 	cargo run --quiet --profile fast -p e2e --bin bench_faults
 	cargo run --quiet --profile fast -p e2e --bin bench_fleet
+	cargo run --quiet --profile fast -p e2e --bin bench_gate_line
 	cargo run --quiet --profile fast -p e2e --bin chaos
