@@ -12,7 +12,8 @@
 //!
 //! `RENDERS` (default 40; the pro creator takes half, at most 20, two studio creators the rest,
 //! at most 100 each) and `CAP` (default 4) size the runs; `FAULT_RATE` (default 0.10) is the
-//! rate of each fault kind (`fault_run::transient_faults`). Starts its own stacks on free ports,
+//! rate of each fault kind (`fault_run::transient_faults`); `RUNS=gated` (or `ungated`) runs
+//! only that load run. Starts its own stacks on free ports,
 //! one at a time, the Worker on Miniflare alone (`WORKER_RUNTIME=wrangler` for `wrangler
 //! dev`), the simulator rendering one picture per shape (`SIM_MEDIA_VARIETY=per-shape`) and
 //! assembly at the simulated hosted route. A benchmark reports, it does not judge timings:
@@ -198,7 +199,13 @@ async fn main() {
     let mut ok = true;
     // Each run is printed as it ends, so a later failure never hides an earlier figure.
     let mut load = Vec::new();
+    // `RUNS=gated` or `RUNS=ungated` runs only that load run (a 200-render run takes most of an
+    // hour each) and skips the slot-overhead pair.
+    let only = std::env::var("RUNS").ok().filter(|r| r != "all");
     for (label, gates) in [("gated", true), ("ungated", false)] {
+        if only.as_deref().is_some_and(|o| o != label) {
+            continue;
+        }
         match run_on_fresh_stack(gates, Some(cap), Some(fault_rate), &creators, SHOTS).await {
             Ok(r) => {
                 print_load(label, &r, &creators, cap);
@@ -212,6 +219,12 @@ async fn main() {
     }
     if let [gated, ungated] = load.as_slice() {
         print_ratios(gated, ungated, &creators);
+    }
+    if only.is_some() {
+        if !ok {
+            std::process::exit(1);
+        }
+        return;
     }
     println!(
         "slot overhead: {OVERHEAD_RENDERS} renders of {OVERHEAD_SHOTS} shots, no faults, no caps; gated, then ungated"
