@@ -204,30 +204,35 @@ fn observed_latency_moves_routing_away_from_the_prior() {
 }
 
 #[test]
-fn a_rate_limited_attempt_slows_the_gate_for_everyone() {
+fn rate_limited_attempts_slow_the_gate_for_everyone() {
     let mut d = Desk::new(ProviderKind::Runway, limits(4), T0);
     for i in 0..4 {
         let (a, _) = d.acquire(T0, call("j1", &format!("s{i}"), "runway-gen4"), PROBE);
         assert_eq!(a, AcquireAnswer::Granted);
     }
-    let _ = d.release(
-        T0.plus(Millis(100)),
-        &release(
-            "j1",
-            "s0",
-            "runway-gen4",
-            SlotOutcome::RateLimited {
-                retry_after_ms: Some(30_000),
-            },
-        ),
-    );
-    // Three slots are still held and the limit was halved to 2: another job waits.
+    // Three of the account's tasks come back 429: an overload, not a stray refusal.
+    for s in ["s0", "s1", "s2"] {
+        let _ = d.release(
+            T0.plus(Millis(100)),
+            &release(
+                "j1",
+                s,
+                "runway-gen4",
+                SlotOutcome::RateLimited {
+                    retry_after_ms: Some(30_000),
+                },
+            ),
+        );
+    }
+    // One slot is still held, the limit was halved to 2 and the Retry-After holds: another
+    // job waits.
     let (b, _) = d.acquire(T0.plus(Millis(200)), call("j2", "s1", "runway-gen4"), PROBE);
     assert!(matches!(b, AcquireAnswer::Queued { .. }), "{b:?}");
     let view = d.view(T0.plus(Millis(200)));
-    assert_eq!(view.gate.slots.len(), 3);
+    assert_eq!(view.gate.slots.len(), 1);
     assert_eq!(view.gate.effective_limit, 2);
-    assert_eq!(view.gate.rate_limited_total, 1);
+    assert!(view.gate.paused);
+    assert_eq!(view.gate.rate_limited_total, 3);
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use studio::api::tier_limits::Tier;
 use studio::fleet::gate::{
-    Admission, Decision, Gate, GateConfig, GateError, Grant, LeaseId, ProviderLimits, Release,
-    Renewal, RequesterKey, SlotRequest, TaskOutcome,
+    Admission, Decision, Gate, GateConfig, GateError, Grant, LeaseId, OUTCOME_WINDOW, OVERLOAD_MIN,
+    ProviderLimits, Release, Renewal, RequesterKey, SlotRequest, TaskOutcome,
 };
 use studio::ids::{Attempt, CreatorId, JobId, ModelId, StageId};
 use studio::time::{Millis, Timestamp};
@@ -63,6 +63,14 @@ fn waiting(decision: Decision<Admission>) -> usize {
     match decision.answer {
         Admission::Waiting { ahead, .. } => ahead,
         Admission::Granted(_) => panic!("expected to wait, got {decision:?}"),
+    }
+}
+
+/// 429s enough to read as an overload (`OVERLOAD_MIN` at one moment, on a gate with no other
+/// outcomes yet): the limit halves once
+fn overload(gate: &mut Gate, now: Timestamp, retry_after: Option<Millis>) {
+    for _ in 0..OVERLOAD_MIN {
+        let _ = gate.rate_limited(now, retry_after);
     }
 }
 
@@ -264,7 +272,7 @@ fn acquire_is_idempotent_per_requester_key() {
 }
 
 #[test]
-fn a_429_halves_the_limit_and_pauses_everyone_until_retry_after() {
+fn a_429_pauses_everyone_until_retry_after_and_an_overload_halves_the_limit() {
     let mut gate = Gate::new(config(8), T0);
     let held: Vec<Grant> = (0..8)
         .map(|i| {
@@ -283,30 +291,40 @@ fn a_429_halves_the_limit_and_pauses_everyone_until_retry_after() {
         ));
     }
 
-    let hit = gate.release(
-        at(1_000),
-        &held[0].key,
-        Some(held[0].lease),
-        TaskOutcome::RateLimited {
-            retry_after: Some(Millis::from_secs(30)),
-        },
-    );
-    assert_eq!(hit.answer, Release::Released);
-    assert!(
-        hit.grants.is_empty(),
-        "paused: the freed slot is not handed on"
-    );
+    let limited = |gate: &mut Gate, g: &Grant| {
+        let hit = gate.release(
+            at(1_000),
+            &g.key,
+            Some(g.lease),
+            TaskOutcome::RateLimited {
+                retry_after: Some(Millis::from_secs(30)),
+            },
+        );
+        assert_eq!(hit.answer, Release::Released);
+        assert!(
+            hit.grants.is_empty(),
+            "paused: the freed slot is not handed on"
+        );
+    };
+    // One 429: the provider's Retry-After holds for everyone, the limit stays.
+    limited(&mut gate, &held[0]);
     let snap = gate.snapshot(at(1_000));
-    assert_eq!(snap.effective_limit, 4);
+    assert_eq!(snap.effective_limit, 8);
     assert!(snap.paused);
     assert_eq!(snap.paused_until, Some(at(31_000)));
-    assert_eq!(snap.rate_limited_total, 1);
-    assert_eq!(snap.rate_limited_recent, 1);
+    // Three of three: an overload. The limit halves.
+    limited(&mut gate, &held[1]);
+    limited(&mut gate, &held[2]);
+    let snap = gate.snapshot(at(1_000));
+    assert_eq!(snap.effective_limit, 4);
+    assert_eq!(snap.paused_until, Some(at(31_000)));
+    assert_eq!(snap.rate_limited_total, 3);
+    assert_eq!(snap.rate_limited_recent, 3);
     assert_eq!(snap.last_rate_limited_at, Some(at(1_000)));
 
-    // Four tasks end well; they went out before the 429, so the limit does not grow, and the
-    // pause holds every slot back although only three are in use.
-    for g in &held[1..5] {
+    // Two tasks end well; they went out before the halving, so the limit does not grow, and
+    // the pause holds every slot back although only three are in use.
+    for g in &held[3..5] {
         assert!(finish(&mut gate, at(2_000), g).is_empty());
     }
     assert_eq!(gate.in_use(), 3);
@@ -319,7 +337,7 @@ fn a_429_halves_the_limit_and_pauses_everyone_until_retry_after() {
     assert_eq!(gate.in_use(), 4);
     assert!(!gate.snapshot(at(31_000)).paused);
 
-    // A task granted after the 429 ends well: +1, and the next waiter gets the room.
+    // A task granted after the halving ends well: +1, and the next waiter gets the room.
     let grants = finish(&mut gate, at(32_000), &resumed[0]);
     assert_eq!(gate.snapshot(at(32_000)).effective_limit, 5);
     assert_eq!(
@@ -327,6 +345,47 @@ fn a_429_halves_the_limit_and_pauses_everyone_until_retry_after() {
         2,
         "its own slot and the one the limit grew by"
     );
+}
+
+#[test]
+fn scattered_429s_among_successes_do_not_collapse_the_limit() {
+    // One task in ten answered 429 without Retry-After, as a provider's capacity blips are:
+    // nothing pauses and the limit stays whole.
+    let mut gate = Gate::new(config(8), T0);
+    let mut now = T0;
+    for i in 0..200 {
+        now = now.plus(Millis(500));
+        let g = granted(acquire(
+            &mut gate,
+            now,
+            request(&format!("t{i}"), "c", Tier::Pro),
+        ));
+        let outcome = if i % 10 == 9 {
+            TaskOutcome::RateLimited { retry_after: None }
+        } else {
+            TaskOutcome::Succeeded
+        };
+        let _ = gate.release(now.plus(Millis(100)), &g.key, Some(g.lease), outcome);
+    }
+    let snap = gate.snapshot(now);
+    assert_eq!(snap.rate_limited_total, 20);
+    assert_eq!(snap.effective_limit, 8);
+    assert!(!snap.paused);
+    // Then the provider refuses most submits: within the window it reads as an overload.
+    for i in 0..OUTCOME_WINDOW {
+        now = now.plus(Millis(10_000));
+        if let Admission::Granted(g) =
+            acquire(&mut gate, now, request(&format!("o{i}"), "c", Tier::Pro)).answer
+        {
+            let _ = gate.release(
+                now,
+                &g.key,
+                Some(g.lease),
+                TaskOutcome::RateLimited { retry_after: None },
+            );
+        }
+    }
+    assert!(gate.snapshot(now).effective_limit < 8);
 }
 
 #[test]
@@ -369,7 +428,7 @@ fn the_limit_recovers_additively_by_interval_after_the_pause() {
     let mut config = config(8);
     config.recovery_interval = Millis::from_secs(10);
     let mut gate = Gate::new(config, T0);
-    let _ = gate.rate_limited(T0, Some(Millis::from_secs(20)));
+    overload(&mut gate, T0, Some(Millis::from_secs(20)));
     assert_eq!(gate.snapshot(T0).effective_limit, 4);
     // The pause is 20 s, then one step every 10 s.
     assert_eq!(gate.snapshot(T0).next_recovery_at, Some(at(30_000)));
@@ -391,7 +450,7 @@ fn a_waiting_job_wakes_when_the_limit_recovers() {
     config.recovery_interval = Millis::from_secs(10);
     let mut gate = Gate::new(config, T0);
     let a = granted(acquire(&mut gate, T0, request("a", "c", Tier::Free)));
-    let _ = gate.rate_limited(at(1), Some(Millis::from_secs(5)));
+    overload(&mut gate, at(1), Some(Millis::from_secs(5)));
     assert_eq!(gate.snapshot(at(1)).effective_limit, 1);
     waiting(acquire(&mut gate, at(2), request("b", "c", Tier::Free)));
     assert_eq!(gate.next_wake(), Some(at(5_001)), "the pause ends");

@@ -39,6 +39,7 @@ pub use config::{GateConfig, ProviderLimits, TierWeights};
 pub use error::GateError;
 pub use lease::{Grant, Lease, LeaseId, RequesterKey, SlotRequest};
 pub use snapshot::{CreatorWaiting, GateSnapshot};
+pub use throttle::{OUTCOME_WINDOW, OVERLOAD_MIN};
 
 use bucket::TokenBucket;
 use fairness::FairQueue;
@@ -310,7 +311,11 @@ impl Gate {
                     self.throttle.succeeded(held.granted_at, &self.config);
                 }
             }
-            TaskOutcome::Failed => {}
+            TaskOutcome::Failed => {
+                if held.is_some() {
+                    self.throttle.failed();
+                }
+            }
             TaskOutcome::RateLimited { retry_after } => {
                 self.throttle.rate_limited(now, retry_after, &self.config);
             }
@@ -330,8 +335,9 @@ impl Gate {
         Decision { answer, grants }
     }
 
-    /// A 429 the provider sent outside a release (e.g. to a status poll): halve the effective
-    /// limit and pause until `retry_after` has passed
+    /// A 429 the provider sent outside a release (e.g. to a status poll): pause until
+    /// `retry_after` has passed, and halve the effective limit if 429s are a real share of the
+    /// provider's recent answers (see `throttle.rs`)
     #[must_use = "grants must be delivered to the jobs that waited for them"]
     pub fn rate_limited(&mut self, now: Timestamp, retry_after: Option<Millis>) -> Vec<Grant> {
         let grants = self.advance(now);

@@ -1,9 +1,18 @@
 //! Back-off on 429: the effective concurrency limit (AIMD) and the pause a `Retry-After` asks
 //! for, plus the 429 counts support looks at.
 //!
-//! A 429 halves the effective limit (floor 1) and stops new grants until the pause ends. The
-//! limit then grows back by one per recovery interval and by one per successful task, up to the
-//! account's `max_concurrent`: slow to trust again, quick to back off, as TCP does.
+//! A 429 stops new grants until its `Retry-After` has passed: the provider said so, for the
+//! whole account. When 429s are a real share of what the provider answers lately (at least
+//! [`OVERLOAD_MIN`] of the last [`OUTCOME_WINDOW`] task outcomes, and a quarter of them), the
+//! account is over its limit: the effective limit halves (floor 1) and the pause is at least
+//! the default one. The limit then grows back by one per recovery interval and by one per
+//! successful task, up to the account's `max_concurrent`: slow to trust again, quick to back
+//! off, as TCP does.
+//!
+//! Why not halve on every 429: providers also answer 429 now and then under no overload of
+//! ours (a capacity blip, a queue that was momentarily full). With 10% of submits answered 429
+//! at random, halving on each held Veo at 1 of 8 slots with 740 stages waiting (a 200-render
+//! run): every 429 halved again and restarted the recovery clock before it had grown back.
 
 use std::collections::VecDeque;
 
@@ -14,6 +23,11 @@ use crate::time::{Millis, Timestamp};
 
 /// The 429 counts are kept per minute, so their memory is bounded by the window's minutes
 const MINUTE: u64 = 60_000;
+
+/// Task outcomes remembered to tell an overload from a stray 429
+pub const OUTCOME_WINDOW: usize = 20;
+/// 429s among the remembered outcomes that mean overload (and at least a quarter of them)
+pub const OVERLOAD_MIN: usize = 3;
 
 /// 429s received during one minute
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +55,9 @@ pub(super) struct Throttle {
     last_at: Option<Timestamp>,
     /// 429s by minute within the window, oldest first
     recent: VecDeque<MinuteCount>,
+    /// The last [`OUTCOME_WINDOW`] task outcomes, oldest first: `true` for a 429
+    #[serde(default)]
+    outcomes: VecDeque<bool>,
 }
 
 impl Throttle {
@@ -54,6 +71,7 @@ impl Throttle {
             total: 0,
             last_at: None,
             recent: VecDeque::new(),
+            outcomes: VecDeque::new(),
         }
     }
 
@@ -107,14 +125,24 @@ impl Throttle {
         self.total = self.total.saturating_add(1);
         self.last_at = Some(now);
         self.count(now, config);
+        self.remember(true);
+        let overloaded = self.overloaded();
 
-        let pause = retry_after
-            .unwrap_or(config.default_pause)
-            .min(config.max_pause);
+        // The provider's own `Retry-After` always holds; without one, a stray 429 pauses
+        // nothing and an overload pauses the default time.
+        let pause = match (retry_after, overloaded) {
+            (Some(after), _) => after,
+            (None, true) => config.default_pause,
+            (None, false) => Millis(0),
+        }
+        .min(config.max_pause);
         let until = now.plus(pause);
-        // A zero `Retry-After` pauses nothing; storing it would put a wake-up at `now`.
+        // A zero pause pauses nothing; storing it would put a wake-up at `now`.
         if until > now {
             self.paused_until = Some(self.paused_until.map_or(until, |t| t.max(until)));
+        }
+        if !overloaded {
+            return;
         }
 
         let holding_off = self
@@ -124,16 +152,35 @@ impl Throttle {
             self.effective = (self.effective / 2).max(1);
             self.last_decrease = Some(now);
         }
-        // Even a 429 that does not halve says the provider is still unhappy: growth waits for
-        // a full interval after the (possibly extended) pause.
+        // An overload's 429 that does not halve (within the holdoff) still says the provider
+        // is unhappy: growth waits for a full interval after the (possibly extended) pause.
         let resume = self.paused_until.unwrap_or(until);
         self.next_step =
             (self.effective < config.limits.concurrency()).then(|| resume.plus(interval(config)));
     }
 
+    /// A task failed for a reason other than a 429: it counts among the outcomes
+    pub(super) fn failed(&mut self) {
+        self.remember(false);
+    }
+
+    /// Whether the remembered outcomes say the account is over its limit
+    fn overloaded(&self) -> bool {
+        let limited = self.outcomes.iter().filter(|&&o| o).count();
+        limited >= OVERLOAD_MIN && limited.saturating_mul(4) >= self.outcomes.len()
+    }
+
+    fn remember(&mut self, rate_limited: bool) {
+        self.outcomes.push_back(rate_limited);
+        while self.outcomes.len() > OUTCOME_WINDOW {
+            self.outcomes.pop_front();
+        }
+    }
+
     /// A task ended well. Tasks granted before the last halving prove nothing about the
     /// provider's state since, so only later ones grow the limit.
     pub(super) fn succeeded(&mut self, granted_at: Timestamp, config: &GateConfig) {
+        self.remember(false);
         if self.last_decrease.is_some_and(|at| granted_at < at) {
             return;
         }
