@@ -68,8 +68,18 @@ struct DeskHead<'a> {
     retired: &'a BTreeMap<ModelId, Timestamp>,
 }
 
-fn row_key(key: &RequesterKey) -> serde_json::Result<String> {
-    serde_json::to_string(key)
+/// Rows keyed by the JSON of their [`RequesterKey`], stable across calls
+fn waiter_rows(
+    rows: impl IntoIterator<Item = (RequesterKey, Option<String>)>,
+) -> serde_json::Result<Vec<WaiterRow>> {
+    rows.into_iter()
+        .map(|(key, json)| {
+            Ok(WaiterRow {
+                key: serde_json::to_string(&key)?,
+                json,
+            })
+        })
+        .collect()
 }
 
 impl Desk {
@@ -88,33 +98,14 @@ impl Desk {
     pub fn all_rows(&mut self) -> serde_json::Result<(String, Vec<WaiterRow>)> {
         self.gate_mut().take_changed_waiters()?;
         let head = self.head_json()?;
-        let waiters = self
-            .gate()
-            .waiter_rows()?
-            .into_iter()
-            .map(|(key, json)| {
-                Ok(WaiterRow {
-                    key: row_key(&key)?,
-                    json: Some(json),
-                })
-            })
-            .collect::<serde_json::Result<_>>()?;
+        let all = self.gate().waiter_rows()?;
+        let waiters = waiter_rows(all.into_iter().map(|(key, json)| (key, Some(json))))?;
         Ok((head, waiters))
     }
 
     /// The rows to write since the last changes (or rows) were taken
     pub fn take_changes(&mut self) -> serde_json::Result<DeskChanges> {
-        let waiters = self
-            .gate_mut()
-            .take_changed_waiters()?
-            .into_iter()
-            .map(|(key, json)| {
-                Ok(WaiterRow {
-                    key: row_key(&key)?,
-                    json,
-                })
-            })
-            .collect::<serde_json::Result<_>>()?;
+        let waiters = waiter_rows(self.gate_mut().take_changed_waiters()?)?;
         Ok(DeskChanges {
             head: self.head_json()?,
             waiters,
