@@ -34,7 +34,8 @@ fi
 # wasm-bindgen's catch wrappers), named rather than --all-features so binaryen never emits an
 # encoding workerd does not run yet.
 features=(--enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int
-  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling)
+  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
+  --enable-simd)
 # -Oz, but no inlining of functions that have one caller (-ocimfs=0): that inlining takes 1% more
 # off the raw module yet adds 15% to the gzipped one (serde's near-identical monomorphisations
 # compress well side by side, not spread into their callers), and the gzipped size is what the

@@ -150,18 +150,56 @@ impl Embedder for Precomputed {
 /// Cosine similarity of two unit vectors (their dot product); vectors of different lengths
 /// compare over the shorter one
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    // Eight independent accumulators let the compiler use SIMD lanes (a single running sum
-    // cannot be reordered under IEEE rules); this is what keeps 12 x 5,000 x 256 well under 50 ms.
-    let mut acc = [0f32; 8];
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ra, rb) = (ca.remainder(), cb.remainder());
+    let tail: f32 = ra.iter().zip(rb).map(|(p, q)| p * q).sum();
+    dot_chunks(ca, cb) + tail
+}
+
+/// Sum of products over chunks of eight, in eight lanes.
+///
+/// Eight independent accumulators let the compiler use SIMD lanes natively (a single running
+/// sum cannot be reordered under IEEE rules). The Worker is built for size, where the compiler
+/// does not vectorise loops, so on wasm the lanes are written out with `simd128` (two f32x4
+/// accumulators, the same eight lanes in the same order, so both builds give the same bits).
+/// Similar-shot search over thousands of past shots spends nearly all its time here.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn dot_chunks(ca: std::slice::ChunksExact<'_, f32>, cb: std::slice::ChunksExact<'_, f32>) -> f32 {
+    let mut acc = [0f32; 8];
     for (x, y) in ca.zip(cb) {
         for ((s, p), q) in acc.iter_mut().zip(x).zip(y) {
             *s += p * q;
         }
     }
-    let tail: f32 = ra.iter().zip(rb).map(|(p, q)| p * q).sum();
-    acc.iter().sum::<f32>() + tail
+    acc.iter().sum::<f32>()
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn dot_chunks(ca: std::slice::ChunksExact<'_, f32>, cb: std::slice::ChunksExact<'_, f32>) -> f32 {
+    use core::arch::wasm32::{f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
+    // Lanes built from four consecutive elements compile to one v128.load (no unsafe needed).
+    let lanes = |c: &[f32], at: usize| match c.get(at..at + 4) {
+        Some(&[w, x, y, z]) => f32x4(w, x, y, z),
+        _ => f32x4_splat(0.0),
+    };
+    let (mut lo, mut hi) = (f32x4_splat(0.0), f32x4_splat(0.0));
+    for (x, y) in ca.zip(cb) {
+        lo = f32x4_add(lo, f32x4_mul(lanes(x, 0), lanes(y, 0)));
+        hi = f32x4_add(hi, f32x4_mul(lanes(x, 4), lanes(y, 4)));
+    }
+    let acc = [
+        f32x4_extract_lane::<0>(lo),
+        f32x4_extract_lane::<1>(lo),
+        f32x4_extract_lane::<2>(lo),
+        f32x4_extract_lane::<3>(lo),
+        f32x4_extract_lane::<0>(hi),
+        f32x4_extract_lane::<1>(hi),
+        f32x4_extract_lane::<2>(hi),
+        f32x4_extract_lane::<3>(hi),
+    ];
+    acc.iter().sum::<f32>()
 }
 
 /// The `k` entries of `haystack` most similar to `query`, best first, as (index, similarity).
