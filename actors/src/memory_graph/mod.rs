@@ -555,7 +555,10 @@ impl MemoryGraph {
             let mut renders = 0usize;
             while left > 0 {
                 let n = left.min(bench::SHOTS_PER_RENDER);
-                let (render, report) = bench::render(g.renders.len(), n, now);
+                // Renders ever recorded, the folded ones included: the kept rows stop growing at
+                // the retention cap, and a repeated index would repeat a job id.
+                let folded: usize = g.folded_formats.iter().map(|f| f.renders as usize).sum();
+                let (render, report) = bench::render(g.renders.len() + folded, n, now);
                 if let RenderRecorded::Recorded { changes: c, .. } =
                     record_render(g, &render, &embedder)?
                 {
