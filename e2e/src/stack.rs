@@ -563,3 +563,56 @@ impl Drop for Stack {
         self.stop();
     }
 }
+
+/// The bench-only bare-object Worker (`e2e/bare-object/`): one SQLite-backed Durable Object
+/// that does one INSERT per request, run on workerd through Miniflare alone, as
+/// `scripts/runtime.mjs` runs ours. The baseline of `bench_bare_object`; never production.
+pub struct BareObject {
+    /// `http://127.0.0.1:{port}` of the bare Worker
+    pub url: String,
+    child: Option<Child>,
+    _temp: tempfile::TempDir,
+}
+
+impl BareObject {
+    /// Starts it on a free loopback port with its own temporary state folder
+    pub fn start() -> Result<Self, StackError> {
+        let root = repo_root();
+        let temp = tempfile::Builder::new()
+            .prefix("studio-bare-object-")
+            .tempdir()
+            .map_err(|source| StackError::Spawn {
+                what: "temp dir".into(),
+                source,
+            })?;
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut cmd = Command::new("node");
+        cmd.arg("e2e/bare-object/runtime.mjs")
+            .args(["--port", &port.to_string()])
+            .arg("--persist-to")
+            .arg(temp.path());
+        let log = temp.path().join("bare-object.log");
+        let child = spawn_group(&root, "e2e/bare-object/runtime.mjs", cmd, &log)?;
+        let bare = Self {
+            url,
+            child: Some(child),
+            _temp: temp,
+        };
+        if wait_healthy(&format!("{}/healthz", bare.url), 60) {
+            Ok(bare)
+        } else {
+            Err(StackError::Unhealthy {
+                what: "bare object".into(),
+                secs: 60,
+                log: tail(&log, 30),
+            })
+        }
+    }
+}
+
+impl Drop for BareObject {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, "-TERM");
+    }
+}
