@@ -545,6 +545,12 @@ impl Stack {
         (total > 0).then_some(total)
     }
 
+    /// CPU time used so far by the Worker's runtime (every process of its group: the starter
+    /// and its workerd), seconds
+    pub fn worker_cpu_s(&self) -> Option<f64> {
+        group_cpu_s(self.worker.as_ref()?.id())
+    }
+
     /// The Worker's log so far, for failure messages
     pub fn worker_log(&self) -> String {
         tail(&self.log_dir.join("worker.log"), 80)
@@ -609,6 +615,37 @@ impl BareObject {
             })
         }
     }
+}
+
+impl BareObject {
+    /// CPU time used so far by its runtime (the starter and its workerd), seconds
+    pub fn cpu_s(&self) -> Option<f64> {
+        group_cpu_s(self.child.as_ref()?.id())
+    }
+}
+
+/// User plus system CPU time of the live processes of a process group, seconds (Linux
+/// `/proc/PID/stat`, in clock ticks of 1/100 s, the kernel's USER_HZ on every Linux target)
+fn group_cpu_s(group: u32) -> Option<f64> {
+    const TICKS_PER_S: f64 = 100.0;
+    let mut ticks = 0u64;
+    let mut seen = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+        // cmajflt utime stime ...: after the comm, utime is field 11 and stime 12 (from 0).
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(2).and_then(|g| g.parse::<u32>().ok()) != Some(group) {
+            continue;
+        }
+        let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+        ticks += field(11).unwrap_or(0) + field(12).unwrap_or(0);
+        seen = true;
+    }
+    seen.then_some(ticks as f64 / TICKS_PER_S)
 }
 
 impl Drop for BareObject {
