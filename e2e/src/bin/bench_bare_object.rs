@@ -392,7 +392,7 @@ async fn run() -> Result<(String, bool), String> {
         // on a shared machine. The bad-signature callback stops before the object, the bare
         // Worker-only request before its object, so each side splits into Worker and object.
         rows.push_str(&format!(
-            "| runtime CPU per request, concurrency {concurrency} (bare / ours) | ours {ours_cpu:.2} ms (Worker up to the signature {front_cpu:.2}, object part {:.2}), bare {bare_cpu:.2} ms (Worker {floor_cpu:.2}, object part {:.2}): {bare_cpu_ratio:.2} | diagnostic | CPU of each runtime's processes from /proc around its phases |\n",
+            "| runtime CPU per request, concurrency {concurrency} (bare / ours) | ours {ours_cpu:.2} ms = {front_cpu:.2} up to the signature check + {:.2} past it (object call, step, write, answer); bare {bare_cpu:.2} ms = {floor_cpu:.2} Worker alone + {:.2} object call and INSERT: {bare_cpu_ratio:.2} | diagnostic | CPU of each runtime's processes from /proc around its phases |\n",
             ours_cpu - front_cpu,
             bare_cpu - floor_cpu,
             bare_cpu_ratio = bare_cpu / ours_cpu,
