@@ -21,9 +21,10 @@
 //! the shared machine's noise hits both alike. A request counts only if it answered the expected
 //! status (a failed callback is not throughput); errors are counted and fail the bench.
 //!
-//! Two more rows decompose the cost: a callback whose signature is wrong (our Worker does the
+//! Three more rows decompose the cost: a callback whose signature is wrong (our Worker does the
 //! URL token check, the body read and the HMAC, then answers 401 without touching the object),
-//! and the bare Worker answering without its object (the runtime's floor).
+//! the bare Worker answering without its object (the runtime's floor), and a POST to a path
+//! our Worker has no route for (404: our Worker's own floor, before any callback check).
 //!
 //! The last column is the CPU time the probe's runtime (Miniflare's node and its workerd) spent
 //! per request during its phases: on a shared machine it moves much less than wall time.
@@ -71,14 +72,18 @@ enum Probe {
     OursBadSignature,
     /// The bare Worker answering without its object: the runtime's floor
     BareWorkerOnly,
+    /// The same POST to a path our Worker has no route for (404): our Worker's own floor
+    /// (entry into the Rust code, routing, an error answer), before any callback check
+    OursNoRoute,
 }
 
 impl Probe {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Ours,
         Self::Bare,
         Self::OursBadSignature,
         Self::BareWorkerOnly,
+        Self::OursNoRoute,
     ];
 
     fn label(self) -> &'static str {
@@ -87,12 +92,14 @@ impl Probe {
             Self::Bare => "bare: POST into one SQLite object, one INSERT",
             Self::OursBadSignature => "ours: callback with a bad signature (401, no object)",
             Self::BareWorkerOnly => "bare Worker without its object (runtime floor)",
+            Self::OursNoRoute => "ours: POST to a path without a route (404, our Worker's floor)",
         }
     }
 
     fn expected_status(self) -> u16 {
         match self {
             Self::OursBadSignature => 401,
+            Self::OursNoRoute => 404,
             _ => 200,
         }
     }
@@ -107,6 +114,8 @@ struct Targets {
     task: String,
     bare: String,
     bare_worker_only: String,
+    /// A path of our Worker without a route
+    ours_no_route: String,
 }
 
 impl Targets {
@@ -129,6 +138,7 @@ impl Targets {
             Probe::Ours | Probe::OursBadSignature => &self.ours,
             Probe::Bare => &self.bare,
             Probe::BareWorkerOnly => &self.bare_worker_only,
+            Probe::OursNoRoute => &self.ours_no_route,
         };
         let started = Instant::now();
         let resp = self
@@ -292,6 +302,7 @@ async fn run() -> Result<(String, bool), String> {
         task,
         bare: format!("{}/callback", bare.url),
         bare_worker_only: format!("{}/worker-only", bare.url),
+        ours_no_route: format!("{}/no-such-route", stack.worker_url),
     };
     let bench_started = Instant::now();
     for probe in Probe::ALL {
@@ -319,7 +330,9 @@ async fn run() -> Result<(String, bool), String> {
                 {
                     let cpu_s = || match probe {
                         Probe::Bare | Probe::BareWorkerOnly => bare.cpu_s(),
-                        Probe::Ours | Probe::OursBadSignature => stack.worker_cpu_s(),
+                        Probe::Ours | Probe::OursBadSignature | Probe::OursNoRoute => {
+                            stack.worker_cpu_s()
+                        }
                     };
                     phase(&targets, probe, concurrency, REQUESTS, cpu_s, tally).await;
                 }
@@ -380,6 +393,7 @@ async fn run() -> Result<(String, bool), String> {
         let (bare_rps, bare_p50, bare_p95, bare_cpu) = find(Probe::Bare);
         let (_, _, _, front_cpu) = find(Probe::OursBadSignature);
         let (_, _, _, floor_cpu) = find(Probe::BareWorkerOnly);
+        let (_, _, _, no_route_cpu) = find(Probe::OursNoRoute);
         rows.push_str(&format!(
             "| signed callbacks/s into one running job object vs bare SQLite object, concurrency {concurrency} | ours {ours_rps:.0}/s, bare {bare_rps:.0}/s: {} | >= 0.8 | `bench_bare_object`: closed loop, {ROUNDS}x{REQUESTS} requests each, phases alternated, same run |\n",
             ratio_cell(ours_rps / bare_rps),
@@ -392,7 +406,8 @@ async fn run() -> Result<(String, bool), String> {
         // on a shared machine. The bad-signature callback stops before the object, the bare
         // Worker-only request before its object, so each side splits into Worker and object.
         rows.push_str(&format!(
-            "| runtime CPU per request, concurrency {concurrency} (bare / ours) | ours {ours_cpu:.2} ms = {front_cpu:.2} up to the signature check + {:.2} past it (object call, step, write, answer); bare {bare_cpu:.2} ms = {floor_cpu:.2} Worker alone + {:.2} object call and INSERT: {bare_cpu_ratio:.2} | diagnostic | CPU of each runtime's processes from /proc around its phases |\n",
+            "| runtime CPU per request, concurrency {concurrency} (bare / ours) | ours {ours_cpu:.2} ms = {no_route_cpu:.2} Worker floor (404) + {:.2} callback checks (token, body, signature) + {:.2} past them (object call, step, write, answer); bare {bare_cpu:.2} ms = {floor_cpu:.2} Worker alone + {:.2} object call and INSERT: {bare_cpu_ratio:.2} | diagnostic | CPU of each runtime's processes from /proc around its phases |\n",
+            front_cpu - no_route_cpu,
             ours_cpu - front_cpu,
             bare_cpu - floor_cpu,
             bare_cpu_ratio = bare_cpu / ours_cpu,
