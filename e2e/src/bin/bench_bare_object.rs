@@ -23,7 +23,7 @@
 //!
 //! Three more rows decompose the cost: a callback whose signature is wrong (our Worker does the
 //! URL token check, the body read and the HMAC, then answers 401 without touching the object),
-//! the bare Worker answering without its object (the runtime's floor), and a POST to a path
+//! the bare Worker answering without its object (the runtime's floor), and a GET of a path
 //! our Worker has no route for (404: our Worker's own floor, before any callback check).
 //!
 //! The last column is the CPU time the probe's runtime (Miniflare's node and its workerd) spent
@@ -72,8 +72,8 @@ enum Probe {
     OursBadSignature,
     /// The bare Worker answering without its object: the runtime's floor
     BareWorkerOnly,
-    /// The same POST to a path our Worker has no route for (404): our Worker's own floor
-    /// (entry into the Rust code, routing, an error answer), before any callback check
+    /// A GET of a path our Worker has no route for (404): our Worker's own floor (entry into
+    /// the Rust code, routing, an error answer), before any callback check
     OursNoRoute,
 }
 
@@ -92,7 +92,7 @@ impl Probe {
             Self::Bare => "bare: POST into one SQLite object, one INSERT",
             Self::OursBadSignature => "ours: callback with a bad signature (401, no object)",
             Self::BareWorkerOnly => "bare Worker without its object (runtime floor)",
-            Self::OursNoRoute => "ours: POST to a path without a route (404, our Worker's floor)",
+            Self::OursNoRoute => "ours: GET of a path without a route (404, our Worker's floor)",
         }
     }
 
@@ -140,16 +140,20 @@ impl Targets {
             Probe::BareWorkerOnly => &self.bare_worker_only,
             Probe::OursNoRoute => &self.ours_no_route,
         };
+        // The no-route probe is a GET without a body: a POST answered 404 before its body was
+        // read broke the kept-alive connection ("error sending request" on the next request
+        // it carried), so that probe could not be a POST.
+        let request = if probe == Probe::OursNoRoute {
+            self.http.get(url)
+        } else {
+            self.http
+                .post(url)
+                .header("content-type", "application/json")
+                .header("x-bfl-signature", signature)
+                .body(body)
+        };
         let started = Instant::now();
-        let resp = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-bfl-signature", signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let resp = request.send().await.map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         // The whole answer is part of the request's cost.
         let text = resp.text().await.map_err(|e| e.to_string())?;
@@ -296,7 +300,7 @@ async fn run() -> Result<(String, bool), String> {
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let job = create(&app, &sample_brief()).await?;
     let (path, task) = running_keyframe(&app, &job).await?;
-    let targets = Targets {
+    let mut targets = Targets {
         http: reqwest::Client::new(),
         ours: format!("{}{path}", stack.worker_url),
         task,
@@ -313,6 +317,7 @@ async fn run() -> Result<(String, bool), String> {
         }
     }
     let mut tallies: Vec<(usize, Probe, Tally)> = Vec::new();
+    let mut retargeted = 0usize;
     for concurrency in CONCURRENCY {
         for probe in Probe::ALL {
             tallies.push((concurrency, probe, Tally::default()));
@@ -324,6 +329,18 @@ async fn run() -> Result<(String, bool), String> {
                 order.reverse();
             }
             for probe in order {
+                if probe == Probe::Ours {
+                    // The keyframe's attempt may have ended meanwhile (on a loaded machine an
+                    // attempt can outlive its deadline and be retried): every measured callback
+                    // goes to a stage running now, not to one the job would count as stale.
+                    let (path, task) = running_keyframe(&app, &job).await?;
+                    let url = format!("{}{path}", stack.worker_url);
+                    if url != targets.ours {
+                        retargeted += 1;
+                        targets.ours = url;
+                        targets.task = task;
+                    }
+                }
                 if let Some((_, _, tally)) = tallies
                     .iter_mut()
                     .find(|(c, p, _)| *c == concurrency && *p == probe)
@@ -414,7 +431,7 @@ async fn run() -> Result<(String, bool), String> {
         ));
     }
     let table = format!(
-        "| figure | measured | target | how |\n|---|---|---|---|\n{rows}\n{detail}\nmeasured phases took {measured_s:.1} s (after stack start and warm-up of {WARM_UP} requests per probe)\njob's skipped steps after the run: {skipped}\n"
+        "| figure | measured | target | how |\n|---|---|---|---|\n{rows}\n{detail}\nmeasured phases took {measured_s:.1} s (after stack start and warm-up of {WARM_UP} requests per probe)\njob's skipped steps after the run: {skipped}; running keyframe re-targeted {retargeted} times\n"
     );
     Ok((table, failed))
 }
