@@ -335,11 +335,14 @@ async fn run() -> Result<(String, bool), String> {
                     // goes to a stage running now, not to one the job would count as stale.
                     let (path, task) = running_keyframe(&app, &job).await?;
                     let url = format!("{}{path}", stack.worker_url);
-                    if url != targets.ours {
+                    // The query (the token's expiry) differs on every look-up; the path names
+                    // the job, stage and attempt.
+                    let route = |u: &str| u.split('?').next().unwrap_or_default().to_owned();
+                    if route(&url) != route(&targets.ours) || task != targets.task {
                         retargeted += 1;
-                        targets.ours = url;
-                        targets.task = task;
                     }
+                    targets.ours = url;
+                    targets.task = task;
                 }
                 if let Some((_, _, tally)) = tallies
                     .iter_mut()
