@@ -545,6 +545,12 @@ impl Stack {
         (total > 0).then_some(total)
     }
 
+    /// CPU time used so far by the Worker's runtime (every process of its group: the starter
+    /// and its workerd), seconds
+    pub fn worker_cpu_s(&self) -> Option<f64> {
+        group_cpu_s(self.worker.as_ref()?.id())
+    }
+
     /// The Worker's log so far, for failure messages
     pub fn worker_log(&self) -> String {
         tail(&self.log_dir.join("worker.log"), 80)
@@ -561,5 +567,89 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The bench-only bare-object Worker (`e2e/bare-object/`): one SQLite-backed Durable Object
+/// that does one INSERT per request, run on workerd through Miniflare alone, as
+/// `scripts/runtime.mjs` runs ours. The baseline of `bench_bare_object`; never production.
+pub struct BareObject {
+    /// `http://127.0.0.1:{port}` of the bare Worker
+    pub url: String,
+    child: Option<Child>,
+    _temp: tempfile::TempDir,
+}
+
+impl BareObject {
+    /// Starts it on a free loopback port with its own temporary state folder
+    pub fn start() -> Result<Self, StackError> {
+        let root = repo_root();
+        let temp = tempfile::Builder::new()
+            .prefix("studio-bare-object-")
+            .tempdir()
+            .map_err(|source| StackError::Spawn {
+                what: "temp dir".into(),
+                source,
+            })?;
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut cmd = Command::new("node");
+        cmd.arg("e2e/bare-object/runtime.mjs")
+            .args(["--port", &port.to_string()])
+            .arg("--persist-to")
+            .arg(temp.path());
+        let log = temp.path().join("bare-object.log");
+        let child = spawn_group(&root, "e2e/bare-object/runtime.mjs", cmd, &log)?;
+        let bare = Self {
+            url,
+            child: Some(child),
+            _temp: temp,
+        };
+        if wait_healthy(&format!("{}/healthz", bare.url), 60) {
+            Ok(bare)
+        } else {
+            Err(StackError::Unhealthy {
+                what: "bare object".into(),
+                secs: 60,
+                log: tail(&log, 30),
+            })
+        }
+    }
+}
+
+impl BareObject {
+    /// CPU time used so far by its runtime (the starter and its workerd), seconds
+    pub fn cpu_s(&self) -> Option<f64> {
+        group_cpu_s(self.child.as_ref()?.id())
+    }
+}
+
+/// User plus system CPU time of the live processes of a process group, seconds (Linux
+/// `/proc/PID/stat`, in clock ticks of 1/100 s, the kernel's USER_HZ on every Linux target)
+fn group_cpu_s(group: u32) -> Option<f64> {
+    const TICKS_PER_S: f64 = 100.0;
+    let mut ticks = 0u64;
+    let mut seen = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+        // cmajflt utime stime ...: after the comm, utime is field 11 and stime 12 (from 0).
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(2).and_then(|g| g.parse::<u32>().ok()) != Some(group) {
+            continue;
+        }
+        let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+        ticks += field(11).unwrap_or(0) + field(12).unwrap_or(0);
+        seen = true;
+    }
+    seen.then_some(ticks as f64 / TICKS_PER_S)
+}
+
+impl Drop for BareObject {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, "-TERM");
     }
 }
