@@ -363,7 +363,9 @@ async fn under_load() -> Result<String, String> {
     let fallback =
         |m: &Measured| assembly(&m.stages).map_or_else(|| "?".into(), |(_, s)| format!("{s:.1} s"));
     for f in &others_failed {
-        eprintln!("bench_headline: another render: {f}");
+        // A timed-out wait carries the whole last view: its head says what it was doing.
+        let head: String = f.chars().take(400).collect();
+        eprintln!("bench_headline: another render: {head}");
     }
     let bench_s = bench_started.elapsed().as_secs_f64();
     Ok(format!(
