@@ -46,7 +46,7 @@ pub fn small_render(shots: usize, n: usize) -> Value {
 /// Makes every text a provider sees unique to render `n`: the simulator tells a repeat of one
 /// request from a new one by its body where no key or callback URL names the attempt (Veo,
 /// ElevenLabs, MiniMax music), so identical briefs would read as duplicate submissions
-fn unique_texts(brief: &mut Value, n: usize) {
+pub fn unique_texts(brief: &mut Value, n: usize) {
     let tag = |v: &mut Value| {
         if let Some(text) = v.as_str() {
             *v = json!(format!("{text} (take {n})"));

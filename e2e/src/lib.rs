@@ -12,6 +12,7 @@ pub mod fault_run;
 pub mod fleet_run;
 pub mod media;
 pub mod render;
+pub mod schedule;
 pub mod schema;
 pub mod shared;
 pub mod sse;

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::Client;
 
@@ -10,6 +10,33 @@ use crate::Client;
 pub fn sample_brief() -> Value {
     let text = include_str!("../../examples/brief.json");
     serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// The product's headline case: a five-minute faceless-format brief (narration and a score
+/// over 60 five-second shots of establishing, b-roll and close-up footage; no cast, no
+/// dialogue), one platform, $60, an hour's deadline
+pub fn five_minute_brief() -> Value {
+    let mut brief = sample_brief();
+    let shots: Vec<Value> = (0..60)
+        .map(|i| {
+            let kind = ["establishing", "b_roll", "close_up"][i % 3];
+            json!({"id": format!("f{:02}", i + 1), "kind": kind,
+                   "prompt": format!("chapter {} of the lighthouse story, archival texture", i / 6 + 1),
+                   "duration_s": 5.0})
+        })
+        .collect();
+    brief["format"] = json!("faceless");
+    brief["platforms"] = json!(["youtube"]);
+    brief["cast"] = json!([]);
+    brief["shots"] = json!(shots);
+    brief["pacing"] = json!({"target_duration_s": 300.0, "energy": "steady"});
+    brief["score"] = json!({"mood": "slow ambient pulse", "duration_s": 300.0});
+    brief["voiceover"] =
+        json!({"text": "Five minutes on the last lighthouse keeper.", "voice": "narrator"});
+    brief["budget_usd"] = json!(60.0);
+    brief["deadline_s"] = json!(3600);
+    brief["project_id"] = json!("proj_five_minutes");
+    brief
 }
 
 /// Creates a render and returns its id, or the reply text on failure

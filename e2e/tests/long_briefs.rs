@@ -10,34 +10,10 @@
 use std::time::Duration;
 
 use e2e::media::{download, duration_s, probe};
-use e2e::render::{create, is_terminal, sample_brief, wait_for};
+use e2e::render::{create, five_minute_brief, is_terminal, wait_for};
 use e2e::{Client, shared_stack};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-fn five_minute_brief() -> Value {
-    let mut brief = sample_brief();
-    let shots: Vec<Value> = (0..60)
-        .map(|i| {
-            let kind = ["establishing", "b_roll", "close_up"][i % 3];
-            json!({"id": format!("f{:02}", i + 1), "kind": kind,
-                   "prompt": format!("chapter {} of the lighthouse story, archival texture", i / 6 + 1),
-                   "duration_s": 5.0})
-        })
-        .collect();
-    brief["format"] = json!("faceless");
-    brief["platforms"] = json!(["youtube"]);
-    brief["cast"] = json!([]);
-    brief["shots"] = json!(shots);
-    brief["pacing"] = json!({"target_duration_s": 300.0, "energy": "steady"});
-    brief["score"] = json!({"mood": "slow ambient pulse", "duration_s": 300.0});
-    brief["voiceover"] =
-        json!({"text": "Five minutes on the last lighthouse keeper.", "voice": "narrator"});
-    brief["budget_usd"] = json!(60.0);
-    brief["deadline_s"] = json!(3600);
-    brief["project_id"] = json!("proj_five_minutes");
-    brief
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_five_minute_brief_is_accepted_and_assembles_a_300_second_master() {

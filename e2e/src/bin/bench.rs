@@ -8,17 +8,16 @@
 //!    makespan of an ideal zero-overhead schedule of the same DAG with the same per-model
 //!    concurrency limits and latencies.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for, wait_for_support};
+use e2e::schedule::SimLatencies;
 use e2e::{Client, Stack, StackOptions};
 use serde_json::{Value, json};
 use studio::ids::{Attempt, JobId, StageId};
 use studio::providers::ProviderKind;
 use studio::providers::config::{DEV_CALLBACK_SECRET, Secret};
 use studio::providers::signature::token::callback_url;
-use studio::routing::Registry;
 use studio::time::Timestamp;
 
 /// Latencies of the critical-path run are the registry medians times this
@@ -210,83 +209,15 @@ async fn callback_scaling() -> Result<String, String> {
     ))
 }
 
-/// Zero-overhead makespan of the DAG: stages start the moment their inputs are done and a slot
-/// of their model is free, in plan order, and take exactly their model's simulated latency
-fn ideal_makespan(
-    stages: &[Value],
-    latency_ms: &BTreeMap<String, f64>,
-    concurrency: &BTreeMap<String, u32>,
-) -> f64 {
-    let n = stages.len();
-    let index: BTreeMap<&str, usize> = stages
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| s["id"].as_str().map(|id| (id, i)))
-        .collect();
-    let mut finish = vec![f64::INFINITY; n];
-    let mut started = vec![false; n];
-    let mut running: Vec<(f64, String)> = Vec::new();
-    let mut t = 0.0;
-    loop {
-        // Start every ready stage in plan order while its model has a free slot.
-        for i in 0..n {
-            if started[i] {
-                continue;
-            }
-            let deps_done = stages[i]["deps"].as_array().into_iter().flatten().all(|d| {
-                d.as_str()
-                    .and_then(|d| index.get(d))
-                    .is_some_and(|&j| finish[j] <= t)
-            });
-            let model = stages[i]["model"].as_str().unwrap_or("").to_owned();
-            let busy = running
-                .iter()
-                .filter(|(end, m)| *m == model && *end > t)
-                .count() as u32;
-            if deps_done && busy < *concurrency.get(&model).unwrap_or(&1) {
-                started[i] = true;
-                finish[i] = t + latency_ms.get(&model).copied().unwrap_or(0.0);
-                running.push((finish[i], model));
-            }
-        }
-        match running
-            .iter()
-            .map(|(end, _)| *end)
-            .filter(|end| *end > t)
-            .min_by(f64::total_cmp)
-        {
-            Some(next) => t = next,
-            None => break,
-        }
-    }
-    finish
-        .iter()
-        .copied()
-        .filter(|f| f.is_finite())
-        .fold(0.0, f64::max)
-}
-
 async fn critical_path() -> Result<String, String> {
-    let registry = Registry::builtin();
-    let mut provider_latency: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut model_latency = BTreeMap::new();
-    let mut concurrency = BTreeMap::new();
-    for m in &registry.models {
-        let ms = m.latency_p50_ms as f64 * LATENCY_SCALE;
-        // One latency per provider in the simulator: the registry has one model per provider.
-        provider_latency.insert(m.provider.as_str(), ms as u64);
-        model_latency.insert(m.id.as_str().to_owned(), ms);
-        concurrency.insert(m.id.as_str().to_owned(), m.concurrency);
-    }
+    let latencies = SimLatencies::builtin(LATENCY_SCALE);
     let options = StackOptions {
         worker_vars: vec![("REGISTRY_LATENCY_SCALE".into(), LATENCY_SCALE.to_string())],
         ..Default::default()
     };
     let stack = Stack::start_with(options).map_err(|e| e.to_string())?;
     let sim = Client::new(&stack.sim_url, None);
-    sim.post("/__sim/config", &json!({ "latency_ms": provider_latency }))
-        .await
-        .map_err(|e| e.to_string())?;
+    latencies.apply(&sim).await?;
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let started = Instant::now();
     let id = create(&app, &sample_brief()).await?;
@@ -298,7 +229,7 @@ async fn critical_path() -> Result<String, String> {
     // Each stage's model is in the support view only.
     let full = support_view(&app.with_key(Some("sk_test_support")), &id).await?;
     let stages = full["stages"].as_array().cloned().unwrap_or_default();
-    let ideal_ms = ideal_makespan(&stages, &model_latency, &concurrency);
+    let ideal_ms = latencies.ideal_ms(&stages);
     Ok(format!(
         "| sample brief end to end, simulator latencies = registry medians x {LATENCY_SCALE} | {:.1} s | **{:.3}x** the ideal schedule (target at most 1.10) |\n\
          | ideal zero-overhead schedule of the same DAG, same concurrency limits and latencies | {:.1} s | baseline |\n",
