@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::providers::{self, Provider};
 use crate::signing;
-use crate::state::{Phase, Sim, Task, bump};
+use crate::state::{DeliveryRecord, Phase, Sim, Task, bump};
 use crate::util;
 
 /// How an outgoing callback is signed; re-applied on every attempt with a fresh timestamp
@@ -157,6 +157,21 @@ pub async fn deliver(sim: &Sim, p: Provider, epoch: u64, out: &Outgoing) -> bool
     false
 }
 
+/// [`deliver`] for `task`'s `phase`, recording on the task when it was sent and answered (the
+/// stage-overhead benchmark's "callback sent" moment); returns whether a 2xx came back
+pub async fn deliver_for(sim: &Sim, task: &Task, phase: Phase, out: &Outgoing) -> bool {
+    let sent_unix_us = util::now_unix_us();
+    let ok = deliver(sim, task.provider, task.epoch, out).await;
+    let record = DeliveryRecord {
+        phase: phase.as_str(),
+        sent_unix_us,
+        answered_unix_us: util::now_unix_us(),
+        ok,
+    };
+    sim.record_delivery(task.provider, &task.id, record);
+    ok
+}
+
 /// Schedules a task's callbacks: each non-terminal phase when it starts, the terminal one at
 /// completion plus `callback_late_ms`, a duplicate and a stale one when those faults were drawn
 pub fn spawn_lifecycle(sim: Sim, task: Task) {
@@ -195,7 +210,7 @@ pub fn spawn_lifecycle(sim: Sim, task: Task) {
                 return;
             }
             if let Some(out) = providers::callback(&sim, &current, phase) {
-                deliver(&sim, task.provider, task.epoch, &out).await;
+                deliver_for(&sim, &current, phase, &out).await;
             }
         }
     });

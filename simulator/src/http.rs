@@ -19,6 +19,10 @@ pub struct SimRequest {
     pub headers: HeaderMap,
     /// The raw body
     pub body: Bytes,
+    /// When its head arrived, wall clock in microseconds (see [`Task::received_unix_us`])
+    ///
+    /// [`Task::received_unix_us`]: crate::state::Task::received_unix_us
+    pub received_unix_us: u64,
 }
 
 impl SimRequest {

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -95,10 +96,25 @@ pub fn router(sim: Sim) -> Router {
         .route("/__sim/stats", get(stats))
         .route("/__sim/config", get(get_config).post(post_config))
         .route("/__sim/reset", post(reset))
+        .route("/__sim/tasks", get(tasks))
         .fallback(dispatch)
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
         .layer(middleware::from_fn(log))
+        // Outermost, so the stamp is taken before anything else reads the request
+        .layer(middleware::from_fn(stamp_arrival))
         .with_state(sim)
+}
+
+/// When a request's head arrived, wall clock in microseconds
+#[derive(Debug, Clone, Copy)]
+struct Arrival(u64);
+
+/// Stamps the request with its arrival time before its body is read: a submit carrying a large
+/// inline image is timed from when it started to arrive, which on loopback is when it left
+async fn stamp_arrival(mut req: Request, next: Next) -> Response {
+    req.extensions_mut()
+        .insert(Arrival(crate::util::now_unix_us()));
+    next.run(req).await
 }
 
 async fn log(req: Request, next: Next) -> Response {
@@ -168,8 +184,46 @@ fn control_error(status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// `GET /__sim/tasks[?job=ID]`: every task (of one job of ours) with its timings, for the
+/// stage-overhead benchmark: when its submit arrived, when it completes, when each callback was
+/// sent and answered, and when a poll first found it done
+async fn tasks(State(sim): State<Sim>, uri: Uri) -> Response {
+    let job: Option<String> = uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "job")
+            .map(|(_, v)| v.into_owned())
+    });
+    let list: Vec<serde_json::Value> = sim.with(|s| {
+        s.tasks
+            .values()
+            .filter(|t| {
+                job.as_deref()
+                    .is_none_or(|job| t.stage.as_ref().is_some_and(|r| r.job == job))
+            })
+            .map(|t| {
+                json!({
+                    "provider": t.provider.as_str(),
+                    "id": t.id,
+                    "model": t.model,
+                    "job": t.stage.as_ref().map(|r| r.job.as_str()),
+                    "stage": t.stage.as_ref().map(|r| r.stage.as_str()),
+                    "attempt": t.stage.as_ref().map(|r| r.attempt.as_str()),
+                    "received_unix_us": t.received_unix_us,
+                    "created_unix_ms": t.created_unix_ms,
+                    "completed_unix_ms": t.completed_unix_ms(),
+                    "deliveries": t.deliveries,
+                    "downloads": t.downloads,
+                    "done_polled_unix_us": t.done_polled_unix_us,
+                })
+            })
+            .collect()
+    });
+    http::json(StatusCode::OK, &json!({ "tasks": list }))
+}
+
 async fn dispatch(
     State(sim): State<Sim>,
+    arrival: Option<Extension<Arrival>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -200,6 +254,7 @@ async fn dispatch(
         query,
         headers,
         body,
+        received_unix_us: arrival.map_or_else(crate::util::now_unix_us, |Extension(a)| a.0),
     };
     providers::handle(&sim, provider, req).await
 }

@@ -63,6 +63,16 @@ pub struct Task {
     pub created: Instant,
     /// When it was accepted, wall clock
     pub created_unix_ms: u64,
+    /// When its submit request arrived (its head, before the body was read), wall clock in
+    /// microseconds: on loopback, when the client sent it
+    pub received_unix_us: u64,
+    /// Its callback deliveries so far, in the order they were made
+    pub deliveries: Vec<DeliveryRecord>,
+    /// Its output downloads so far, in the order they were asked for
+    pub downloads: Vec<DownloadRecord>,
+    /// When a status request first found it done, wall clock in microseconds: for a polled
+    /// provider, the moment the client learnt of the result
+    pub done_polled_unix_us: Option<u64>,
     /// How long it takes (scaled)
     pub latency: Duration,
     /// How it ends
@@ -158,6 +168,28 @@ impl Task {
         }
         Ok(())
     }
+}
+
+/// One callback delivery (with its retries) of a task, for `GET /__sim/tasks`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryRecord {
+    /// The phase it reported (`queued`, `running`, `done`)
+    pub phase: &'static str,
+    /// When its first attempt started, wall clock in microseconds
+    pub sent_unix_us: u64,
+    /// When its last attempt ended (answered, failed or gave up), wall clock in microseconds
+    pub answered_unix_us: u64,
+    /// Whether an attempt got a 2xx answer
+    pub ok: bool,
+}
+
+/// One output download of a task, for `GET /__sim/tasks`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DownloadRecord {
+    /// When it was asked for, wall clock in microseconds
+    pub asked_unix_us: u64,
+    /// When its file was ready to stream (made on first download, else found in the cache)
+    pub ready_unix_us: u64,
 }
 
 /// Why an output cannot be served
@@ -376,9 +408,16 @@ impl State {
         None
     }
 
-    /// Counts a poll and decides whether its answer is malformed
+    /// Counts a poll and decides whether its answer is malformed; notes the first poll that
+    /// finds the task done
     pub fn poll(&mut self, p: Provider, task_id: &str) -> bool {
         bump(&mut self.stats.polls, p.as_str());
+        if let Some(t) = self.tasks.get_mut(&(p, task_id.to_string()))
+            && t.done_polled_unix_us.is_none()
+            && t.phase_at(Instant::now()) == Phase::Done
+        {
+            t.done_polled_unix_us = Some(crate::util::now_unix_us());
+        }
         self.fault(p, FaultKind::Malformed, &format!("poll:{task_id}"))
     }
 
@@ -471,6 +510,15 @@ impl Sim {
     /// A copy of a task
     pub fn task(&self, p: Provider, id: &str) -> Option<Task> {
         self.with(|s| s.tasks.get(&(p, id.to_string())).cloned())
+    }
+
+    /// Appends a delivery record to a task (gone after a reset: nothing to record)
+    pub fn record_delivery(&self, p: Provider, id: &str, record: DeliveryRecord) {
+        self.with(|s| {
+            if let Some(t) = s.tasks.get_mut(&(p, id.to_string())) {
+                t.deliveries.push(record);
+            }
+        });
     }
 
     /// Clears tasks, counters and faults and restores the start-up configuration

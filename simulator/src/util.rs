@@ -12,6 +12,15 @@ pub fn now_unix_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Returns the wall-clock time in microseconds since the Unix epoch (the stage-overhead timings:
+/// a millisecond is the size of what they measure)
+pub fn now_unix_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 /// Returns the wall-clock time in whole seconds since the Unix epoch
 pub fn now_unix_s() -> u64 {
     now_unix_ms() / 1000

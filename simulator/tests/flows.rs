@@ -511,3 +511,112 @@ async fn control_endpoints() {
     assert_eq!(code, 404);
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_timings_are_listed_per_job() {
+    let sim = Sim::start(300, 1.0).await;
+    let rx = Receiver::start().await;
+    let auth = format!("Bearer {}", kling_jwt("sim-kling-ak", "sim-kling-sk", 1800));
+    let before_us = now_us();
+    let r = sim
+        .post_json(
+            "/kling/v1/videos/text2video",
+            &[("authorization", &auth)],
+            &json!({
+                "model_name": "kling-v2-6",
+                "prompt": "a kite over dunes",
+                "duration": "5",
+                "callback_url": rx.url("/v1/callbacks/kling/job_9/s01.motion/1?token=t"),
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let task_id = r.json::<Value>().await.unwrap()["data"]["task_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let got = rx
+        .wait_until("kling succeed callback", WAIT, |r| {
+            r.iter().any(|c| c.json()["task_status"] == "succeed")
+        })
+        .await;
+    let url = got[1].json()["task_result"]["videos"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _) = sim
+        .get_json(
+            &sim.url(&format!("/kling/v1/videos/text2video/{task_id}")),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert!(
+        sim.client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+
+    // The delivery is recorded once its answer is in: wait for the record, not the receiver
+    let tasks = eventually("the done delivery recorded", WAIT, || async {
+        let (_, v) = sim.get_json(&sim.url("/__sim/tasks?job=job_9"), &[]).await;
+        let done = v["tasks"][0]["deliveries"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["phase"] == "done"));
+        done.then_some(v)
+    })
+    .await;
+    let list = tasks["tasks"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    let t = &list[0];
+    assert_eq!(t["id"], task_id.as_str());
+    assert_eq!(t["stage"], "s01.motion");
+    assert_eq!(t["attempt"], "1");
+    let received = t["received_unix_us"].as_u64().unwrap();
+    assert!(received >= before_us, "{t}");
+    assert!(
+        received / 1000 <= t["created_unix_ms"].as_u64().unwrap(),
+        "{t}"
+    );
+    let phases: Vec<&str> = t["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["running", "done"]);
+    let done = &t["deliveries"][1];
+    assert_eq!(done["ok"], true);
+    let sent = done["sent_unix_us"].as_u64().unwrap();
+    assert!(
+        sent >= received + 300_000 - 1_000,
+        "sent after the latency: {t}"
+    );
+    assert!(done["answered_unix_us"].as_u64().unwrap() >= sent);
+    assert!(
+        t["done_polled_unix_us"].as_u64().unwrap() >= received,
+        "{t}"
+    );
+    let download = &t["downloads"][0];
+    assert!(
+        download["ready_unix_us"].as_u64().unwrap() >= download["asked_unix_us"].as_u64().unwrap()
+    );
+
+    // Another job's filter lists nothing; no filter lists every task
+    let (_, other) = sim.get_json(&sim.url("/__sim/tasks?job=job_x"), &[]).await;
+    assert_eq!(other["tasks"], json!([]));
+    let (_, all) = sim.get_json(&sim.url("/__sim/tasks"), &[]).await;
+    assert_eq!(all["tasks"].as_array().unwrap().len(), 1);
+    sim.stop().await;
+}
+
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64
+}

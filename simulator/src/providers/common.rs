@@ -14,7 +14,7 @@ use crate::faults::{CallbackFaults, FaultKind, SubmitFault};
 use crate::http::{self, SimRequest};
 use crate::limits::{Release, SlotId};
 use crate::media::{self, MediaError, MediaKind, Shape, Spec, StageRef};
-use crate::state::{Outcome, Sim, Task, Unavailable, bump};
+use crate::state::{DownloadRecord, Outcome, Sim, Task, Unavailable, bump};
 use crate::util;
 
 /// What a provider module hands to [`admit`]
@@ -92,6 +92,8 @@ pub struct Cleared {
     stage: Option<StageRef>,
     /// The concurrency slot reserved for its task (none for a replay)
     slot: Option<SlotId>,
+    /// When the request arrived (see [`Task::received_unix_us`])
+    received_unix_us: u64,
 }
 
 /// The limiter slots taken while handling one request, freed when the request ends
@@ -191,6 +193,7 @@ pub async fn preflight(
         honored_key,
         stage,
         slot,
+        received_unix_us: req.received_unix_us,
     };
 
     match sim.with(|s| s.submit_fault(p, &cleared.identity)) {
@@ -279,6 +282,10 @@ pub fn create(sim: &Sim, p: Provider, cleared: &Cleared, sub: &Submission) -> Ta
             identity: identity.to_string(),
             created: Instant::now(),
             created_unix_ms: util::now_unix_ms(),
+            received_unix_us: cleared.received_unix_us,
+            deliveries: Vec::new(),
+            downloads: Vec::new(),
+            done_polled_unix_us: None,
             latency: s.config.latency(p),
             outcome,
             model: sub.model.clone(),
@@ -432,7 +439,20 @@ pub fn output(sim: &Sim, p: Provider, id: &str) -> Result<Task, Option<Unavailab
 /// or failing) is a 500 in the provider's error shape, logged with the reason.
 pub async fn serve_output(sim: &Sim, p: Provider, task: &Task, kind: MediaKind) -> Response {
     let spec = Spec::for_task(task, kind);
-    match media::render(&spec).await {
+    let asked_unix_us = util::now_unix_us();
+    let rendered = media::render(&spec).await;
+    // The file is made on first download: the stage-overhead benchmark separates that making,
+    // which a real provider has done before its callback, from our copy of the file
+    let record = DownloadRecord {
+        asked_unix_us,
+        ready_unix_us: util::now_unix_us(),
+    };
+    sim.with(|s| {
+        if let Some(t) = s.tasks.get_mut(&(p, task.id.clone())) {
+            t.downloads.push(record);
+        }
+    });
+    match rendered {
         Ok(ready) => {
             let pad = sim.with(|s| {
                 bump(&mut s.stats.downloads, p.as_str());
@@ -584,6 +604,10 @@ mod tests {
             identity: "veo:t".into(),
             created: Instant::now(),
             created_unix_ms: 0,
+            received_unix_us: 0,
+            deliveries: Vec::new(),
+            downloads: Vec::new(),
+            done_polled_unix_us: None,
             latency: Duration::ZERO,
             outcome: Outcome::Succeeded,
             model: "veo".into(),

@@ -682,7 +682,7 @@ fn ensure_started(sim: &Sim, t: &Task) {
                 return;
             }
             if let Some(out) = callback(&sim, &current, Phase::Done) {
-                delivery::deliver(&sim, P, current.epoch, &out).await;
+                delivery::deliver_for(&sim, &current, Phase::Done, &out).await;
             }
         }
     });

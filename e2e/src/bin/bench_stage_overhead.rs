@@ -1,0 +1,588 @@
+//! Stage overhead on the local stack (issue 14, item 3): how long a stage whose inputs are ready
+//! takes to leave for its provider.
+//!
+//! Renders the sample brief `RUNS` times (default 3), one after the other and after one warm-up
+//! render that is not measured, with the simulator's latency of every model at its registry
+//! median x 0.25 (as `bench`'s critical-path run) and its media one file per shape (so the
+//! warm-up makes every file and a measured download only streams it, as from a real provider),
+//! and for every stage that depends on another stage's output measures:
+//!
+//! - (a) last input stored -> submit leaves: the journal time of the last dependency's
+//!   `artifact_stored` (the job's step, `Date.now()` in workerd) to the moment the stage's submit
+//!   arrived at the simulator (`GET /__sim/tasks`, stamped before its body is read; on loopback,
+//!   when it left);
+//! - (b) callback sent -> submit leaves: the moment the simulator sent the callback that
+//!   completed that dependency to the same submit arrival. This includes copying the output
+//!   into R2. Webhook providers only: a polled provider's result is learnt by the poll that
+//!   finds it done, reported on its own row, and a synchronous one's with its submit's answer,
+//!   which the simulator does not time.
+//!
+//! and the parts between: callback sent -> the job's step for it; that step -> the output's
+//! download asked at the simulator, the simulator making the file (not ours), file ready ->
+//! stored (the copy into R2 and its step); stored -> slot granted by the provider's gate; slot
+//! granted -> submit leaves.
+//! A stage whose gate put it in line (its model's slots all busy) waited for capacity, not for
+//! us: such stages are left out of (a) and (b) and counted on their own row, as is the assembly
+//! stage (our assembler is not the simulator: its submit is bounded by the journal only).
+//!
+//! Both clocks are this machine's wall clock (workerd's `Date.now()` and the simulator's
+//! `SystemTime`), so differences are good to about a millisecond: journal times are whole
+//! milliseconds.
+//!
+//! Starts its own stack on free loopback ports (`WORKER_RUNTIME=miniflare` runs the Worker
+//! without wrangler's proxy); prints a markdown table; exits 1 if a render failed or nothing
+//! was measured. `DUMP_DIR=...` writes each render's support view, journal and simulator tasks
+//! there as JSON, and `VERBOSE=1` lists each stage's parts on stderr, for looking into what
+//! dominates.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
+use e2e::{Client, Stack, StackOptions, WorkerRuntime};
+use serde_json::{Value, json};
+use studio::routing::Registry;
+
+/// Latencies are the registry medians times this (as `bench`'s critical path)
+const LATENCY_SCALE: f64 = 0.25;
+/// The target of (a) and (b) at p50, ms
+const TARGET_P50_MS: f64 = 5.0;
+/// One render's bound (the sample brief takes about a minute at this scale)
+const RENDER_TIMEOUT: Duration = Duration::from_secs(600);
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Nearest-rank percentile of `v` (sorted here); `None` when empty
+fn pct(v: &[f64], p: f64) -> Option<f64> {
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
+}
+
+/// `p50 / p95 / max (n)` in ms
+fn summary(v: &[f64]) -> String {
+    match (pct(v, 50.0), pct(v, 95.0), pct(v, 100.0)) {
+        (Some(p50), Some(p95), Some(max)) => {
+            format!("{p50:.1} / {p95:.1} / {max:.1} ms (n={})", v.len())
+        }
+        _ => "no samples".to_owned(),
+    }
+}
+
+/// One journal entry, reduced to what the timing needs
+#[derive(Debug, Clone)]
+struct Entry {
+    at_ms: f64,
+    kind: String,
+    stage: String,
+    attempt: u64,
+}
+
+/// The whole journal of a render, every page
+async fn journal(support: &Client, id: &str) -> Result<Vec<Value>, String> {
+    let mut all = Vec::new();
+    let mut after = 0u64;
+    // Bounded: 200 pages of 500 is far beyond a 12-shot render's journal
+    for _ in 0..200 {
+        let r = support
+            .get(&format!(
+                "/v1/support/renders/{id}/journal?after={after}&limit=500"
+            ))
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status.is_success() {
+            return Err(format!("journal: {} {}", r.status, r.text));
+        }
+        all.extend(r.json["entries"].as_array().cloned().unwrap_or_default());
+        match r.json["next_after"].as_u64() {
+            Some(next) => after = next,
+            None => return Ok(all),
+        }
+    }
+    Err("journal: more than 200 pages".into())
+}
+
+fn entries(journal: &[Value]) -> Vec<Entry> {
+    journal
+        .iter()
+        .filter_map(|e| {
+            Some(Entry {
+                at_ms: e["at"].as_f64()?,
+                kind: e["input"]["type"].as_str()?.to_owned(),
+                stage: e["input"]["stage"].as_str().unwrap_or("").to_owned(),
+                attempt: e["input"]["attempt"].as_u64().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// One simulator task, reduced
+#[derive(Debug, Clone)]
+struct SimTask {
+    provider: String,
+    id: String,
+    received_ms: f64,
+    /// The first download of its output: asked, file ready (made by the simulator)
+    download: Option<(f64, f64)>,
+    /// When the first successful `done` callback was sent, and its round trip
+    done_callback: Option<(f64, f64)>,
+    done_polled_ms: Option<f64>,
+}
+
+fn us_to_ms(v: &Value) -> Option<f64> {
+    v.as_u64().map(|us| us as f64 / 1000.0)
+}
+
+fn sim_tasks(v: &Value) -> Vec<SimTask> {
+    v["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let done_callback = t["deliveries"].as_array().and_then(|ds| {
+                ds.iter()
+                    .find(|d| d["phase"] == "done" && d["ok"] == true)
+                    .and_then(|d| {
+                        let sent = us_to_ms(&d["sent_unix_us"])?;
+                        Some((sent, us_to_ms(&d["answered_unix_us"])? - sent))
+                    })
+            });
+            let download = t["downloads"].get(0).and_then(|d| {
+                Some((
+                    us_to_ms(&d["asked_unix_us"])?,
+                    us_to_ms(&d["ready_unix_us"])?,
+                ))
+            });
+            Some(SimTask {
+                provider: t["provider"].as_str()?.to_owned(),
+                id: t["id"].as_str()?.to_owned(),
+                received_ms: us_to_ms(&t["received_unix_us"])?,
+                download,
+                done_callback,
+                done_polled_ms: us_to_ms(&t["done_polled_unix_us"]),
+            })
+        })
+        .collect()
+}
+
+/// How a dependency's result reached the job
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Learnt {
+    /// A provider callback (sent at the time held)
+    Callback,
+    /// A poll that found it done
+    Poll,
+    /// Neither: a synchronous provider's answer, or a stage the simulator did not run
+    Other,
+}
+
+/// One dependent stage's timings, ms since the epoch
+#[derive(Debug, Clone)]
+struct Sample {
+    stage: String,
+    /// The stage's kind (`motion`, `assembly`, ...)
+    kind: String,
+    /// The provider the stage submitted to
+    provider: String,
+    dep: String,
+    dep_provider: String,
+    learnt: Learnt,
+    /// The dependency's callback sent, or the poll that found it done
+    signal_ms: Option<f64>,
+    /// The job's step for the dependency's final status (`callback` or `provider_update`)
+    step_ms: Option<f64>,
+    /// The dependency's output download at the simulator: asked, file ready
+    download: Option<(f64, f64)>,
+    stored_ms: f64,
+    granted_ms: Option<f64>,
+    queued: bool,
+    /// The submit's arrival at the simulator, or (`provider` "assembler") the job's
+    /// `submit_accepted` step, which also holds the assembler's answer
+    submit_ms: f64,
+}
+
+/// The simulator's task of a stage: the one its provider reference names (a Veo operation
+/// name, a BFL polling URL and a Kling path all end in or carry the task id)
+fn task_of<'a>(stage: &Value, tasks: &'a [SimTask]) -> Option<&'a SimTask> {
+    let reference = stage["provider_ref"].as_str()?;
+    tasks.iter().find(|t| {
+        reference == t.id
+            || reference.ends_with(&format!("/{}", t.id))
+            || reference.ends_with(&format!("={}", t.id))
+    })
+}
+
+/// Every dependent stage of one render
+fn samples(view: &Value, journal: &[Entry], tasks: &[SimTask]) -> Vec<Sample> {
+    let stages = view["stages"].as_array().cloned().unwrap_or_default();
+    let by_id: BTreeMap<&str, &Value> = stages
+        .iter()
+        .filter_map(|s| Some((s["id"].as_str()?, s)))
+        .collect();
+    let last_at = |kind: &str, stage: &str, attempt: u64, before: f64| {
+        journal
+            .iter()
+            .filter(|e| {
+                e.kind == kind && e.stage == stage && e.attempt == attempt && e.at_ms <= before
+            })
+            .map(|e| e.at_ms)
+            .reduce(f64::max)
+    };
+    let mut out = Vec::new();
+    for s in &stages {
+        let (Some(id), Some(attempt)) = (s["id"].as_str(), s["attempt"].as_u64()) else {
+            continue;
+        };
+        let deps: Vec<&str> = s["deps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if deps.is_empty() || s["status"] != "done" {
+            continue;
+        }
+        let task = task_of(s, tasks);
+        let (provider, submit_ms) = match task {
+            Some(t) => (t.provider.clone(), t.received_ms),
+            // Our assembler is not the simulator: the job's step for its answer bounds the
+            // submit from above
+            None => match last_at("submit_accepted", id, attempt, f64::INFINITY) {
+                Some(at) => ("assembler".to_owned(), at),
+                None => continue,
+            },
+        };
+        // The last dependency stored before the submit: the input the stage waited for (a
+        // journal time is a whole ms, so up to 1 ms after the arrival still counts)
+        let last = deps
+            .iter()
+            .filter_map(|d| {
+                let dep = by_id.get(d)?;
+                let dep_attempt = dep["attempt"].as_u64()?;
+                let at = last_at("artifact_stored", d, dep_attempt, submit_ms + 1.0)?;
+                Some((*d, *dep, dep_attempt, at))
+            })
+            .max_by(|a, b| a.3.total_cmp(&b.3));
+        let Some((dep, dep_view, dep_attempt, stored_ms)) = last else {
+            continue;
+        };
+        let step_ms = ["callback", "provider_update"]
+            .iter()
+            .filter_map(|kind| last_at(kind, dep, dep_attempt, stored_ms))
+            .reduce(f64::max);
+        let dep_task = task_of(dep_view, tasks);
+        let (learnt, signal_ms) = match dep_task {
+            Some(SimTask {
+                done_callback: Some((sent, _)),
+                ..
+            }) => (Learnt::Callback, Some(*sent)),
+            Some(SimTask {
+                done_polled_ms: Some(at),
+                ..
+            }) => (Learnt::Poll, Some(*at)),
+            _ => (Learnt::Other, None),
+        };
+        let mine = |kind: &str| last_at(kind, id, attempt, f64::INFINITY);
+        out.push(Sample {
+            stage: id.to_owned(),
+            kind: s["kind"].as_str().unwrap_or("").to_owned(),
+            provider,
+            dep: dep.to_owned(),
+            dep_provider: dep_task.map_or_else(|| "-".to_owned(), |t| t.provider.clone()),
+            learnt,
+            signal_ms,
+            step_ms,
+            download: dep_task.and_then(|t| t.download),
+            stored_ms,
+            granted_ms: mine("slot_granted"),
+            queued: mine("slot_queued").is_some(),
+            submit_ms,
+        });
+    }
+    out
+}
+
+/// One render: its dependent stages, and the round trips of its `done` callbacks
+struct Run {
+    samples: Vec<Sample>,
+    round_trips: Vec<f64>,
+}
+
+async fn render(stack: &Stack, n: usize) -> Result<Run, String> {
+    let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
+    let support = app.with_key(Some("sk_test_support"));
+    let sim = Client::new(&stack.sim_url, None);
+    let started = Instant::now();
+    let id = create(&app, &sample_brief()).await?;
+    let view = wait_for(&app, &id, RENDER_TIMEOUT, is_terminal).await?;
+    if view["status"] != "succeeded" {
+        return Err(format!("render {id} ended {}", view["status"]));
+    }
+    eprintln!(
+        "render {n} (0 is the warm-up, not measured): {id} succeeded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let full = support_view(&support, &id).await?;
+    let raw_journal = journal(&support, &id).await?;
+    let tasks = sim
+        .get("/__sim/tasks")
+        .await
+        .map_err(|e| e.to_string())?
+        .json;
+    if let Ok(dir) = std::env::var("DUMP_DIR") {
+        let dump = json!({ "view": full, "journal": raw_journal, "sim_tasks": tasks });
+        let path = std::path::Path::new(&dir).join(format!("{id}.json"));
+        std::fs::write(&path, dump.to_string()).map_err(|e| format!("{path:?}: {e}"))?;
+    }
+    let tasks = sim_tasks(&tasks);
+    let round_trips = tasks
+        .iter()
+        .filter_map(|t| t.done_callback.map(|(_, rt)| rt))
+        .collect();
+    Ok(Run {
+        samples: samples(&full, &entries(&raw_journal), &tasks),
+        round_trips,
+    })
+}
+
+fn row(t: &mut String, figure: &str, v: &[f64], target: &str, how: &str) {
+    t.push_str(&format!(
+        "| {figure} | {} | {target} | {how} |\n",
+        summary(v)
+    ));
+}
+
+fn table(samples: &[Sample], round_trips: &[f64], runs: usize) -> String {
+    // The simulator's submits only, whose gate slot was free at once
+    let free: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| !s.queued && s.kind != "assembly")
+        .collect();
+    let a: Vec<f64> = free.iter().map(|s| s.submit_ms - s.stored_ms).collect();
+    let webhook: Vec<&Sample> = free
+        .iter()
+        .copied()
+        .filter(|s| s.learnt == Learnt::Callback)
+        .collect();
+    let over = |set: &[&Sample], f: &dyn Fn(&Sample) -> Option<f64>| -> Vec<f64> {
+        set.iter().filter_map(|s| f(s)).collect()
+    };
+    let b = over(&webhook, &|s| Some(s.submit_ms - s.signal_ms?));
+    let polled: Vec<&Sample> = free
+        .iter()
+        .copied()
+        .filter(|s| s.learnt == Learnt::Poll)
+        .collect();
+    let b_poll = over(&polled, &|s| Some(s.submit_ms - s.signal_ms?));
+    let verdict = |v: &[f64]| match pct(v, 50.0) {
+        Some(p50) if p50 <= TARGET_P50_MS => "p50 at most 5 ms: **met**",
+        Some(_) => "p50 at most 5 ms: **not met**",
+        None => "p50 at most 5 ms",
+    };
+    let mut t = String::from("| figure | measured | target | how |\n|---|---|---|---|\n");
+    row(
+        &mut t,
+        "(a) last input stored -> dependent submit leaves, p50 / p95 / max",
+        &a,
+        verdict(&a),
+        &format!(
+            "`bench_stage_overhead`: sample brief x {runs}, one at a time, simulator latencies = registry medians x {LATENCY_SCALE}, fleet gates on; \
+             every dependent stage the simulator ran whose gate slot was free at once; journal `artifact_stored` time of its last dependency to its submit's arrival at the simulator"
+        ),
+    );
+    row(
+        &mut t,
+        "(b) provider callback sent -> dependent submit leaves, p50 / p95 / max",
+        &b,
+        verdict(&b),
+        "same stages whose last dependency ran on a webhook provider: the simulator's send of the `done` callback to the submit's arrival; includes the copy into R2",
+    );
+    row(
+        &mut t,
+        "part of (b): callback sent -> the job's step for it",
+        &over(&webhook, &|s| Some(s.step_ms? - s.signal_ms?)),
+        "",
+        "journal `callback` time",
+    );
+    row(
+        &mut t,
+        "part of (b): the step -> the output's download asked at the provider",
+        &over(&webhook, &|s| Some(s.download?.0 - s.step_ms?)),
+        "",
+        "simulator's download arrival",
+    );
+    row(
+        &mut t,
+        "part of (b), not ours: the simulator makes the output file (first download)",
+        &over(&webhook, &|s| {
+            s.download.map(|(asked, ready)| ready - asked)
+        }),
+        "",
+        "a real provider has its file before it calls back",
+    );
+    row(
+        &mut t,
+        "part of (b): file ready -> stored (stream into R2, the job's step)",
+        &over(&webhook, &|s| Some(s.stored_ms - s.download?.1)),
+        "",
+        "journal `artifact_stored`",
+    );
+    row(
+        &mut t,
+        "part of (a): stored -> slot granted by the provider's gate",
+        &over(&free, &|s| Some(s.granted_ms? - s.stored_ms)),
+        "",
+        "journal `artifact_stored` to the stage's `slot_granted`",
+    );
+    row(
+        &mut t,
+        "part of (a): slot granted -> submit leaves",
+        &over(&free, &|s| Some(s.submit_ms - s.granted_ms?)),
+        "",
+        "journal `slot_granted` to the submit's arrival (a Veo submit carries the keyframe inline: read from R2, base64)",
+    );
+    let mut providers: Vec<&str> = free.iter().map(|s| s.provider.as_str()).collect();
+    providers.sort_unstable();
+    providers.dedup();
+    for p in providers {
+        row(
+            &mut t,
+            &format!("(a) for submits to {p}"),
+            &over(&free, &|s| {
+                (s.provider == p).then_some(s.submit_ms - s.stored_ms)
+            }),
+            "",
+            "",
+        );
+    }
+    row(
+        &mut t,
+        "(b, polled) poll finds the dependency done -> dependent submit leaves",
+        &b_poll,
+        "",
+        "last dependency on a polled provider: from the simulator's answer to the first poll that saw it done (the poll interval before it is not included); in the sample brief only the assembly stage has one",
+    );
+    t.push_str(&format!(
+        "| for scale: provider callback round trip (sent -> answered), median | {} | | every `done` callback of the same renders |\n",
+        pct(round_trips, 50.0).map_or_else(
+            || "no samples".to_owned(),
+            |m| format!("{m:.1} ms (n={})", round_trips.len())
+        )
+    ));
+    row(
+        &mut t,
+        "left out: stages that waited in their gate's line (their model's slots all busy)",
+        &samples
+            .iter()
+            .filter(|s| s.queued && s.kind != "assembly")
+            .map(|s| s.submit_ms - s.stored_ms)
+            .collect::<Vec<_>>(),
+        "",
+        "stored -> submit leaves, the wait for capacity included",
+    );
+    row(
+        &mut t,
+        "left out: the assembly stage",
+        &samples
+            .iter()
+            .filter(|s| s.kind == "assembly")
+            .map(|s| s.submit_ms - s.stored_ms)
+            .collect::<Vec<_>>(),
+        "",
+        "last input stored -> submit: our assembler's (its `submit_accepted` step, an upper bound holding the assembler's answer), or the simulated hosted route's when the job fell back to it",
+    );
+    let other = free.iter().filter(|s| s.learnt == Learnt::Other).count();
+    if other > 0 {
+        t.push_str(&format!(
+            "| left out of (b): last dependency on a synchronous provider | {other} stages | | in (a) only |\n"
+        ));
+    }
+    t
+}
+
+async fn run() -> Result<String, String> {
+    let runs = env_u64("RUNS", 3).clamp(1, 20) as usize;
+    let registry = Registry::builtin();
+    let mut provider_latency: BTreeMap<&str, u64> = BTreeMap::new();
+    for m in &registry.models {
+        // One latency per provider in the simulator: the registry has one model per provider.
+        provider_latency.insert(
+            m.provider.as_str(),
+            (m.latency_p50_ms as f64 * LATENCY_SCALE) as u64,
+        );
+    }
+    // Every picture and clip of one shape is one file, in a cache of this run's own, made by
+    // a warm-up render that is not measured: the simulator makes a file on its first download
+    // (ffmpeg, seconds of CPU), which a real provider has done before it calls back, and twelve
+    // of those at once would be most of what is measured here.
+    let media = tempfile::Builder::new()
+        .prefix("stage-overhead-media-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let options = StackOptions {
+        sim_env: vec![
+            ("SIM_MEDIA_VARIETY".into(), "per-shape".into()),
+            (
+                "SIM_MEDIA_DIR".into(),
+                media.path().to_string_lossy().into_owned(),
+            ),
+        ],
+        worker_vars: vec![("REGISTRY_LATENCY_SCALE".into(), LATENCY_SCALE.to_string())],
+        runtime: WorkerRuntime::from_env(WorkerRuntime::WranglerDev),
+        ..Default::default()
+    };
+    let stack = Stack::start_with(options).map_err(|e| e.to_string())?;
+    let sim = Client::new(&stack.sim_url, None);
+    sim.post("/__sim/config", &json!({ "latency_ms": provider_latency }))
+        .await
+        .map_err(|e| e.to_string())?;
+    render(&stack, 0).await?;
+    let (mut samples, mut round_trips) = (Vec::new(), Vec::new());
+    for n in 1..=runs {
+        let run = render(&stack, n).await?;
+        samples.extend(run.samples);
+        round_trips.extend(run.round_trips);
+    }
+    if std::env::var("VERBOSE").is_ok() {
+        for s in &samples {
+            eprintln!(
+                "{:<16} {:<9} <- {:<16} {:<10} {:?} signal->step {:>7.1} step->stored {:>7.1} stored->grant {:>7.1} grant->submit {:>7.1} queued {}",
+                s.stage,
+                s.provider,
+                s.dep,
+                s.dep_provider,
+                s.learnt,
+                s.step_ms.zip(s.signal_ms).map_or(f64::NAN, |(a, b)| a - b),
+                s.step_ms.map_or(f64::NAN, |a| s.stored_ms - a),
+                s.granted_ms.map_or(f64::NAN, |g| g - s.stored_ms),
+                s.granted_ms.map_or(f64::NAN, |g| s.submit_ms - g),
+                s.queued
+            );
+        }
+    }
+    if samples.is_empty() {
+        return Err("no dependent stage was measured".into());
+    }
+    Ok(table(&samples, &round_trips, runs))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let started = Instant::now();
+    match run().await {
+        Ok(table) => {
+            println!("{table}");
+            eprintln!("wall time {:.0} s", started.elapsed().as_secs_f64());
+        }
+        Err(e) => {
+            eprintln!("bench_stage_overhead failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
