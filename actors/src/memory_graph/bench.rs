@@ -103,7 +103,7 @@ fn pick<'a>(table: &[&'a str], h: u64) -> &'a str {
 pub(crate) fn render(
     index: usize,
     shots: usize,
-    now: Timestamp,
+    finished_at: Timestamp,
 ) -> (FinishedRender, OutcomeReport) {
     let base = index as u64 * SHOTS_PER_RENDER as u64;
     let job = JobId(format!("rnd_{:032x}", (0xbe7c_u128 << 112) | index as u128));
@@ -112,7 +112,7 @@ pub(crate) fn render(
         format: "short_doc".into(),
         outcome_target: OutcomeTarget::WatchTime,
         cost_usd: 9.5,
-        finished_at: Timestamp(now.0.saturating_sub(base * 1000)),
+        finished_at,
         shots: (0..shots)
             .map(|i| {
                 let h = mix(base + i as u64);

@@ -558,7 +558,13 @@ impl MemoryGraph {
                 // Renders ever recorded, the folded ones included: the kept rows stop growing at
                 // the retention cap, and a repeated index would repeat a job id.
                 let folded: usize = g.folded_formats.iter().map(|f| f.renders as usize).sum();
-                let (render, report) = bench::render(g.renders.len() + folded, n, now);
+                // Finished in recording order, a millisecond apart and before now: retention
+                // folds the earliest finished first, so a render seeded as older than the ones
+                // kept would be folded the moment it is recorded.
+                let left_renders = left.div_ceil(bench::SHOTS_PER_RENDER) as u64;
+                let finished_at = Timestamp(now.0.saturating_sub(left_renders));
+                let (render, report) =
+                    bench::render(g.renders.len() + folded, n, finished_at);
                 if let RenderRecorded::Recorded { changes: c, .. } =
                     record_render(g, &render, &embedder)?
                 {
