@@ -563,8 +563,7 @@ impl MemoryGraph {
                 // kept would be folded the moment it is recorded.
                 let left_renders = left.div_ceil(bench::SHOTS_PER_RENDER) as u64;
                 let finished_at = Timestamp(now.0.saturating_sub(left_renders));
-                let (render, report) =
-                    bench::render(g.renders.len() + folded, n, finished_at);
+                let (render, report) = bench::render(g.renders.len() + folded, n, finished_at);
                 if let RenderRecorded::Recorded { changes: c, .. } =
                     record_render(g, &render, &embedder)?
                 {
