@@ -10,6 +10,7 @@ pub mod chaos;
 pub mod client;
 pub mod fault_run;
 pub mod fleet_run;
+pub mod keyframe_target;
 pub mod media;
 pub mod render;
 pub mod schedule;

@@ -10,28 +10,19 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for, wait_for_support};
+use e2e::keyframe_target::{
+    self, BFL_WEBHOOK_SECRET, KeyframeTarget, hold_keyframes, running_keyframe,
+};
+use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
 use e2e::schedule::SimLatencies;
 use e2e::{Client, Stack, StackOptions};
 use serde_json::{Value, json};
-use studio::ids::{Attempt, JobId, StageId};
-use studio::providers::ProviderKind;
-use studio::providers::config::{DEV_CALLBACK_SECRET, Secret};
-use studio::providers::signature::token::callback_url;
-use studio::time::Timestamp;
 
 /// Latencies of the critical-path run are the registry medians times this
 const LATENCY_SCALE: f64 = 0.25;
 /// Callbacks per job in the scaling run (after warm-up)
 const CALLBACKS: usize = 150;
 const WARM_UP: usize = 20;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -66,66 +57,13 @@ fn big_brief(n: usize) -> Value {
     brief
 }
 
-struct Target {
-    path: String,
-    task: String,
-}
-
-/// A running BFL keyframe stage of the job, addressed by our callback URL (read from the
-/// support view: the app's view names no model or task id)
-async fn running_keyframe(client: &Client, id: &str) -> Result<Target, String> {
-    let support = client.with_key(Some("sk_test_support"));
-    let view = wait_for_support(&support, id, Duration::from_secs(120), |v| {
-        v["stages"].as_array().is_some_and(|s| {
-            s.iter().any(|st| {
-                st["status"] == "running"
-                    && st["model"] == "flux-1.1-pro"
-                    && st["provider_ref"].is_string()
-            })
-        })
-    })
-    .await?;
-    let stage = view["stages"]
-        .as_array()
-        .and_then(|s| {
-            s.iter()
-                .find(|st| st["status"] == "running" && st["model"] == "flux-1.1-pro")
-        })
-        .ok_or("no running keyframe")?;
-    let url = callback_url(
-        "http://x",
-        ProviderKind::Bfl,
-        &JobId(id.into()),
-        &StageId(stage["id"].as_str().unwrap_or_default().into()),
-        Attempt(stage["attempt"].as_u64().unwrap_or(1) as u32),
-        Timestamp(now_ms() + 3_600_000),
-        &Secret::new(DEV_CALLBACK_SECRET),
-    );
-    let path = url
-        .split_once("://")
-        .and_then(|(_, r)| r.split_once('/'))
-        .map(|(_, p)| format!("/{p}"))
-        .unwrap_or_default();
-    Ok(Target {
-        path,
-        task: stage["provider_ref"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    })
-}
-
 async fn progress_callback(
     http: &reqwest::Client,
     base: &str,
-    target: &Target,
+    target: &KeyframeTarget,
     n: usize,
 ) -> Result<f64, String> {
-    let body =
-        json!({ "id": target.task, "status": "Pending", "progress": (n % 100) as f64 / 100.0 })
-            .to_string();
-    let sig = studio::providers::signature::bfl::sign("sim-bfl-webhook-secret", body.as_bytes())
-        .map_err(|e| e.to_string())?;
+    let (body, sig) = keyframe_target::progress_callback(&target.task, n, BFL_WEBHOOK_SECRET)?;
     let started = Instant::now();
     let resp = http
         .post(format!("{base}{}", target.path))
@@ -149,13 +87,7 @@ async fn progress_callback(
 async fn callback_scaling() -> Result<String, String> {
     let stack = Stack::start().map_err(|e| e.to_string())?;
     let sim = Client::new(&stack.sim_url, None);
-    // BFL never finishes on its own here: its keyframes stay in flight for the whole run.
-    sim.post(
-        "/__sim/config",
-        &json!({ "latency_ms": { "bfl": 3_600_000 } }),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    hold_keyframes(&sim).await?;
     // The studio tier's dev key: only its caps admit a 500-shot brief.
     let app = Client::new(&stack.worker_url, Some("sk_test_studio"));
     let small = create(&app, &sample_brief()).await?;

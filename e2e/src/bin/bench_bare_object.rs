@@ -34,14 +34,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use e2e::keyframe_target::{
+    BFL_WEBHOOK_SECRET, KeyframeTarget, hold_keyframes, progress_callback, running_keyframe,
+};
 use e2e::render::{create, sample_brief, wait_for_support};
 use e2e::{BareObject, Client, Stack, StackOptions, WorkerRuntime};
-use serde_json::json;
-use studio::ids::{Attempt, JobId, StageId};
-use studio::providers::ProviderKind;
-use studio::providers::config::{DEV_CALLBACK_SECRET, Secret};
-use studio::providers::signature::token::callback_url;
-use studio::time::Timestamp;
 
 /// Closed-loop concurrencies measured, each in its own phases
 const CONCURRENCY: [usize; 2] = [1, 8];
@@ -51,15 +48,6 @@ const REQUESTS: usize = 400;
 const ROUNDS: usize = 4;
 /// Requests per probe before anything is measured (JIT, connections, object start)
 const WARM_UP: usize = 100;
-/// The simulator's BFL webhook secret (the dev config's BFL credentials)
-const BFL_WEBHOOK_SECRET: &str = "sim-bfl-webhook-secret";
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
 
 /// What one request is
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,18 +110,12 @@ impl Targets {
     /// One request; its latency in ms if it answered the expected status
     async fn send(&self, probe: Probe, n: usize) -> Result<f64, String> {
         // A real progress webhook (BFL's shape); the bare object gets the same bytes.
-        let body =
-            json!({ "id": self.task, "status": "Pending", "progress": (n % 100) as f64 / 100.0 })
-                .to_string();
-        let signature = studio::providers::signature::bfl::sign(
-            if probe == Probe::OursBadSignature {
-                "not-the-webhook-secret"
-            } else {
-                BFL_WEBHOOK_SECRET
-            },
-            body.as_bytes(),
-        )
-        .map_err(|e| e.to_string())?;
+        let secret = if probe == Probe::OursBadSignature {
+            "not-the-webhook-secret"
+        } else {
+            BFL_WEBHOOK_SECRET
+        };
+        let (body, signature) = progress_callback(&self.task, n, secret)?;
         let url = match probe {
             Probe::Ours | Probe::OursBadSignature => &self.ours,
             Probe::Bare => &self.bare,
@@ -240,42 +222,6 @@ async fn phase(
 
 /// The callback URL (path and query, on our Worker) of a running BFL keyframe, and its task id;
 /// the support view names the model and task id, the app's view does not
-async fn running_keyframe(client: &Client, id: &str) -> Result<(String, String), String> {
-    let support = client.with_key(Some("sk_test_support"));
-    let is_running_keyframe = |st: &serde_json::Value| {
-        st["status"] == "running" && st["model"] == "flux-1.1-pro" && st["provider_ref"].is_string()
-    };
-    let view = wait_for_support(&support, id, Duration::from_secs(120), |v| {
-        v["stages"]
-            .as_array()
-            .is_some_and(|s| s.iter().any(is_running_keyframe))
-    })
-    .await?;
-    let stage = view["stages"]
-        .as_array()
-        .and_then(|s| s.iter().find(|st| is_running_keyframe(st)))
-        .ok_or("no running keyframe")?;
-    let url = callback_url(
-        "http://x",
-        ProviderKind::Bfl,
-        &JobId(id.into()),
-        &StageId(stage["id"].as_str().unwrap_or_default().into()),
-        Attempt(u32::try_from(stage["attempt"].as_u64().unwrap_or(1)).unwrap_or(1)),
-        Timestamp(now_ms() + 3_600_000),
-        &Secret::new(DEV_CALLBACK_SECRET),
-    );
-    let path = url
-        .split_once("://")
-        .and_then(|(_, r)| r.split_once('/'))
-        .map(|(_, p)| format!("/{p}"))
-        .ok_or("callback url without a path")?;
-    let task = stage["provider_ref"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    Ok((path, task))
-}
-
 fn ratio_cell(ratio: f64) -> String {
     let verdict = if ratio >= 0.8 { "met" } else { "NOT met" };
     format!("**{ratio:.2}** ({verdict})")
@@ -290,16 +236,10 @@ async fn run() -> Result<(String, bool), String> {
     .map_err(|e| e.to_string())?;
     let bare = BareObject::start().map_err(|e| e.to_string())?;
     let sim = Client::new(&stack.sim_url, None);
-    // BFL never finishes on its own here: the keyframe stays running for the whole run.
-    sim.post(
-        "/__sim/config",
-        &json!({ "latency_ms": { "bfl": 3_600_000 } }),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    hold_keyframes(&sim).await?;
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
     let job = create(&app, &sample_brief()).await?;
-    let (path, task) = running_keyframe(&app, &job).await?;
+    let KeyframeTarget { path, task } = running_keyframe(&app, &job).await?;
     let mut targets = Targets {
         http: reqwest::Client::new(),
         ours: format!("{}{path}", stack.worker_url),
@@ -333,7 +273,7 @@ async fn run() -> Result<(String, bool), String> {
                     // The keyframe's attempt may have ended meanwhile (on a loaded machine an
                     // attempt can outlive its deadline and be retried): every measured callback
                     // goes to a stage running now, not to one the job would count as stale.
-                    let (path, task) = running_keyframe(&app, &job).await?;
+                    let KeyframeTarget { path, task } = running_keyframe(&app, &job).await?;
                     let url = format!("{}{path}", stack.worker_url);
                     // The query (the token's expiry) differs on every look-up; the path names
                     // the job, stage and attempt.
