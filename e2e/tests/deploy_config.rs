@@ -203,11 +203,14 @@ async fn production_refuses_dev_secrets_and_hides_dev_routes() {
         .get("/v1/media/renders/rnd_0123/s01.keyframe/1/out.png?exp=4102444800&sig=00")
         .await
         .expect("media");
+    // The runtime's log goes with a failure: a fresh clone once saw our router's 404 here after
+    // a 60 s start, and the log shows whether wrangler was reloading the Worker at that moment.
     assert_eq!(
         media.status,
         StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        media.text
+        "{}\nworker log:\n{}",
+        media.text,
+        stack.worker_log()
     );
     let message = media.json["error"]["message"].as_str().unwrap_or_default();
     assert!(
