@@ -9,20 +9,28 @@
 // `wrangler dev --persist-to DIR` keeps it (DIR/v3), so D1 migrations applied by wrangler apply.
 //
 // node scripts/runtime.mjs --port 8787 --persist-to DIR [--var NAME:VALUE ...]
+//   [--config PATH --env NAME]   (default: wrangler.toml, environment "dev"; `--env ""` for a
+//                                 config's top level, as the bench-only e2e/bare-object has)
 
 import path from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 
-const ENV = "dev";
-
 function parseArgs(argv) {
-  const args = { port: 8787, persistTo: ".wrangler/state", vars: {} };
+  const args = {
+    port: 8787,
+    persistTo: ".wrangler/state",
+    vars: {},
+    config: "wrangler.toml",
+    env: "dev",
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === "--port") args.port = Number(value);
     else if (flag === "--persist-to") args.persistTo = value;
+    else if (flag === "--config") args.config = value;
+    else if (flag === "--env") args.env = value;
     else if (flag === "--var") {
       const at = value.indexOf(":");
       if (at < 1) throw new Error(`--var takes NAME:VALUE, not ${value}`);
@@ -33,8 +41,9 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2));
-const config = unstable_readConfig({ config: "wrangler.toml", env: ENV });
-const { workerOptions } = unstable_getMiniflareWorkerOptions(config, ENV);
+const env = args.env || undefined;
+const config = unstable_readConfig({ config: args.config, env });
+const { workerOptions } = unstable_getMiniflareWorkerOptions(config, env);
 const mf = new Miniflare({
   host: "127.0.0.1",
   port: args.port,
@@ -48,7 +57,8 @@ const mf = new Miniflare({
       ...workerOptions,
       name: config.name,
       modules: true,
-      scriptPath: path.resolve(config.main),
+      // `main` is relative to the config file.
+      scriptPath: path.resolve(path.dirname(args.config), config.main),
       bindings: { ...workerOptions.bindings, ...args.vars },
     },
   ],

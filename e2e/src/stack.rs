@@ -594,12 +594,14 @@ impl BareObject {
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
         let mut cmd = Command::new("node");
-        cmd.arg("e2e/bare-object/runtime.mjs")
+        // Our runtime script with the bare object's config: the same Miniflare options as ours.
+        cmd.arg("scripts/runtime.mjs")
             .args(["--port", &port.to_string()])
+            .args(["--config", "e2e/bare-object/wrangler.toml", "--env", ""])
             .arg("--persist-to")
             .arg(temp.path());
         let log = temp.path().join("bare-object.log");
-        let child = spawn_group(&root, "e2e/bare-object/runtime.mjs", cmd, &log)?;
+        let child = spawn_group(&root, "scripts/runtime.mjs (bare object)", cmd, &log)?;
         let bare = Self {
             url,
             child: Some(child),
