@@ -18,6 +18,7 @@ pub mod schema;
 pub mod shared;
 pub mod sse;
 pub mod stack;
+pub mod stats;
 pub mod webhook;
 
 pub use client::Client;

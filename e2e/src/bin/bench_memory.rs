@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use e2e::render::sample_brief;
+use e2e::stats::nearest_rank;
 use e2e::{Client, Stack, StackOptions};
 use serde_json::{Value, json};
 
@@ -87,13 +88,9 @@ async fn series(client: &Client, brief: &Value) -> Result<Vec<Sample>, String> {
 
 /// Median and 95th percentile (nearest rank)
 fn stats(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let mut v: Vec<f64> = values.collect();
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len().max(1));
-        v.get(rank - 1).copied().unwrap_or(f64::NAN)
-    };
-    (at(0.5), at(0.95))
+    let v: Vec<f64> = values.collect();
+    let at = |p| nearest_rank(&v, p).unwrap_or(f64::NAN);
+    (at(50.0), at(95.0))
 }
 
 /// Records `shots` more past shots in `client`'s graph; seconds taken

@@ -39,6 +39,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
+use e2e::stats::nearest_rank;
 use e2e::{Client, Stack, StackOptions, WorkerRuntime};
 use serde_json::{Value, json};
 use studio::routing::Registry;
@@ -57,17 +58,13 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Nearest-rank percentile of `v` (sorted here); `None` when empty
-fn pct(v: &[f64], p: f64) -> Option<f64> {
-    let mut sorted = v.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
-}
-
 /// `p50 / p95 / max (n)` in ms
 fn summary(v: &[f64]) -> String {
-    match (pct(v, 50.0), pct(v, 95.0), pct(v, 100.0)) {
+    match (
+        nearest_rank(v, 50.0),
+        nearest_rank(v, 95.0),
+        nearest_rank(v, 100.0),
+    ) {
         (Some(p50), Some(p95), Some(max)) => {
             format!("{p50:.1} / {p95:.1} / {max:.1} ms (n={})", v.len())
         }
@@ -380,7 +377,7 @@ fn table(samples: &[Sample], round_trips: &[f64], runs: usize) -> String {
         .filter(|s| s.learnt == Learnt::Poll)
         .collect();
     let b_poll = over(&polled, &|s| Some(s.submit_ms - s.signal_ms?));
-    let verdict = |v: &[f64]| match pct(v, 50.0) {
+    let verdict = |v: &[f64]| match nearest_rank(v, 50.0) {
         Some(p50) if p50 <= TARGET_P50_MS => "p50 at most 5 ms: **met**",
         Some(_) => "p50 at most 5 ms: **not met**",
         None => "p50 at most 5 ms",
@@ -470,7 +467,7 @@ fn table(samples: &[Sample], round_trips: &[f64], runs: usize) -> String {
     );
     t.push_str(&format!(
         "| for scale: provider callback round trip (sent -> answered), median | {} | | every `done` callback of the same renders |\n",
-        pct(round_trips, 50.0).map_or_else(
+        nearest_rank(round_trips, 50.0).map_or_else(
             || "no samples".to_owned(),
             |m| format!("{m:.1} ms (n={})", round_trips.len())
         )
