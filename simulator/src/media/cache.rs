@@ -30,7 +30,6 @@ pub struct Cache {
     max_bytes: u64,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     renders: Semaphore,
-    counter: AtomicU64,
 }
 
 impl Cache {
@@ -41,7 +40,6 @@ impl Cache {
             max_bytes,
             locks: Mutex::new(HashMap::new()),
             renders: Semaphore::new(parallel.max(1)),
-            counter: AtomicU64::new(0),
         }
     }
 
@@ -126,7 +124,10 @@ impl Cache {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(|e| MediaError::Io(format!("creating {}: {e}", self.dir.display())))?;
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        // One sequence per process, not per cache: simulators in one test process share
+        // the cache folder, and the same content gives the same key.
+        static WORK_DIRS: AtomicU64 = AtomicU64::new(0);
+        let n = WORK_DIRS.fetch_add(1, Ordering::Relaxed);
         let work = self
             .dir
             .join(format!(".work-{}-{n}-{}", std::process::id(), &key[..8]));
