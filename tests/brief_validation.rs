@@ -183,7 +183,10 @@ fn too_many_shots() {
     });
     assert_eq!(field.as_deref(), Some("shots"));
     assert!(
-        msg.contains("at most 1000 shots per brief, got 1001"),
+        msg.contains(&format!(
+            "at most {MAX_SHOTS} shots per brief, got {}",
+            MAX_SHOTS + 1
+        )),
         "{msg}"
     );
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use studio::api::ApiError;
 use studio::plan::Capability;
 use studio::providers::{HttpRequest, ProviderKind};
+use studio::routing::Registry;
 use worker::Env;
 
 use crate::{clock, config, outbound};
@@ -50,9 +51,8 @@ async fn reachable(env: &Env, kind: ProviderKind) -> bool {
     ok
 }
 
-/// `Ok` when at least one assembly model of the registry new jobs pin can run here
-pub(crate) async fn ensure(env: &Env) -> Result<(), ApiError> {
-    let registry = crate::registry_client::latest(env).await;
+/// `Ok` when at least one assembly model of `registry` (the one the new job pins) can run here
+pub(crate) async fn ensure(env: &Env, registry: &Registry) -> Result<(), ApiError> {
     let mut providers: Vec<ProviderKind> = registry
         .models
         .iter()

@@ -29,6 +29,7 @@ mod rate_limit;
 mod registry_client;
 mod render_job;
 mod routes;
+mod server_timing;
 mod side_effects;
 mod support_sessions;
 mod tier_caps;

@@ -14,7 +14,7 @@ use studio::api::tier_limits::{
     ORPHANED_QUEUED_AFTER, TERMINAL_STATUSES, Tier, check_brief, in_flight_refusal,
 };
 use studio::brief::Brief;
-use studio::ids::{CreatorId, JobId};
+use studio::ids::{CreatorId, JobId, ProjectId};
 use studio::time::Timestamp;
 use wasm_bindgen::JsValue;
 use worker::Env;
@@ -73,15 +73,17 @@ pub(crate) async fn check(
     Ok(tier)
 }
 
-/// Admits `job` when `creator`'s tier allows one more render in flight
+/// Admits `job` when `creator`'s tier allows one more render in flight, and writes its row of
+/// the render index (`queued`) when admitted: one D1 batch, so one round trip
 ///
 /// # Errors
 ///
 /// 409 `too_many_renders_in_flight` with the limit in the message; 500 when D1 fails.
-pub(crate) async fn admit(
+pub(crate) async fn admit_and_index(
     env: &Env,
     creator: &CreatorId,
     job: &JobId,
+    project: &ProjectId,
     tier: Tier,
     now: Timestamp,
 ) -> Result<(), ApiError> {
@@ -116,6 +118,21 @@ pub(crate) async fn admit(
         )
         .bind(&[job.as_str().into(), creator.as_str().into()])
         .or_internal("binding admission read")?;
+    // The index row exists only for an admitted job (an idempotent replay's is already there).
+    let index = db
+        .prepare(
+            "INSERT INTO renders (job_id, creator_id, project_id, status, created_at, updated_at) \
+             SELECT ?1, ?2, ?3, 'queued', ?4, ?4 \
+             WHERE EXISTS (SELECT 1 FROM render_admissions WHERE job_id = ?1 AND creator_id = ?2) \
+             ON CONFLICT (job_id) DO NOTHING",
+        )
+        .bind(&[
+            job.as_str().into(),
+            creator.as_str().into(),
+            project.as_str().into(),
+            JsValue::from_f64(now.0 as f64),
+        ])
+        .or_internal("binding render index")?;
     // Admissions past the orphan window no longer count; dropping them keeps the table small.
     let tidy = db
         .prepare("DELETE FROM render_admissions WHERE creator_id = ?1 AND admitted_at <= ?2")
@@ -126,7 +143,7 @@ pub(crate) async fn admit(
         admitted: i64,
     }
     let results = db
-        .batch(vec![admit, admitted, tidy])
+        .batch(vec![admit, admitted, index, tidy])
         .await
         .or_internal("admitting the render")?;
     let rows: Vec<Admitted> = results

@@ -443,6 +443,11 @@ async fn keys_expire_and_a_burst_over_the_rate_gets_429_with_retry_after() {
     assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text);
     assert_eq!(first.json["job_id"], again.json["job_id"]);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    // A create says where its time went, the job object's phases included.
+    let timing = first.header("server-timing").unwrap_or_default();
+    for phase in ["registry;dur=", "admit;dur=", "job-step;dur=", "total;dur="] {
+        assert!(timing.contains(phase), "{phase} in {timing}");
+    }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let later = with_key(&client).await;
     assert_eq!(later.status, StatusCode::ACCEPTED, "{}", later.text);

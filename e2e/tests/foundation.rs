@@ -134,4 +134,25 @@ async fn durable_object_sqlite_state_survives_a_restart_of_the_stack() {
         "the job's history must continue where it stopped: {}",
         after.text
     );
+    // Support sees what the reloaded object weighs: its SQLite bytes and how long the load
+    // from them took in this start (the scale benchmark reads the same headers).
+    let support = Client::new(&stack.worker_url, Some("sk_test_support"));
+    let reply = support
+        .get(&format!("/v1/support/renders/{id}"))
+        .await
+        .expect("support view");
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let header = |name: &str| -> u64 {
+        reply
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric {name} in {:?}", reply.headers))
+    };
+    assert!(
+        header("x-job-storage-bytes") > 4096,
+        "a job's tables take pages"
+    );
+    header("x-job-load-ms");
 }

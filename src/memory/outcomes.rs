@@ -21,8 +21,8 @@ use crate::memory::error::MemoryError;
 use crate::memory::graph::{MemoryGraph, RenderOutcome, ShotOutcome};
 use crate::memory::json::{self, Obj, object, text};
 
-/// Most per-shot entries in one report (a brief has at most 1,000 shots)
-pub const MAX_SHOT_OUTCOMES: usize = 1000;
+/// Most per-shot entries in one report: one per shot of the largest brief
+pub const MAX_SHOT_OUTCOMES: usize = crate::brief::limits::MAX_SHOTS;
 /// Longest plausible mean watch time, seconds (a day)
 pub const MAX_AVG_WATCH_S: f64 = 86_400.0;
 

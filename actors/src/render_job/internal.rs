@@ -19,6 +19,7 @@ use super::store;
 use super::{Inner, StepError};
 use crate::clock;
 use crate::object_sql;
+use crate::server_timing::PhaseTimer;
 use studio::journal::Actor;
 
 /// The longest a long-poll is held, seconds (`?wait=` above it is a 400 at the Worker)
@@ -210,7 +211,9 @@ fn events(inner: &Inner, req: &Request) -> Result<Response> {
 }
 
 async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
+    let mut timer = PhaseTimer::start();
     let mut body: CreateRequest = object_sql::read_json(&mut req).await?;
+    timer.mark("parse");
     // The registry is settled before the idempotency check below, which must not be split from
     // the create by an `await`.
     let registry = match body.registry.take() {
@@ -220,6 +223,7 @@ async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
     if let Err(e) = inner.ensure_loaded() {
         return Response::error(format!("job storage: {e}"), 500);
     }
+    timer.mark("load");
     let sql = inner.state.storage().sql();
     // The object is single-threaded and this check and the create below have no `await`
     // between them, so concurrent duplicates of one Idempotency-Key make exactly one job.
@@ -253,11 +257,17 @@ async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
         Ok(effects) => effects,
         Err(e) => return step_error(&e),
     };
+    // Plan, route and the first step's writes
+    timer.mark("step");
     // The alarm is armed before the answer leaves: a crash right after `/create` answered must
     // still find the job's first deadline (the memory context's) armed.
     inner.sync_alarm().await;
+    timer.mark("alarm");
     inner.spawn(effects);
-    view(inner).map(|r| r.with_status(201))
+    let mut resp = view(inner)?.with_status(201);
+    timer.mark("view");
+    resp.headers_mut().set("server-timing", &timer.header())?;
+    Ok(resp)
 }
 
 async fn callback(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
@@ -374,6 +384,11 @@ fn decode_entries(
 }
 
 /// `GET /support`: everything support needs about the job, any creator's
+/// The support view's header with the job object's SQLite size, bytes
+pub(crate) const STORAGE_BYTES_HEADER: &str = "x-job-storage-bytes";
+/// The support view's header with how long the object's last load from SQLite took, ms
+pub(crate) const LOAD_MS_HEADER: &str = "x-job-load-ms";
+
 fn support_view(inner: &Inner) -> Result<Response> {
     let now = clock::now();
     let sql = inner.state.storage().sql();
@@ -442,7 +457,17 @@ fn support_view(inner: &Inner) -> Result<Response> {
         Ok(view)
     });
     match built {
-        Some(Ok(v)) => Response::from_json(&v),
+        Some(Ok(v)) => {
+            // The job's footprint, for support and the scale benchmark: its SQLite bytes and
+            // how long loading them took when the object last started
+            let mut resp = Response::from_json(&v)?;
+            let headers = resp.headers_mut();
+            headers.set(STORAGE_BYTES_HEADER, &sql.database_size().to_string())?;
+            if let Some(ms) = inner.load_ms() {
+                headers.set(LOAD_MS_HEADER, &ms.to_string())?;
+            }
+            Ok(resp)
+        }
         Some(Err(e)) => Response::error(format!("encoding support view: {e}"), 500),
         None => Response::error("no such job", 404),
     }

@@ -17,7 +17,7 @@ mod notify;
 pub(crate) mod store;
 mod timeline;
 
-pub(crate) use internal::MAX_WAIT_SECS;
+pub(crate) use internal::{LOAD_MS_HEADER, MAX_WAIT_SECS, STORAGE_BYTES_HEADER};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -80,6 +80,8 @@ pub(crate) struct Inner {
     schema: RefCell<Schema>,
     job: RefCell<Option<Job>>,
     loaded: Cell<bool>,
+    /// How long the last load from SQLite took, ms (support reads it after an eviction)
+    load_ms: Cell<Option<u64>>,
     armed: Cell<Option<u64>>,
     resumed: Cell<bool>,
     /// Whether submits found in flight at load were put in doubt (`Input::Reloaded`)
@@ -104,11 +106,19 @@ impl Inner {
     /// Loads the job from SQLite on first use after the object (re)starts
     pub(crate) fn ensure_loaded(&self) -> std::result::Result<(), StoreError> {
         if !self.loaded.get() {
+            let started = clock::now();
             let job = store::load(&self.sql())?;
             *self.job.borrow_mut() = job;
             self.loaded.set(true);
+            self.load_ms
+                .set(Some(clock::now().0.saturating_sub(started.0)));
         }
         Ok(())
+    }
+
+    /// How long the last load from SQLite took, ms; `None` before one
+    pub(crate) fn load_ms(&self) -> Option<u64> {
+        self.load_ms.get()
     }
 
     /// After the object (re)starts, a deadline that passed while nothing ran (the isolate died,
@@ -223,12 +233,17 @@ impl Inner {
         }
     }
 
+    /// The deadline the alarm should be armed for, when it is not armed for it already
+    fn alarm_out_of_date(&self) -> Option<Option<u64>> {
+        let next = self.with_job(Job::next_deadline).flatten().map(|t| t.0);
+        (next != self.armed.get()).then_some(next)
+    }
+
     /// Arms the one alarm at the job's earliest deadline (or clears it)
     pub(crate) async fn sync_alarm(&self) {
-        let next = self.with_job(Job::next_deadline).flatten().map(|t| t.0);
-        if next == self.armed.get() {
+        let Some(next) = self.alarm_out_of_date() else {
             return;
-        }
+        };
         let storage = self.state.storage();
         let result = match next {
             Some(at) => {
@@ -279,6 +294,11 @@ impl Inner {
     /// Performs effects in the background and returns at once; the object stays alive while
     /// they run, and the alarm covers an isolate that dies meanwhile
     pub(crate) fn spawn(self: &Rc<Self>, effects: Vec<Effect>) {
+        // Most callbacks (progress, duplicates) change no deadline and start nothing: no
+        // background task for them, which the runtime would otherwise track to its end.
+        if effects.is_empty() && self.alarm_out_of_date().is_none() {
+            return;
+        }
         let inner = self.clone();
         self.state
             .wait_until(async move { inner.run(effects).await });
@@ -302,6 +322,7 @@ impl DurableObject for RenderJob {
                 schema: RefCell::new(schema),
                 job: RefCell::new(None),
                 loaded: Cell::new(false),
+                load_ms: Cell::new(None),
                 armed: Cell::new(None),
                 resumed: Cell::new(false),
                 reloaded: Cell::new(false),

@@ -202,6 +202,14 @@ pub(crate) fn commit(
     }
     writes.extend(extra);
     let sql = storage.sql();
+    // One statement is atomic on its own: a step that only counts a skip (most duplicate and
+    // progress callbacks) needs no transaction, whose callback costs a crossing into JS and back.
+    if journal.is_none() && writes.len() <= 1 {
+        for w in writes {
+            sql.exec(w.query, w.args)?;
+        }
+        return Ok(Committed { seq: 0, changes });
+    }
     let seq = object_sql::transaction_sync(storage, move || {
         #[derive(Deserialize)]
         struct Seq {

@@ -17,6 +17,7 @@ use super::util::{
 use crate::auth::{authenticate, require_app};
 use crate::error::OrInternal;
 use crate::render_job::MAX_WAIT_SECS;
+use crate::server_timing::PhaseTimer;
 use crate::{clock, config, media_links, object_sql};
 
 /// A fresh random job id
@@ -127,12 +128,15 @@ const DOWNLOAD_LINK_LIFETIME: studio::time::Millis = studio::time::Millis::from_
 
 /// `POST /v1/renders`: validates the brief and creates the job; 202 with `Location`
 pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+    let mut timer = PhaseTimer::start();
     let principal = authenticate(&req, env).await?;
     let creator = require_app(&principal)?;
     let body = read_body(&mut req, MAX_BODY).await?;
+    timer.mark("auth");
     // Refuses what cannot be rendered at all (a budget below the cheapest plan) before anything
     // is written or spent.
     let registry = crate::registry_client::latest(env).await;
+    timer.mark("registry");
     let serving = studio::routing::registry_doc::serving(&registry, clock::now());
     let validated =
         parse_render_brief(&body, &serving, &creator).map_err(|e| ApiError::BadRequest {
@@ -140,9 +144,6 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
             message: e.to_string(),
             field: e.field().map(str::to_owned),
         })?;
-    // Cast members sent as an id alone come from the creator's Memory Graph.
-    let validated = super::memory_looks::cast_from_graph(env, &creator, validated).await?;
-    require_pacing(env, &creator, &validated.brief).await?;
     check_webhook(env, validated.brief.webhook_url.as_deref())?;
     let idempotency_key = req.headers().get("idempotency-key").ok().flatten();
     if idempotency_key
@@ -155,9 +156,21 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
             "must be 1 to 255 characters",
         ));
     }
-    // The tier's budget and shot caps, before the Idempotency-Key or anything else is written.
-    let tier = crate::tier_caps::check(env, &creator, &validated.brief).await?;
-    crate::assembly_route::ensure(env).await?;
+    timer.mark("validate");
+    // Cast members sent as an id alone come from the creator's Memory Graph.
+    let validated = super::memory_looks::cast_from_graph(env, &creator, validated).await?;
+    // Three reads that do not depend on each other, side by side: the pacing the Graph may
+    // supply, the tier's budget and shot caps, and an assembly route. Each refuses before the
+    // Idempotency-Key or anything else is written.
+    let (pacing, tier, route) = futures::join!(
+        require_pacing(env, &creator, &validated.brief),
+        crate::tier_caps::check(env, &creator, &validated.brief),
+        crate::assembly_route::ensure(env, &registry),
+    );
+    pacing?;
+    let tier = tier?;
+    route?;
+    timer.mark("checks");
     let now = clock::now();
     let job_id = match idempotency_key.as_deref() {
         Some(key) => keyed_job_id(env, &creator, key, now).await?,
@@ -165,24 +178,11 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     };
     let body_hash = hex::encode(Sha256::digest(&body));
     let brief = validated.brief;
-    // Renders in flight, counted and admitted in one statement, before the job is created.
-    crate::tier_caps::admit(env, &creator, &job_id, tier.caps, now).await?;
-    env.d1("DB")
-        .or_internal("D1")?
-        .prepare(
-            "INSERT INTO renders (job_id, creator_id, project_id, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?4) ON CONFLICT (job_id) DO NOTHING",
-        )
-        .bind(&[
-            job_id.as_str().into(),
-            creator.as_str().into(),
-            brief.project_id.as_str().into(),
-            JsValue::from_f64(now.0 as f64),
-        ])
-        .or_internal("binding render index")?
-        .run()
-        .await
-        .or_internal("writing render index")?;
+    // Renders in flight, counted and admitted, and the render's index row, in one D1 batch
+    // before the job is created.
+    crate::tier_caps::admit_and_index(env, &creator, &job_id, &brief.project_id, tier.caps, now)
+        .await?;
+    timer.mark("admit");
     let create = json!({
         "job_id": job_id,
         "creator": creator,
@@ -195,15 +195,45 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
         "registry": registry,
         "fleet": config::fleet_gates(env).then_some(tier.caps),
     });
+    timer.mark("encode");
     let stub = job_stub(env, &job_id)?;
-    let (status, view, text) = call_job(&stub, Method::Post, "/create", Some(&create)).await?;
+    let mut answer = job_request(&stub, Method::Post, "/create", Some(&create), &[]).await?;
+    let status = answer.status_code();
+    let object_timing = answer
+        .headers()
+        .get("server-timing")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let text = answer.text().await.or_internal("reading job response")?;
+    timer.mark("job");
     match status {
         200 | 201 => {
-            let mut resp = json_response(&view, 202)?;
+            // The object's view goes out as it wrote it: a 500-shot view is large, and
+            // decoding it only to encode it again costs the Worker milliseconds.
+            let mut resp = Response::ok(text)
+                .or_internal("encoding response")?
+                .with_status(202);
             let headers = resp.headers_mut();
+            headers
+                .set("content-type", "application/json")
+                .or_internal("content-type")?;
             headers
                 .set("location", &format!("/v1/renders/{job_id}"))
                 .or_internal("location")?;
+            // The object's own phases, prefixed, after the Worker's
+            let mut timing = timer.header();
+            for phase in object_timing
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                timing.push_str(", job-");
+                timing.push_str(phase);
+            }
+            headers
+                .set("server-timing", &timing)
+                .or_internal("server-timing")?;
             if status == 200 {
                 headers
                     .set("idempotent-replayed", "true")

@@ -13,11 +13,12 @@ use wasm_bindgen::JsValue;
 use worker::{Env, Method, Request, Response};
 
 use super::util::{
-    Cursor, bounded_param, call_job, indexed_job, job_stub, json_response, query_pairs, read_body,
-    status_param,
+    Cursor, bounded_param, call_job, indexed_job, job_request, job_stub, json_response,
+    query_pairs, read_body, status_param,
 };
 use crate::auth::{authenticate, require_support, require_support_admin};
 use crate::error::OrInternal;
+use crate::render_job::{LOAD_MS_HEADER, STORAGE_BYTES_HEADER};
 use crate::{clock, media_links};
 
 /// How long the download links in a support view stay valid
@@ -110,8 +111,15 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
 /// The support view of a job (the caller is already checked)
 async fn support_view(env: &Env, id: &str) -> Result<Response, ApiError> {
     let job = indexed_job(env, id, None).await?;
-    let (status, mut view, text) =
-        call_job(&job_stub(env, &job)?, Method::Get, "/support", None).await?;
+    let mut answer = job_request(&job_stub(env, &job)?, Method::Get, "/support", None, &[]).await?;
+    let status = answer.status_code();
+    // The object's footprint headers go out as they came
+    let footprint: Vec<(&str, String)> = [STORAGE_BYTES_HEADER, LOAD_MS_HEADER]
+        .into_iter()
+        .filter_map(|name| Some((name, answer.headers().get(name).ok().flatten()?)))
+        .collect();
+    let text = answer.text().await.or_internal("reading job response")?;
+    let mut view: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     match status {
         200 => {}
         404 => return Err(ApiError::NotFound(format!("no render {id}"))),
@@ -128,7 +136,13 @@ async fn support_view(env: &Env, id: &str) -> Result<Response, ApiError> {
     let ledger_usd: f64 = rows.iter().map(|r| r.usd).sum();
     view["cost_ledger"] = json!({ "rows": rows, "total_usd": ledger_usd });
     media_links::sign_keys(env, &mut view, clock::now(), LINK_LIFETIME)?;
-    json_response(&view, 200)
+    let mut resp = json_response(&view, 200)?;
+    for (name, value) in footprint {
+        resp.headers_mut()
+            .set(name, &value)
+            .or_internal("footprint header")?;
+    }
+    Ok(resp)
 }
 
 /// `GET /v1/support/renders/{id}/journal?after=SEQ&limit=N`: the journal, a page at a time

@@ -308,7 +308,9 @@ async fn under_load() -> Result<String, String> {
     // neither measured render pays for what the other found done.
     measure(&app, &measured_brief(0), LOAD_TIMEOUT).await?;
     let load_alone = load_average();
+    let busy = Busy::start(&stack);
     let alone = measure(&app, &measured_brief(1), LOAD_TIMEOUT).await?;
+    let busy_alone = busy.cores(&stack);
     let alone_ideal = latencies.ideal_ms(&alone.stages);
 
     let load_before = load_average();
@@ -344,7 +346,9 @@ async fn under_load() -> Result<String, String> {
             })
         })
         .collect();
+    let busy = Busy::start(&stack);
     let loaded = measure(&app, &measured_brief(2), LOAD_TIMEOUT).await;
+    let busy_loaded = busy.cores(&stack);
     let others_done_then = terminal.load(Ordering::SeqCst);
     let load_during = load_average();
     let mut others_ok = 0;
@@ -369,7 +373,7 @@ async fn under_load() -> Result<String, String> {
     }
     let bench_s = bench_started.elapsed().as_secs_f64();
     Ok(format!(
-        "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, created just before it ({others_ok} of {others} succeeded; {} of them still running when it finished); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; load average {load_before} before the others, {load_during} when it finished; {bench_s:.0} s in all |\n\
+        "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, created just before it ({others_ok} of {others} succeeded; {} of them still running when it finished); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; load average {load_before} before the others, {load_during} when it finished; the local runtime (one workerd process, every object's isolate in it) used {busy_loaded} of CPU while it ran, against {busy_alone} alone; {bench_s:.0} s in all |\n\
          | the same job alone, same stack, just before | {:.1} s vs {:.1} s: **{r_alone:.3}x** | | after one warm-up render; load average {load_alone}. Both assemble on the hosted route (simulated Shotstack, our assembler unset): assembly stage {} alone, {} loaded, against {:.1} s of latency |\n\
          | one job under load of {others} others vs alone, each over its ideal | **{:.3}x** | at most {LOAD_TARGET:.2}x | the two rows above |\n",
         loaded.wall_ms / 1000.0,
@@ -382,6 +386,33 @@ async fn under_load() -> Result<String, String> {
         latencies.by_provider.get("shotstack").copied().unwrap_or(0) as f64 / 1000.0,
         r_loaded / r_alone,
     ))
+}
+
+/// The local runtime's CPU over a window, in cores: whether the one workerd process that runs
+/// every object here was the bound
+struct Busy {
+    cpu_s: Option<f64>,
+    started: Instant,
+}
+
+impl Busy {
+    fn start(stack: &Stack) -> Self {
+        Self {
+            cpu_s: stack.worker_cpu_s(),
+            started: Instant::now(),
+        }
+    }
+
+    /// `N.NN cores`, or `?` where the process's CPU could not be read
+    fn cores(&self, stack: &Stack) -> String {
+        match (self.cpu_s, stack.worker_cpu_s()) {
+            (Some(a), Some(b)) => format!(
+                "{:.2} cores",
+                (b - a) / self.started.elapsed().as_secs_f64().max(1e-3)
+            ),
+            _ => "?".into(),
+        }
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
