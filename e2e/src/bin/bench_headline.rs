@@ -133,9 +133,43 @@ struct Measured {
 
 /// Creates `brief` and waits for it (polling every 250 ms, as `bench` does); an error unless it
 /// succeeded
+/// Creates a render under an Idempotency-Key, sending again after a transport error: a pooled
+/// connection the runtime closed while the client sat idle fails the POST before it is read,
+/// and the key makes a second send that did reach the Worker answer with the same job
+async fn create_once(app: &Client, brief: &Value) -> Result<String, String> {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let key = format!(
+        "bench-headline-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut last = String::new();
+    for _ in 0..3 {
+        match app
+            .send(
+                reqwest::Method::POST,
+                "/v1/renders",
+                Some(brief),
+                &[("idempotency-key", &key)],
+            )
+            .await
+        {
+            Ok(reply) if reply.status.as_u16() == 202 => {
+                return reply.json["job_id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("no job_id in {}", reply.text));
+            }
+            Ok(reply) => return Err(format!("create answered {}: {}", reply.status, reply.text)),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
 async fn measure(app: &Client, brief: &Value, timeout: Duration) -> Result<Measured, String> {
     let started = Instant::now();
-    let id = create(app, brief).await?;
+    let id = create_once(app, brief).await?;
     let view = wait_for(app, &id, timeout, is_terminal).await?;
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     if view["status"] != "succeeded" {
@@ -329,7 +363,13 @@ async fn under_load() -> Result<String, String> {
     let created: Vec<(Client, String)> = futures_util::future::join_all(creates)
         .await
         .into_iter()
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            format!(
+                "creating the others: {e}\nthe Worker's log:\n{}",
+                stack.worker_log()
+            )
+        })?;
     // The others are watched while the measured one runs: how many were still running when it
     // finished says whether it ran under the load or after it.
     let terminal = Arc::new(AtomicUsize::new(0));
