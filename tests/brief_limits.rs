@@ -411,17 +411,8 @@ fn styled(mut memory: MemoryContext) -> MemoryContext {
 
 #[test]
 fn the_plan_of_a_maximal_brief_is_bounded() {
-    // At the most shots a brief may have, a brief this dense in cast and lines is past the
-    // plan's text cap whatever its prompts: the cap, not the shot count, bounds the plan.
-    let err = validate_brief(maximal(MAX_SHOTS, 1)).unwrap_err();
-    assert!(
-        err.to_string().contains("plan's prompts and texts"),
-        "{err}"
-    );
-    // Half as many shots: the longest odd-shot prompt the plan cap lets through. Find it,
-    // then check both sides.
-    const SHOTS: usize = MAX_SHOTS / 2;
-    let fits = |prompt| validate_brief(maximal(SHOTS, prompt)).is_ok();
+    // The longest odd-shot prompt the plan cap lets through: find it, then check both sides.
+    let fits = |prompt| validate_brief(maximal(MAX_SHOTS, prompt)).is_ok();
     let mut lo = 1;
     let mut hi = MAX_PROMPT_CHARS;
     assert!(fits(lo) && !fits(hi));
@@ -429,18 +420,18 @@ fn the_plan_of_a_maximal_brief_is_bounded() {
         let mid = (lo + hi) / 2;
         if fits(mid) { lo = mid } else { hi = mid }
     }
-    let err = validate_brief(maximal(SHOTS, hi)).unwrap_err();
+    let err = validate_brief(maximal(MAX_SHOTS, hi)).unwrap_err();
     assert_eq!(err.field(), Some("shots"), "{err}");
     assert!(
         err.to_string().contains("plan's prompts and texts"),
         "{err}"
     );
 
-    let brief = maximal(SHOTS, lo);
+    let brief = maximal(MAX_SHOTS, lo);
     let from_brief = plan_text_chars(&brief);
     assert!(from_brief <= MAX_PLAN_TEXT_CHARS);
     assert!(
-        from_brief > MAX_PLAN_TEXT_CHARS - 2 * SHOTS,
+        from_brief > MAX_PLAN_TEXT_CHARS - 2 * MAX_SHOTS,
         "the brief is at the cap: {from_brief}"
     );
     // The computed bound: the plan's text is at most MAX_PLAN_TEXT_CHARS characters, each at

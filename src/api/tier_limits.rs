@@ -1,7 +1,7 @@
 //! What one creator may spend, by tier: caps on a brief's budget and shot count, and on how many
 //! of their renders may be in flight at once.
 //!
-//! A brief is otherwise bounded only by [`crate::brief::limits`] (2,000 shots, any budget), and
+//! A brief is otherwise bounded only by [`crate::brief::limits`] (1,000 shots, any budget), and
 //! an app key may create 60 renders a second, so without these caps a free key could commit
 //! thousands of dollars of provider spend in a minute. The caps are checked when a render is
 //! created, before anything is written or sent to a provider: budget and shots here

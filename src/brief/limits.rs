@@ -17,11 +17,11 @@
 
 use super::types::{Brief, Shot};
 
-/// The most shots one brief may have: an hour-long master cut at under two seconds a shot.
-/// What a shot costs the job object per callback does not grow with the count (measured at
-/// 2,000 shots by `make bench`), and the text the shots carry is bounded as a whole by
-/// [`MAX_PLAN_TEXT_CHARS`], whatever the count; the API's 512 KiB body bounds the rest
-pub const MAX_SHOTS: usize = 2000;
+/// The most shots one brief may have. The job itself scales past it (a callback into a
+/// 1,000-shot job costs what one into a 12-shot job does, `make bench`), but every shot is a clip
+/// of the assembly's timeline, and our assembler takes at most 500 items per timeline: the
+/// assembly, not the job, is what bounds a brief
+pub const MAX_SHOTS: usize = 1000;
 /// The longest a single shot may be, seconds. Longer than any model renders in one call: the
 /// planner splits a long shot into parts that continue each other (see `plan`); this only
 /// rejects absurd values
