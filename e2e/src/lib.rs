@@ -6,6 +6,7 @@
 //! stops both; a watchdog process also stops them if the test process itself dies, so a failing
 //! or killed test never leaves a server behind.
 
+pub mod bench_env;
 pub mod chaos;
 pub mod client;
 pub mod fault_run;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::Client;
+use crate::client::Reply;
 
 /// The sample brief the project ships
 pub fn sample_brief() -> Value {
@@ -45,6 +46,11 @@ pub async fn create(client: &Client, brief: &Value) -> Result<String, String> {
         .post("/v1/renders", brief)
         .await
         .map_err(|e| e.to_string())?;
+    created_job_id(&reply)
+}
+
+/// The job id of a create's 202; any other answer is the error
+pub fn created_job_id(reply: &Reply) -> Result<String, String> {
     if reply.status.as_u16() != 202 {
         return Err(format!("create answered {}: {}", reply.status, reply.text));
     }
@@ -188,11 +194,7 @@ pub fn now_ms() -> u64 {
 }
 
 /// A support action; returns the reply
-pub async fn act(
-    support: &Client,
-    id: &str,
-    action: Value,
-) -> Result<crate::client::Reply, reqwest::Error> {
+pub async fn act(support: &Client, id: &str, action: Value) -> Result<Reply, reqwest::Error> {
     support
         .post(&format!("/v1/support/renders/{id}/actions"), &action)
         .await

@@ -617,9 +617,7 @@ impl BareObject {
             })
         }
     }
-}
 
-impl BareObject {
     /// CPU time used so far by its runtime (the starter and its workerd), seconds
     pub fn cpu_s(&self) -> Option<f64> {
         group_cpu_s(self.child.as_ref()?.id())

@@ -144,9 +144,7 @@ async fn durable_object_sqlite_state_survives_a_restart_of_the_stack() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let header = |name: &str| -> u64 {
         reply
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
+            .header(name)
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("no numeric {name} in {:?}", reply.headers))
     };

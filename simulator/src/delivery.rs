@@ -168,7 +168,7 @@ pub async fn deliver_for(sim: &Sim, task: &Task, phase: Phase, out: &Outgoing) -
         answered_unix_us: util::now_unix_us(),
         ok,
     };
-    sim.record_delivery(task.provider, &task.id, record);
+    sim.with_task(task.provider, &task.id, |t| t.deliveries.push(record));
     ok
 }
 

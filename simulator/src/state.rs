@@ -512,11 +512,11 @@ impl Sim {
         self.with(|s| s.tasks.get(&(p, id.to_string())).cloned())
     }
 
-    /// Appends a delivery record to a task (gone after a reset: nothing to record)
-    pub fn record_delivery(&self, p: Provider, id: &str, record: DeliveryRecord) {
+    /// Changes a task in place (gone after a reset: nothing to change)
+    pub fn with_task(&self, p: Provider, id: &str, f: impl FnOnce(&mut Task)) {
         self.with(|s| {
             if let Some(t) = s.tasks.get_mut(&(p, id.to_string())) {
-                t.deliveries.push(record);
+                f(t);
             }
         });
     }

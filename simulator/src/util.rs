@@ -21,6 +21,13 @@ pub fn now_unix_us() -> u64 {
         .unwrap_or(0)
 }
 
+/// A number no other call in this process returns, for naming work folders: simulators in one
+/// test process share the temporary folder and hand out the same seeded ids
+pub fn next_in_process() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Returns the wall-clock time in whole seconds since the Unix epoch
 pub fn now_unix_s() -> u64 {
     now_unix_ms() / 1000

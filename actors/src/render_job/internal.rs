@@ -383,12 +383,12 @@ fn decode_entries(
     rows.iter().map(store::JournalRow::entry).collect()
 }
 
-/// `GET /support`: everything support needs about the job, any creator's
 /// The support view's header with the job object's SQLite size, bytes
 pub(crate) const STORAGE_BYTES_HEADER: &str = "x-job-storage-bytes";
 /// The support view's header with how long the object's last load from SQLite took, ms
 pub(crate) const LOAD_MS_HEADER: &str = "x-job-load-ms";
 
+/// `GET /support`: everything support needs about the job, any creator's
 fn support_view(inner: &Inner) -> Result<Response> {
     let now = clock::now();
     let sql = inner.state.storage().sql();

@@ -12,7 +12,7 @@ use worker::{Env, Method, Request, Response};
 
 use super::util::{
     Cursor, MAX_BODY, bounded_param, call_job, indexed_job, job_request, job_stub, json_response,
-    query_pairs, read_body, status_param,
+    query_pairs, read_body, read_job_answer, status_param,
 };
 use crate::auth::{authenticate, require_app};
 use crate::error::OrInternal;
@@ -197,15 +197,8 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
     });
     timer.mark("encode");
     let stub = job_stub(env, &job_id)?;
-    let mut answer = job_request(&stub, Method::Post, "/create", Some(&create), &[]).await?;
-    let status = answer.status_code();
-    let object_timing = answer
-        .headers()
-        .get("server-timing")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let text = answer.text().await.or_internal("reading job response")?;
+    let answer = job_request(&stub, Method::Post, "/create", Some(&create), &[]).await?;
+    let (status, text, object_timing) = read_job_answer(answer, &["server-timing"]).await?;
     timer.mark("job");
     match status {
         200 | 201 => {
@@ -224,7 +217,8 @@ pub(crate) async fn create(mut req: Request, env: &Env) -> Result<Response, ApiE
             // The object's own phases, prefixed, after the Worker's
             let mut timing = timer.header();
             for phase in object_timing
-                .split(',')
+                .iter()
+                .flat_map(|(_, value)| value.split(','))
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
             {

@@ -14,7 +14,7 @@ use worker::{Env, Method, Request, Response};
 
 use super::util::{
     Cursor, bounded_param, call_job, indexed_job, job_request, job_stub, json_response,
-    query_pairs, read_body, status_param,
+    query_pairs, read_body, read_job_answer, status_param,
 };
 use crate::auth::{authenticate, require_support, require_support_admin};
 use crate::error::OrInternal;
@@ -111,14 +111,10 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
 /// The support view of a job (the caller is already checked)
 async fn support_view(env: &Env, id: &str) -> Result<Response, ApiError> {
     let job = indexed_job(env, id, None).await?;
-    let mut answer = job_request(&job_stub(env, &job)?, Method::Get, "/support", None, &[]).await?;
-    let status = answer.status_code();
+    let answer = job_request(&job_stub(env, &job)?, Method::Get, "/support", None, &[]).await?;
     // The object's footprint headers go out as they came
-    let footprint: Vec<(&str, String)> = [STORAGE_BYTES_HEADER, LOAD_MS_HEADER]
-        .into_iter()
-        .filter_map(|name| Some((name, answer.headers().get(name).ok().flatten()?)))
-        .collect();
-    let text = answer.text().await.or_internal("reading job response")?;
+    let (status, text, footprint) =
+        read_job_answer(answer, &[STORAGE_BYTES_HEADER, LOAD_MS_HEADER]).await?;
     let mut view: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     match status {
         200 => {}

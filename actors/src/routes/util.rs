@@ -96,14 +96,26 @@ pub(crate) async fn call_job(
     }
     let req = Request::new_with_init(&format!("https://job{path}"), &init)
         .or_internal("building job request")?;
-    let mut resp = stub
+    let resp = stub
         .fetch_with_request(req)
         .await
         .or_internal("calling job object")?;
-    let status = resp.status_code();
-    let text = resp.text().await.or_internal("reading job response")?;
+    let (status, text, _) = read_job_answer(resp, &[]).await?;
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     Ok((status, json, text))
+}
+
+/// A job object's answer read whole: its status, its body, and those of `headers` it carried
+pub(crate) async fn read_job_answer(
+    mut resp: Response,
+    headers: &[&'static str],
+) -> Result<(u16, String, Vec<(&'static str, String)>), ApiError> {
+    let carried = headers
+        .iter()
+        .filter_map(|name| Some((*name, resp.headers().get(name).ok().flatten()?)))
+        .collect();
+    let text = resp.text().await.or_internal("reading job response")?;
+    Ok((resp.status_code(), text, carried))
 }
 
 /// A JSON response with a status

@@ -186,9 +186,7 @@ async fn footprints(stack: &mut Stack, jobs: &[&String], stages: &[u64]) -> Resu
             .map_err(|e| e.to_string())?;
         let header = |name: &str| -> Result<f64, String> {
             reply
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
+                .header(name)
                 .and_then(|v| v.parse().ok())
                 .ok_or_else(|| format!("support view of {job} has no {name}: {}", reply.status))
         };

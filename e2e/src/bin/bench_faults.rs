@@ -9,16 +9,10 @@
 
 use std::time::Duration;
 
+use e2e::bench_env::number;
 use e2e::fault_run::{RunReport, run, transient_faults};
 use e2e::{Stack, StackOptions, WorkerRuntime};
 use serde_json::json;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn print(label: &str, r: &RunReport, renders: usize) {
     println!(
@@ -37,9 +31,9 @@ fn print(label: &str, r: &RunReport, renders: usize) {
 
 #[tokio::main]
 async fn main() {
-    let renders = env_usize("RENDERS", 100);
-    let baseline = env_usize("BASELINE_RENDERS", 20);
-    let shots = env_usize("SHOTS", 3);
+    let renders = number::<usize>("RENDERS", 100);
+    let baseline = number::<usize>("BASELINE_RENDERS", 20);
+    let shots = number::<usize>("SHOTS", 3);
     // Miniflare alone: `wrangler dev`'s proxy grows without bound at this load (WORKER_RUNTIME=
     // wrangler runs it anyway).
     let stack = match Stack::start_with(StackOptions {

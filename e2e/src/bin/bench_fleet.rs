@@ -21,6 +21,7 @@
 
 use std::time::Duration;
 
+use e2e::bench_env::number;
 use e2e::fleet_run::{Creator, FleetReport, creators_for, percentile, run, sim_config};
 use e2e::{Stack, StackOptions, WorkerRuntime};
 use serde_json::json;
@@ -32,13 +33,6 @@ const OVERHEAD_RENDERS: usize = 5;
 const OVERHEAD_SHOTS: usize = 3;
 /// Longest wait for one render
 const TIMEOUT: Duration = Duration::from_secs(3600);
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A fresh stack with the gates on or off, and every provider account capped at `cap` when given
 fn start(gates: bool, cap: Option<u32>) -> Result<Stack, String> {
@@ -173,8 +167,8 @@ fn median_render(r: &FleetReport) -> Option<Duration> {
 
 #[tokio::main]
 async fn main() {
-    let asked = env_usize("RENDERS", 40);
-    let cap = u32::try_from(env_usize("CAP", 4).max(1)).unwrap_or(u32::MAX);
+    let asked = number::<usize>("RENDERS", 40);
+    let cap = u32::try_from(number::<usize>("CAP", 4).max(1)).unwrap_or(u32::MAX);
     let fault_rate = std::env::var("FAULT_RATE")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())

@@ -18,6 +18,7 @@
 
 use std::time::{Duration, Instant};
 
+use e2e::bench_env::number;
 use e2e::fault_run::small_render;
 use e2e::fleet_run::{creators_for, percentile, sim_config};
 use e2e::render::create;
@@ -26,13 +27,6 @@ use serde_json::{Value, json};
 
 const SHOTS: usize = 12;
 const EVERY: Duration = Duration::from_secs(5);
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One read of the fleet view: how long it took, and each gate's (provider, waiting, in use,
 /// effective limit, waiters dropped, leases expired)
@@ -83,9 +77,9 @@ fn ms(d: Option<Duration>) -> String {
 }
 
 async fn bench() -> Result<(), String> {
-    let renders = usize::try_from(env_u64("RENDERS", 100)).unwrap_or(100);
-    let cap = u32::try_from(env_u64("CAP", 2).max(1)).unwrap_or(2);
-    let sample_for = Duration::from_secs(env_u64("SAMPLE_S", 180));
+    let renders = usize::try_from(number::<u64>("RENDERS", 100)).unwrap_or(100);
+    let cap = u32::try_from(number::<u64>("CAP", 2).max(1)).unwrap_or(2);
+    let sample_for = Duration::from_secs(number::<u64>("SAMPLE_S", 180));
     let stack = Stack::start_with(StackOptions {
         worker_vars: vec![
             ("FLEET_GATES".into(), "on".into()),

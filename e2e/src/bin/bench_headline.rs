@@ -35,9 +35,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use e2e::bench_env::number;
 use e2e::fault_run::{small_render, unique_texts};
 use e2e::render::{
-    create, five_minute_brief, is_terminal, sample_brief, support_view, wait_for, wait_for_every,
+    create, created_job_id, five_minute_brief, is_terminal, sample_brief, support_view, wait_for,
+    wait_for_every,
 };
 use e2e::schedule::{SimLatencies, limit_effects, unlimited_makespan};
 use e2e::{Client, Stack, StackOptions, WorkerRuntime};
@@ -154,13 +156,7 @@ async fn create_once(app: &Client, brief: &Value) -> Result<String, String> {
             )
             .await
         {
-            Ok(reply) if reply.status.as_u16() == 202 => {
-                return reply.json["job_id"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| format!("no job_id in {}", reply.text));
-            }
-            Ok(reply) => return Err(format!("create answered {}: {}", reply.status, reply.text)),
+            Ok(reply) => return created_job_id(&reply),
             Err(e) => last = e.to_string(),
         }
     }
@@ -321,10 +317,7 @@ fn measured_brief(n: usize) -> Value {
 }
 
 async fn under_load() -> Result<String, String> {
-    let others = std::env::var("OTHERS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(50);
+    let others = number::<usize>("OTHERS", 50);
     let latencies = SimLatencies::builtin(LOAD_SCALE);
     let bench_started = Instant::now();
     // Far above anything 51 renders ask for, so no gate ever makes a stage wait.

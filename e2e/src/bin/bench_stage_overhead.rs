@@ -38,6 +38,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use e2e::bench_env::number;
 use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
 use e2e::stats::nearest_rank;
 use e2e::{Client, Stack, StackOptions, WorkerRuntime};
@@ -50,13 +51,6 @@ const LATENCY_SCALE: f64 = 0.25;
 const TARGET_P50_MS: f64 = 5.0;
 /// One render's bound (the sample brief takes about a minute at this scale)
 const RENDER_TIMEOUT: Duration = Duration::from_secs(600);
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// `p50 / p95 / max (n)` in ms
 fn summary(v: &[f64]) -> String {
@@ -504,7 +498,7 @@ fn table(samples: &[Sample], round_trips: &[f64], runs: usize) -> String {
 }
 
 async fn run() -> Result<String, String> {
-    let runs = env_u64("RUNS", 3).clamp(1, 20) as usize;
+    let runs = number::<u64>("RUNS", 3).clamp(1, 20) as usize;
     let registry = Registry::builtin();
     let mut provider_latency: BTreeMap<&str, u64> = BTreeMap::new();
     for m in &registry.models {

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -124,10 +123,9 @@ impl Cache {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(|e| MediaError::Io(format!("creating {}: {e}", self.dir.display())))?;
-        // One sequence per process, not per cache: simulators in one test process share
-        // the cache folder, and the same content gives the same key.
-        static WORK_DIRS: AtomicU64 = AtomicU64::new(0);
-        let n = WORK_DIRS.fetch_add(1, Ordering::Relaxed);
+        // Unique in the process, not per cache: simulators in one test process share the
+        // cache folder, and the same content gives the same key.
+        let n = crate::util::next_in_process();
         let work = self
             .dir
             .join(format!(".work-{}-{n}-{}", std::process::id(), &key[..8]));

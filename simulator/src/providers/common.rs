@@ -447,11 +447,7 @@ pub async fn serve_output(sim: &Sim, p: Provider, task: &Task, kind: MediaKind) 
         asked_unix_us,
         ready_unix_us: util::now_unix_us(),
     };
-    sim.with(|s| {
-        if let Some(t) = s.tasks.get_mut(&(p, task.id.clone())) {
-            t.downloads.push(record);
-        }
-    });
+    sim.with_task(p, &task.id, |t| t.downloads.push(record));
     match rendered {
         Ok(ready) => {
             let pad = sim.with(|s| {

@@ -840,10 +840,8 @@ fn not_found() -> Response {
 /// Fetches, renders and reads back one edit; the error is the render's `error`
 async fn render(sim: &Sim, id: &str, edit: &Edit) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
     // Render ids come from the simulator's seeded generator, so two simulators in one
-    // process (tests run side by side) hand out the same ids: a per-process sequence
-    // keeps their work directories apart.
-    static RENDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // process (tests run side by side) hand out the same ids.
+    let seq = util::next_in_process();
     let dir = std::env::temp_dir().join(format!(
         "creatorstudio-sim-shotstack-{}-{seq}-{id}",
         std::process::id()
