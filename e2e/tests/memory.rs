@@ -40,6 +40,20 @@ fn voice<'a>(graph: &'a Value, name: &str) -> Option<&'a Value> {
         .find(|v| v["name"] == name)
 }
 
+/// `v` without any `model` field: the creator's view of a support answer
+fn strip_models(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "model")
+                .map(|(k, v)| (k.clone(), strip_models(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(strip_models).collect()),
+        other => other.clone(),
+    }
+}
+
 fn rows_of<'a>(graph: &'a Value, table: &str, job: &str) -> Vec<&'a Value> {
     graph[table]
         .as_array()
@@ -198,6 +212,33 @@ async fn a_creator_sees_and_edits_only_their_own_graph() {
     let anonymous = Client::new(&stack.worker_url, None);
     let reply = anonymous.get("/v1/memory").await.expect("get");
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+
+    // Support reads any creator's graph whole, names only creators that exist, and an app key
+    // reads no other graph that way, not even its own.
+    let support = client(stack, "sk_test_support");
+    let reply = support
+        .get("/v1/support/creators/rival/memory")
+        .await
+        .expect("get");
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["creator"], "rival");
+    assert!(
+        voice(&reply.json, "e2e_rival_only").is_some(),
+        "{}",
+        reply.text
+    );
+    let reply = support
+        .get("/v1/support/creators/e2e_nobody/memory")
+        .await
+        .expect("get");
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    for path in [
+        "/v1/support/creators/rival/memory",
+        "/v1/support/creators/demo/memory",
+    ] {
+        let reply = demo.get(path).await.expect("get");
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
+    }
 }
 
 #[tokio::test]
@@ -286,6 +327,23 @@ async fn a_finished_render_is_recorded_once_and_takes_outcome_reports() {
     assert!(render["cost_usd"].as_f64().unwrap_or(0.0) > 0.0, "{render}");
     let shots = rows_of(&g, "shots", &id);
     assert_eq!(shots.len(), 12, "{g}");
+    let text = g.to_string();
+    for model in &studio::routing::Registry::builtin().models {
+        assert!(
+            !text.contains(&format!("\"{}\"", model.id)),
+            "the creator's graph names {}",
+            model.id
+        );
+    }
+    // Support staff see the model of every shot; the creator never does.
+    let support = client(stack, "sk_test_support");
+    let full = support
+        .get("/v1/support/creators/demo/memory")
+        .await
+        .expect("support graph");
+    assert_eq!(full.status, StatusCode::OK, "{}", full.text);
+    let full_shots = rows_of(&full.json, "shots", &id);
+    assert_eq!(full_shots.len(), 12, "{}", full.text);
     let stages = view["stages"].as_array().expect("stages");
     for shot in brief["shots"].as_array().expect("shots") {
         let sid = shot["id"].as_str().expect("id");
@@ -293,14 +351,19 @@ async fn a_finished_render_is_recorded_once_and_takes_outcome_reports() {
             .iter()
             .find(|r| r["shot"] == sid)
             .unwrap_or_else(|| panic!("no shot {sid}"));
+        let full_row = full_shots
+            .iter()
+            .find(|r| r["shot"] == sid)
+            .unwrap_or_else(|| panic!("no shot {sid} for support"));
         let motion = stages
             .iter()
             .find(|s| s["id"] == format!("{sid}.motion"))
             .expect("motion stage");
         assert_eq!(
-            row["model"], motion["model"],
+            full_row["model"], motion["model"],
             "{sid}: the model that made it"
         );
+        assert!(row.get("model").is_none(), "the creator sees {row}");
         assert_eq!(row["kind"], shot["kind"], "{sid}");
         assert_eq!(row["prompt"], shot["prompt"], "{sid}");
         assert_eq!(
@@ -313,8 +376,13 @@ async fn a_finished_render_is_recorded_once_and_takes_outcome_reports() {
             shot["hero"].as_bool().unwrap_or(false),
             "{sid}"
         );
-        assert_eq!(row["embedding_model"], "local-ngram-256", "{sid}");
+        assert_eq!(full_row["embedding_model"], "local-ngram-256", "{sid}");
+        assert!(
+            row.get("embedding_model").is_none(),
+            "the creator sees {row}"
+        );
         assert!(row.get("embedding").is_none(), "vectors stay inside");
+        assert!(full_row.get("embedding").is_none(), "vectors stay inside");
     }
 
     let path = format!("/v1/renders/{id}/outcomes");
@@ -531,12 +599,21 @@ async fn close_up_scenario() -> (Vec<(String, String)>, Vec<(String, String, Vec
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     }
 
-    // The memory context now carries the statistic the router reads.
-    let context = demo
-        .post("/v1/memory/context", &brief)
+    // The memory context now carries the statistic the router reads: support sees it per
+    // model, the creator's own context names no model.
+    let context = client(stack, "sk_test_support")
+        .post("/v1/support/creators/demo/memory/context", &brief)
         .await
         .expect("context");
     assert_eq!(context.status, StatusCode::OK, "{}", context.text);
+    let own = demo
+        .post("/v1/memory/context", &brief)
+        .await
+        .expect("context");
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert!(own.json.get("outcomes").is_none(), "{}", own.text);
+    assert!(!own.text.contains("\"model\""), "{}", own.text);
+    assert_eq!(own.json["similar"], strip_models(&context.json["similar"]));
     let baseline_models: Vec<(String, String)> = close_ups
         .iter()
         .map(|s| {

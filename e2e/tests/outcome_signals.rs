@@ -129,7 +129,17 @@ async fn clicks_and_watch_time_reach_the_next_brief_and_its_routing() {
         fp["text"],
         "visual fingerprint: palette #0b1d3a #f2c14e; grade teal-orange; lens 35mm anamorphic"
     );
-    assert_eq!(fp["embedding_model"], "local-ngram-256");
+    // The embedder is named to support only.
+    assert!(fp.get("embedding_model").is_none(), "{fp}");
+    let full = support
+        .get("/v1/support/creators/demo/memory")
+        .await
+        .expect("support graph");
+    assert_eq!(full.status, StatusCode::OK, "{}", full.text);
+    let full_fp =
+        row_embedding(&full.json, "fingerprint", None).unwrap_or_else(|| panic!("{}", full.text));
+    assert_eq!(full_fp["text"], fp["text"]);
+    assert_eq!(full_fp["embedding_model"], "local-ngram-256");
     let edit = json!({"fingerprint": {"palette": ["#0b1d3a"], "grade": "bleach bypass"}});
     let reply = demo
         .send(Method::PUT, "/v1/memory", Some(&edit), &[])
@@ -166,26 +176,34 @@ async fn clicks_and_watch_time_reach_the_next_brief_and_its_routing() {
     );
     assert!(text.contains("click-through 4.0%"), "{text}");
 
-    // The next brief's context carries the click-through, the pacing evidence and the rows.
-    let context = demo
-        .post("/v1/memory/context", &brief)
+    // The next brief's context carries the click-through (per model: support sees it, the
+    // creator does not), the pacing evidence and the rows.
+    let context = support
+        .post("/v1/support/creators/demo/memory/context", &brief)
         .await
         .expect("context");
     assert_eq!(context.status, StatusCode::OK, "{}", context.text);
-    let c = &context.json;
-    assert_eq!(c["cta_shot"], "s05", "{c}");
-    let ctr = c["click_through"]
+    let own = demo
+        .post("/v1/memory/context", &brief)
+        .await
+        .expect("context");
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert!(own.json.get("click_through").is_none(), "{}", own.text);
+    assert!(!own.text.contains(cta_model.as_str()), "{}", own.text);
+    let ctr = context.json["click_through"]
         .as_array()
         .and_then(|s| {
             s.iter()
                 .find(|s| s["model"] == cta_model.as_str() && s["shot_kind"] == "action")
         })
-        .unwrap_or_else(|| panic!("no click-through for {cta_model}: {c}"));
+        .unwrap_or_else(|| panic!("no click-through for {cta_model}: {}", context.text));
     assert_eq!(ctr["renders"], 1, "{ctr}");
     assert!(
         (ctr["mean"].as_f64().unwrap_or(0.0) - 0.04).abs() < 1e-9,
         "{ctr}"
     );
+    let c = &own.json;
+    assert_eq!(c["cta_shot"], "s05", "{c}");
     let pacing = &c["pacing_evidence"];
     assert_eq!(pacing["format"], FORMAT, "{c}");
     assert_eq!(pacing["renders"], 1, "{c}");

@@ -39,6 +39,7 @@ pub mod record;
 pub mod row_embed;
 pub mod row_text;
 mod signals;
+pub mod view;
 pub mod voice_cast;
 pub mod voice_samples;
 
@@ -55,3 +56,4 @@ pub use outcomes::{OutcomeReport, OutcomesRecorded, ShotReport, parse_outcomes, 
 pub use pacing_evidence::{PacingEvidence, pacing_evidence, watch_pacing_note};
 pub use record::{FinishedRender, FinishedShot, RenderRecorded, record_render};
 pub use row_embed::{GraphRow, RowEmbedding, refresh_row_embeddings, row_texts, stale_row_texts};
+pub use view::{Audience, CreatorContext, GraphView};

@@ -33,20 +33,17 @@ use std::cell::{Cell, RefCell};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use studio::brief::{Brief, ShotKind};
-use studio::ids::{CreatorId, JobId, ModelId, ShotId};
+use studio::brief::Brief;
+use studio::ids::{CreatorId, JobId};
 use studio::job::{Input, RenderSummary};
 use studio::journal::JournalEntry;
-use studio::memory::graph::{
-    AudienceSignal, FoldedFormat, FoldedOutcome, FormatDna, Look, RenderOutcome, RenderRow,
-    ShotOutcome, VisualFingerprint, Voice,
-};
-use studio::memory::import::{ChannelImport, ChannelPriors, apply_import};
+use studio::memory::graph::ShotOutcome;
+use studio::memory::import::{ChannelImport, apply_import};
 use studio::memory::{
-    DEFAULT_SIMILAR, GraphRow, MemoryError, MemoryGraph as Graph, NgramEmbedder, OutcomeReport,
-    OutcomesRecorded, RenderRecorded, RowChange, apply_edit, brief_prompts, build_context,
-    parse_edit, parse_outcomes, record_outcomes, record_render, refresh_row_embeddings,
-    stale_row_texts,
+    Audience, CreatorContext, DEFAULT_SIMILAR, GraphView, MemoryError, MemoryGraph as Graph,
+    NgramEmbedder, OutcomeReport, OutcomesRecorded, RenderRecorded, RowChange, apply_edit,
+    brief_prompts, build_context, parse_edit, parse_outcomes, record_outcomes, record_render,
+    refresh_row_embeddings, stale_row_texts,
 };
 use studio::time::Timestamp;
 use worker::{
@@ -122,89 +119,15 @@ pub struct MemoryGraph {
     library: RefCell<casting::LibraryCache>,
 }
 
-/// A shot as `GET /graph` shows it: the embedding's model, not its 256 numbers
-#[derive(Serialize)]
-struct ShotView<'a> {
-    job: &'a JobId,
-    shot: &'a ShotId,
-    kind: ShotKind,
-    model: &'a ModelId,
-    prompt: &'a str,
-    duration_s: f64,
-    hero: bool,
-    cast: &'a [String],
-    embedding_model: Option<&'a str>,
-}
-
-/// The graph as `GET /graph` shows it
-#[derive(Serialize)]
-struct GraphView<'a> {
-    creator: &'a CreatorId,
-    voices: &'a [Voice],
-    looks: &'a [Look],
-    fingerprint: Option<&'a VisualFingerprint>,
-    formats: &'a [FormatDna],
-    audience: Option<&'a AudienceSignal>,
-    renders: &'a [RenderRow],
-    shots: Vec<ShotView<'a>>,
-    outcomes: &'a [RenderOutcome],
-    shot_outcomes: &'a [ShotOutcome],
-    /// Outcome evidence and counts of renders folded out of the full rows
-    folded: &'a [FoldedOutcome],
-    folded_formats: &'a [FoldedFormat],
-    /// What channel imports learned
-    channel: Option<&'a ChannelPriors>,
-    /// The rows embedded beside shot prompts, with the text each vector was made from
-    row_embeddings: Vec<RowEmbeddingView<'a>>,
-}
-
-/// A row embedding as `GET /graph` shows it: its row, text and embedder, not its numbers
-#[derive(Serialize)]
-struct RowEmbeddingView<'a> {
-    row: &'a GraphRow,
-    text: &'a str,
-    embedding_model: &'a str,
-}
-
-impl<'a> GraphView<'a> {
-    fn of(g: &'a Graph) -> Self {
-        Self {
-            creator: &g.creator,
-            voices: &g.voices,
-            looks: &g.looks,
-            fingerprint: g.fingerprint.as_ref(),
-            formats: &g.formats,
-            audience: g.audience.as_ref(),
-            renders: &g.renders,
-            shots: g
-                .shots
-                .iter()
-                .map(|s| ShotView {
-                    job: &s.job,
-                    shot: &s.shot,
-                    kind: s.kind,
-                    model: &s.model,
-                    prompt: &s.prompt,
-                    duration_s: s.duration_s,
-                    hero: s.hero,
-                    cast: &s.cast,
-                    embedding_model: s.embedding.as_ref().map(|e| e.model.as_str()),
-                })
-                .collect(),
-            outcomes: &g.outcomes,
-            shot_outcomes: &g.shot_outcomes,
-            folded: &g.folded,
-            folded_formats: &g.folded_formats,
-            channel: g.channel.as_ref(),
-            row_embeddings: g
-                .row_embeddings
-                .iter()
-                .map(|e| RowEmbeddingView {
-                    row: &e.row,
-                    text: &e.text,
-                    embedding_model: &e.embedding.model,
-                })
-                .collect(),
+/// The query's `audience` (`creator` hides every model; see `studio::memory::view`); without
+/// one, everything, as a render job and support staff read it. The Worker's app routes always
+/// name the creator
+fn audience_of(req: &Request) -> std::result::Result<Audience, Failure> {
+    let url = req.url().map_err(|e| Failure::BadRequest(e.to_string()))?;
+    match url.query_pairs().find(|(k, _)| k == "audience") {
+        None => Ok(Audience::Support),
+        Some((_, v)) => {
+            Audience::parse(&v).ok_or_else(|| Failure::BadRequest(format!("unknown audience {v}")))
         }
     }
 }
@@ -305,16 +228,16 @@ impl MemoryGraph {
         }
     }
 
-    fn view(&self) -> Served {
+    fn view(&self, audience: Audience) -> Served {
         match self.graph.borrow().as_ref() {
-            Some(g) => ok_json(&GraphView::of(g)),
+            Some(g) => ok_json(&GraphView::of(g, audience)),
             None => Err(Failure::NotFound("the graph is not loaded".into())),
         }
     }
 
     fn get_graph(&self, req: &Request) -> Served {
         self.ensure_loaded(header_creator(req).as_ref())?;
-        self.view()
+        self.view(audience_of(req)?)
     }
 
     async fn edit(&self, mut req: Request) -> Served {
@@ -323,14 +246,16 @@ impl MemoryGraph {
             .await
             .map_err(|e| Failure::BadRequest(e.to_string()))?;
         let edit = parse_edit(&body)?;
+        let audience = audience_of(&req)?;
         self.ensure_loaded(header_creator(&req).as_ref())?;
         self.change(|g| apply_edit(g, &edit).map(|changes| ((), changes)))?;
         self.refresh_rows().await;
-        self.view()
+        self.view(audience)
     }
 
     async fn context(&self, mut req: Request) -> Served {
         let cast = casting::CastOptions::of(&req);
+        let audience = audience_of(&req)?;
         let brief: Brief = object_sql::read_json(&mut req)
             .await
             .map_err(|e| Failure::BadRequest(e.to_string()))?;
@@ -361,8 +286,11 @@ impl MemoryGraph {
             };
             let mut context = build_context(graph, &brief, embedder.as_ref(), DEFAULT_SIMILAR);
             context.casting = casting;
-            let body = serde_json::to_string(&context)
-                .map_err(|e| Failure::BadRequest(format!("encoding context: {e}")))?;
+            let body = match audience {
+                Audience::Support => serde_json::to_string(&context),
+                Audience::Creator => serde_json::to_string(&CreatorContext::of(&context)),
+            }
+            .map_err(|e| Failure::BadRequest(format!("encoding context: {e}")))?;
             (body, graph.shots.len())
         };
         let work_ms = millis_since(work_start);

@@ -1,4 +1,6 @@
 //! `/v1/memory` and `/v1/renders/{id}/outcomes`: a creator's own memory graph (app keys only).
+//! The graph and the context are asked for as the creator sees them, without a model named
+//! (support staff read them whole: `support_memory`).
 //!
 //! The creator is always the key's: there is no way to name another creator's graph. Every rule
 //! (what an edit may set, how outcomes merge) is the core's, applied in the creator's
@@ -16,6 +18,9 @@ use super::util::{MAX_BODY, call_job, indexed_job, job_stub, read_body};
 use crate::auth::{authenticate, require_app};
 use crate::error::OrInternal;
 use crate::{config, memory_client};
+
+/// The graph as the creator sees it: no model named (`studio::memory::view`)
+const CREATOR_GRAPH: &str = "/graph?audience=creator";
 
 /// Headers of the graph object's answer that the API passes on
 const PASSED_HEADERS: [&str; 2] = ["server-timing", "x-graph-shots"];
@@ -56,7 +61,10 @@ fn refusal(err: MemoryError, code: &'static str) -> ApiError {
 }
 
 /// Passes the graph object's answer on: 200 as it is, 422 as the mapped refusal
-async fn relay(call: worker::Result<Response>, code: &'static str) -> Result<Response, ApiError> {
+pub(super) async fn relay(
+    call: worker::Result<Response>,
+    code: &'static str,
+) -> Result<Response, ApiError> {
     let mut resp = call.or_internal("calling the memory graph")?;
     let status = resp.status_code();
     let text = resp.text().await.or_internal("reading the memory graph")?;
@@ -91,9 +99,9 @@ pub(crate) async fn graph(mut req: Request, env: &Env) -> Result<Response, ApiEr
     let call = match req.method() {
         Method::Put => {
             let body = body_text(&mut req).await?;
-            memory_client::call(env, &creator, Method::Put, "/graph", Some(body)).await
+            memory_client::call(env, &creator, Method::Put, CREATOR_GRAPH, Some(body)).await
         }
-        _ => memory_client::call(env, &creator, Method::Get, "/graph", None).await,
+        _ => memory_client::call(env, &creator, Method::Get, CREATOR_GRAPH, None).await,
     };
     relay(call, "invalid_memory_edit").await
 }
@@ -120,7 +128,13 @@ pub(crate) async fn action(
             })?;
             let brief = serde_json::to_string(&validated.brief)
                 .map_err(|e| ApiError::Internal(format!("encoding the brief: {e}")))?;
-            let call = memory_client::call(env, &creator, Method::Post, "/context", Some(brief));
+            let call = memory_client::call(
+                env,
+                &creator,
+                Method::Post,
+                "/context?audience=creator",
+                Some(brief),
+            );
             relay(call.await, "invalid_brief").await
         }
         "__bench_seed" if config::lookup(env, "ENVIRONMENT").as_deref() == Some("dev") => {

@@ -74,9 +74,15 @@ pub(crate) async fn samples(mut req: Request, env: &Env, name: &str) -> Result<R
         .map_err(provider_failed)?;
     let cloned = parse_clone(&resp).map_err(provider_failed)?;
     let edit = json!({ "voices": { &name: cloned.voice_id } }).to_string();
-    let mut graph = memory_client::call(env, &creator, Method::Put, "/graph", Some(edit))
-        .await
-        .or_internal("calling the memory graph")?;
+    let mut graph = memory_client::call(
+        env,
+        &creator,
+        Method::Put,
+        "/graph?audience=creator",
+        Some(edit),
+    )
+    .await
+    .or_internal("calling the memory graph")?;
     let status = graph.status_code();
     if status != 200 {
         let text = graph.text().await.unwrap_or_default();

@@ -10,6 +10,7 @@ mod openapi;
 mod openapi_document;
 mod renders;
 mod support;
+mod support_memory;
 mod support_page;
 mod support_session;
 mod table;
@@ -108,6 +109,12 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             support_session::sign_out(&req, env).await
         }
         (Method::Get, ["support", ..]) => support_page::serve(req, env).await,
+        (Method::Get, ["v1", "support", "creators", creator, "memory"]) => {
+            support_memory::graph(&req, env, creator).await
+        }
+        (Method::Post, ["v1", "support", "creators", creator, "memory", "context"]) => {
+            support_memory::context(req, env, creator).await
+        }
         (Method::Get, ["v1", "support", "renders"]) => support::search(&req, env).await,
         (Method::Get, ["v1", "support", "renders", id]) => support::get(&req, env, id).await,
         (Method::Get, ["v1", "support", "renders", id, "journal"]) => {

@@ -54,6 +54,8 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET", "/v1/support/renders/{id}/journal"),
     route("GET", "/v1/support/renders/{id}/timeline"),
     route("POST", "/v1/support/renders/{id}/actions"),
+    route("GET", "/v1/support/creators/{creator}/memory"),
+    route("POST", "/v1/support/creators/{creator}/memory/context"),
     route("GET", "/v1/support/providers"),
     route("GET", "/v1/support/registry"),
     route("POST", "/v1/admin/registry"),

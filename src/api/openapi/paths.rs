@@ -85,6 +85,12 @@ fn render_id() -> Value {
     json!({ "$ref": "#/components/parameters/RenderId" })
 }
 
+/// `{creator}`: a creator id, as its API keys name it
+fn creator_id() -> Value {
+    json!({ "name": "creator", "in": "path", "required": true, "description": "the creator, as its API keys name it",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 64 } })
+}
+
 /// `limit`: a whole number the server reads as `u64` within `1..=max`
 fn limit(max: u64, default: u64) -> Value {
     query(
@@ -285,6 +291,16 @@ pub(super) fn paths() -> Value {
             "description", "`retry_stage {stage}`, `reroute {stage, model}`, `pause`, `resume`, `cancel`, `restart_from {stage}`, each with a required `reason`; journaled with the key's prefix. A read-only support key gets 403; an action the job refuses is 409 with the reason; a stage the job does not have or a model its pinned registry does not have is 400 naming it.".into()),
             "parameters", json!([render_id()])),
             "requestBody", body("SupportActionRequest")) },
+        "/v1/support/creators/{creator}/memory": { "get": with(with(
+            op("supportMemory", "Any creator's memory graph, models included", "support", json_ok(200, "The graph as render jobs read it", "Object"), &[401, 403, 404, 429]),
+            "description", "The creator's own `GET /v1/memory` names no model; this view keeps each past shot's model, the folded evidence per model and the embedders' names.".into()),
+            "parameters", json!([creator_id()])) },
+        "/v1/support/creators/{creator}/memory/context": { "post": with(with(with(
+            op("supportMemoryContext", "The context a creator's graph gives a brief, models included", "support",
+               json_ok(200, "The context a render of this brief would be planned with, with Ra's per-model statistics", "Object"), &[400, 401, 403, 404, 413, 429]),
+            "description", "Nothing is cast or written. The creator's own `POST /v1/memory/context` leaves out the per-model outcome and click-through statistics and each similar shot's model.".into()),
+            "parameters", json!([creator_id()])),
+            "requestBody", body("Brief")) },
         "/v1/support/providers": { "get": with(
             op("supportProviders", "Every provider account: its gate and its models' health", "support", json_ok(200, "Limits, slots in use and by whom, waiting by creator, 429s, each model's health and breaker, retired models", "FleetView"), &[401, 403, 429]),
             "description", "A provider whose gate does not answer is listed with `error`; the others are still shown.".into()) },
