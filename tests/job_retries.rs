@@ -284,3 +284,52 @@ fn polled_providers_are_polled_on_a_schedule_and_callbacks_only_as_a_safety_net(
         "flux calls back before its safety-net poll"
     );
 }
+
+/// The model the fault-free run gives `stage`, its attempt timeout and its latency in the fake
+fn first_choice(stage: &str) -> (studio::ids::ModelId, Millis, Millis) {
+    let mut w = World::new(small_brief(1));
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    let model = w.submits_of(stage)[0].2.clone();
+    let spec = w.job.spec().registry.get(&model).cloned();
+    let latency =
+        Millis(spec.as_ref().map_or(10_000, |s| s.latency_p50_ms) * w.fake.latency_percent / 100);
+    (model, attempt_timeout(spec.as_ref()), latency)
+}
+
+#[test]
+fn a_task_queued_at_the_provider_gets_its_whole_run_time_from_when_it_starts() {
+    for stage in ["s01.motion", "assembly"] {
+        let (model, timeout, latency) = first_choice(stage);
+        // It leaves the queue before its deadline and is still running at it: the deadline
+        // counted from the acknowledgement would cut it off halfway.
+        let queued = Millis(timeout.0 - latency.0 / 2);
+        let mut w = World::with(created(small_brief(1), 42, false), |f| {
+            f.fault_stage(stage, [Fault::QueuedFor(queued)])
+        });
+        w.run();
+        assert_eq!(w.status(), JobStatus::Succeeded, "{stage}");
+        let submits = w.submits_of(stage);
+        assert_eq!(
+            submits.len(),
+            1,
+            "{stage} on {model}: submitted again {submits:?}"
+        );
+        assert!(w.fake.cancels.is_empty(), "{stage}: {:?}", w.fake.cancels);
+        w.assert_replays();
+    }
+}
+
+#[test]
+fn a_task_that_never_leaves_the_queue_still_times_out_at_its_deadline() {
+    let (_, timeout, _) = first_choice("s01.motion");
+    let mut w = World::with(created(small_brief(1), 42, false), |f| {
+        f.fault_stage("s01.motion", [Fault::QueuedFor(Millis(timeout.0 * 10))])
+    });
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    let submits = w.submits_of("s01.motion");
+    assert_eq!(submits.len(), 2, "{submits:?}");
+    assert!(submits[1].0.since(submits[0].0) >= timeout);
+    assert!(submits[1].0.since(submits[0].0) < Millis(timeout.0 * 2));
+}

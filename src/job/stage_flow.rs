@@ -148,7 +148,27 @@ impl Job {
                 self.set_state(i, storing);
             }
             (Outcome::Progressed(p), running @ StageState::Running { .. }) => {
-                self.set_state(i, running.rescheduled(None, Some(p)));
+                // A task that waited in the provider's queue gets its whole run time from when
+                // it starts: the queue is the provider's load, not this task failing, and
+                // submitting again would only join the back of the same queue (a fleet of
+                // assemblies on one busy route resubmitted each other over and over). The wait
+                // before it is still bounded by the deadline set at the acknowledgement.
+                let started = p == Progress::Running
+                    && matches!(
+                        &running,
+                        StageState::Running {
+                            progress: Progress::Queued,
+                            ..
+                        }
+                    );
+                let run_time = started
+                    .then(|| running.model().map(|m| attempt_timeout(self.model(m))))
+                    .flatten();
+                let mut running = running.rescheduled(None, Some(p));
+                if let Some(run_time) = run_time {
+                    running = running.deadline_at_least(now.plus(run_time));
+                }
+                self.set_state(i, running);
             }
             (Outcome::PollNow, running @ StageState::Running { .. }) => {
                 let StageState::Running {

@@ -394,6 +394,15 @@ impl StageState {
         self
     }
 
+    /// The same state with a running stage's deadline no earlier than `at`; any other state
+    /// comes back unchanged
+    pub(crate) fn deadline_at_least(mut self, at: Timestamp) -> Self {
+        if let Self::Running { deadline, .. } = &mut self {
+            *deadline = (*deadline).max(at);
+        }
+        self
+    }
+
     /// The attempt in flight, if any
     pub fn attempt(&self) -> Option<Attempt> {
         match self {

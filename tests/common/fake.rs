@@ -29,6 +29,9 @@ pub enum Fault {
     Lost,
     /// Accepted, then never finishes (callbacks never come, polls say running)
     Silent,
+    /// Accepted, then waits this long in the provider's queue (polls say queued) before it
+    /// starts (a callback provider says so) and runs for its usual time
+    QueuedFor(Millis),
     /// Accepted and finishes, but the output URL cannot be copied
     BadOutput,
     /// The provider makes the task, but its answer never comes back (the isolate died while
@@ -72,6 +75,8 @@ pub struct Task {
     pub attempt: Attempt,
     pub model: ModelId,
     pub provider: ProviderKind,
+    /// When it leaves the provider's queue
+    pub started_at: Timestamp,
     pub done_at: Timestamp,
     pub fault: Option<Fault>,
     /// How many outputs it makes (assembly: master + variants)
@@ -200,6 +205,9 @@ impl Fake {
 
     /// The status a task has at `now`
     fn status(&self, task: &Task, now: Timestamp) -> ProviderStatus {
+        if now < task.started_at {
+            return ProviderStatus::Queued;
+        }
         if now < task.done_at {
             return ProviderStatus::Running;
         }
@@ -212,11 +220,10 @@ impl Fake {
                 reason: "depicts a real person".into(),
             },
             Some(Fault::Silent) => ProviderStatus::Running,
-            Some(Fault::BadOutput | Fault::Crashed | Fault::Unanswered) | None => {
-                ProviderStatus::Succeeded {
-                    outputs: self.output(task, now),
-                }
-            }
+            Some(Fault::BadOutput | Fault::Crashed | Fault::Unanswered | Fault::QueuedFor(_))
+            | None => ProviderStatus::Succeeded {
+                outputs: self.output(task, now),
+            },
             Some(Fault::SubmitError(_) | Fault::Lost) => ProviderStatus::Running,
         }
     }
@@ -298,12 +305,17 @@ impl Fake {
                 self.next_ref += 1;
                 let r = ProviderRef(format!("task-{}", self.next_ref));
                 self.tasks.insert(idempotency_key.clone(), r.clone());
+                let queued = match fault {
+                    Some(Fault::QueuedFor(q)) => q,
+                    _ => Millis(0),
+                };
                 let task = Task {
                     stage: stage.clone(),
                     attempt: *attempt,
                     model: model.clone(),
                     provider: *provider,
-                    done_at: now.plus(self.latency(model)),
+                    started_at: now.plus(queued),
+                    done_at: now.plus(queued).plus(self.latency(model)),
                     fault: fault.clone(),
                     outputs: match inputs {
                         StageInputs::Assembly { timeline } => 1 + timeline.variants.len(),
@@ -334,6 +346,20 @@ impl Fake {
                 }
                 let callback =
                     delivery(*provider) == Delivery::Callback && fault != Some(Fault::Silent);
+                if callback && queued > Millis(0) {
+                    // Callback providers say when a queued task starts
+                    let delivery_id = self.delivery_id();
+                    out.push((
+                        task.started_at,
+                        actor.clone(),
+                        Input::ProviderUpdate {
+                            stage: stage.clone(),
+                            attempt: *attempt,
+                            status: ProviderStatus::Running,
+                            delivery_id,
+                        },
+                    ));
+                }
                 if callback {
                     let status = self.status(&task, task.done_at);
                     let delivery_id = self.delivery_id();
