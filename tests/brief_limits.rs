@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use studio::brief::limits::{
     MAX_CAST, MAX_CAST_DESCRIPTION_CHARS, MAX_CAST_NAME_CHARS, MAX_CAST_PER_SHOT,
     MAX_DIALOGUE_LINE_CHARS, MAX_FORMAT_CHARS, MAX_ID_LEN, MAX_KEYFRAME_PROMPT_CHARS,
-    MAX_LOGLINE_CHARS, MAX_PLAN_TEXT_CHARS, MAX_PLATFORMS, MAX_PROMPT_CHARS,
+    MAX_LOGLINE_CHARS, MAX_MASTER_DURATION_S, MAX_PLAN_TEXT_CHARS, MAX_PLATFORMS, MAX_PROMPT_CHARS,
     MAX_QUOTED_MESSAGE_CHARS, MAX_SCORE_MOOD_CHARS, MAX_SHOTS, MAX_STAGE_TEXT_CHARS,
-    MAX_UTF8_BYTES_PER_CHAR, MAX_VOICE_CHARS, MAX_VOICEOVER_TEXT_CHARS, MAX_WEBHOOK_URL_CHARS,
-    cast_note_chars, keyframe_prompt_chars, plan_text_chars,
+    MAX_TIMELINE_CLIPS, MAX_UTF8_BYTES_PER_CHAR, MAX_VOICE_CHARS, MAX_VOICEOVER_TEXT_CHARS,
+    MAX_WEBHOOK_URL_CHARS, cast_note_chars, keyframe_prompt_chars, plan_text_chars,
 };
 use studio::brief::{
     Brief, BriefError, CastMember, DialogueLine, Shot, ShotKind, parse_brief, validate_brief,
@@ -339,6 +339,8 @@ fn maximal(shots: usize, prompt: usize) -> Brief {
         })
         .collect();
     let note = cast_note_chars(&b.cast[0].name, &b.cast[0].description);
+    // As long as a cut may be, shared by the shots
+    let duration_s = (MAX_MASTER_DURATION_S / shots as f64).min(6.0);
     b.shots = (0..shots)
         .map(|i| {
             // Three members and a prompt fill the keyframe cap exactly.
@@ -355,7 +357,7 @@ fn maximal(shots: usize, prompt: usize) -> Brief {
                 id: ShotId(format!("s{i:04}{}", id(MAX_ID_LEN - 5))),
                 kind: ShotKind::Dialogue,
                 prompt: chars(prompt),
-                duration_s: 6.0,
+                duration_s,
                 hero: false,
                 cast: cast.clone(),
                 dialogue: Some(DialogueLine {
@@ -412,7 +414,10 @@ fn styled(mut memory: MemoryContext) -> MemoryContext {
 #[test]
 fn the_plan_of_a_maximal_brief_is_bounded() {
     // The longest odd-shot prompt the plan cap lets through: find it, then check both sides.
-    let fits = |prompt| validate_brief(maximal(MAX_SHOTS, prompt)).is_ok();
+    // At 1,000 shots the prompt is what binds; at the full MAX_SHOTS the cast descriptions
+    // alone pass the plan's cap (which validation refuses just the same).
+    let shots = MAX_SHOTS.min(1000);
+    let fits = |prompt| validate_brief(maximal(shots, prompt)).is_ok();
     let mut lo = 1;
     let mut hi = MAX_PROMPT_CHARS;
     assert!(fits(lo) && !fits(hi));
@@ -420,18 +425,18 @@ fn the_plan_of_a_maximal_brief_is_bounded() {
         let mid = (lo + hi) / 2;
         if fits(mid) { lo = mid } else { hi = mid }
     }
-    let err = validate_brief(maximal(MAX_SHOTS, hi)).unwrap_err();
+    let err = validate_brief(maximal(shots, hi)).unwrap_err();
     assert_eq!(err.field(), Some("shots"), "{err}");
     assert!(
         err.to_string().contains("plan's prompts and texts"),
         "{err}"
     );
 
-    let brief = maximal(MAX_SHOTS, lo);
+    let brief = maximal(shots, lo);
     let from_brief = plan_text_chars(&brief);
     assert!(from_brief <= MAX_PLAN_TEXT_CHARS);
     assert!(
-        from_brief > MAX_PLAN_TEXT_CHARS - 2 * MAX_SHOTS,
+        from_brief > MAX_PLAN_TEXT_CHARS - 2 * shots,
         "the brief is at the cap: {from_brief}"
     );
     // The computed bound: the plan's text is at most MAX_PLAN_TEXT_CHARS characters, each at
@@ -537,4 +542,46 @@ fn master_and_score_lengths_are_capped() {
         assert_eq!(named, format!("{field}.{key}"));
         accepted(|v| v[field][key] = json!(MAX_MASTER_DURATION_S));
     }
+}
+
+/// The sample brief with `n` copies of its first shot, each `duration_s` long
+fn shots_of(n: usize, duration_s: f64) -> Brief {
+    let mut b = parse_brief(EXAMPLE.as_bytes()).unwrap().brief;
+    let first = b.shots[0].clone();
+    b.shots = (0..n)
+        .map(|i| Shot {
+            id: ShotId(format!("s{i:04}")),
+            duration_s,
+            dialogue: None,
+            ..first.clone()
+        })
+        .collect();
+    b
+}
+
+#[test]
+fn a_brief_whose_cut_no_assembly_could_make_is_refused_naming_the_shots() {
+    // The most shots, as short as a cut of an hour allows: fits.
+    let most = shots_of(MAX_SHOTS, MAX_MASTER_DURATION_S / MAX_SHOTS as f64);
+    validate_brief(most).unwrap();
+    // One more shot is over the shot limit.
+    let err = validate_brief(shots_of(MAX_SHOTS + 1, 1.0)).unwrap_err();
+    assert_eq!(err.field(), Some("shots"), "{err}");
+    // Longer than an hour back to back.
+    let err = validate_brief(shots_of(400, 9.5)).unwrap_err();
+    assert_eq!(err.field(), Some("shots"), "{err}");
+    assert!(err.to_string().contains("add up to 3800.0 s"), "{err}");
+    // Within an hour, but long shots split into more clips than one assembly takes: 1,990
+    // shots of 1 s and 10 of 150 s (15 parts each) make 2,140 clips.
+    let mut b = shots_of(MAX_SHOTS, 1.0);
+    for shot in b.shots.iter_mut().take(10) {
+        shot.duration_s = 150.0;
+    }
+    let err = validate_brief(b).unwrap_err();
+    assert_eq!(err.field(), Some("shots"), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("2140 clips (a shot longer than 10 s may be split into parts), at most {MAX_TIMELINE_CLIPS}")),
+        "{err}"
+    );
 }

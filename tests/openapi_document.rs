@@ -62,7 +62,7 @@ fn the_brief_schema_carries_the_validators_limits() {
     let brief = &doc["components"]["schemas"]["Brief"];
     let props = &brief["properties"];
     assert_eq!(props["shots"]["minItems"], 1);
-    assert_eq!(props["shots"]["maxItems"], 1000);
+    assert_eq!(props["shots"]["maxItems"], 2000);
     assert_eq!(props["platforms"]["minItems"], 1);
     assert_eq!(props["deadline_s"]["minimum"], 1);
     assert_eq!(props["deadline_s"]["maximum"], 7 * 24 * 3600);

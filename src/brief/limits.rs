@@ -17,11 +17,14 @@
 
 use super::types::{Brief, Shot};
 
-/// The most shots one brief may have. The job itself scales past it (a callback into a
-/// 1,000-shot job costs what one into a 12-shot job does, `make bench`), but every shot is a clip
-/// of the assembly's timeline, and our assembler takes at most 500 items per timeline: the
-/// assembly, not the job, is what bounds a brief
-pub const MAX_SHOTS: usize = 1000;
+/// The most shots one brief may have. The job scales past it (a callback into a 2,000-shot job
+/// costs what one into a 12-shot job does, `make bench`); every shot is at least one clip of the
+/// assembly's timeline, which [`MAX_TIMELINE_CLIPS`] bounds
+pub const MAX_SHOTS: usize = 2000;
+/// The most clips one assembly takes: our assembler's own limit (`assembler::timeline::MAX_ITEMS`,
+/// rendering long timelines in chunks). A brief whose shots could split into more is refused at
+/// validation, counted with [`motion_parts`]
+pub const MAX_TIMELINE_CLIPS: usize = 2000;
 /// The longest a single shot may be, seconds. Longer than any model renders in one call: the
 /// planner splits a long shot into parts that continue each other (see `plan`); this only
 /// rejects absurd values

@@ -32,8 +32,8 @@ use super::limits::{
     MAX_CAST, MAX_CAST_DESCRIPTION_CHARS, MAX_CAST_NAME_CHARS, MAX_CAST_PER_SHOT,
     MAX_DIALOGUE_LINE_CHARS, MAX_FORMAT_CHARS, MAX_KEYFRAME_PROMPT_CHARS, MAX_LOGLINE_CHARS,
     MAX_PLAN_TEXT_CHARS, MAX_PLATFORMS, MAX_PROMPT_CHARS, MAX_QUOTED_MESSAGE_CHARS,
-    MAX_SCORE_MOOD_CHARS, MAX_VOICE_CHARS, MAX_VOICEOVER_TEXT_CHARS, MAX_WEBHOOK_URL_CHARS,
-    keyframe_prompt_chars, plan_text_chars,
+    MAX_SCORE_MOOD_CHARS, MAX_TIMELINE_CLIPS, MAX_VOICE_CHARS, MAX_VOICEOVER_TEXT_CHARS,
+    MAX_WEBHOOK_URL_CHARS, MIN_SPLIT_CLIP_S, keyframe_prompt_chars, motion_parts, plan_text_chars,
 };
 use super::types::Brief;
 
@@ -392,6 +392,36 @@ fn check(b: &Brief) -> Result<(), BriefError> {
             format!(
                 "the plan's prompts and texts would be {total} characters, at most \
                  {MAX_PLAN_TEXT_CHARS}: shorten prompts or cast descriptions"
+            ),
+        ));
+    }
+    // The cut is the shots back to back; an assembly makes at most an hour (a millisecond of
+    // slack for the sum's rounding: 2,000 shots of 1.8 s add up to a hair over 3,600).
+    let cut_s: f64 = b.shots.iter().map(|s| s.duration_s).sum();
+    if cut_s > MAX_MASTER_DURATION_S + 0.001 {
+        return Err(BriefError::invalid(
+            "shots",
+            format!(
+                "the shots add up to {cut_s:.1} s, and a cut may be at most \
+                 {MAX_MASTER_DURATION_S} s: fewer or shorter shots"
+            ),
+        ));
+    }
+    // Every clip is an item of the assembly's timeline: a brief whose shots split into more
+    // clips than an assembly takes could never finish, so it is refused before anything is
+    // spent. Counted with the most parts a shot can be split into.
+    let clips = b
+        .shots
+        .iter()
+        .map(|s| motion_parts(s.duration_s))
+        .fold(0, usize::saturating_add);
+    if clips > MAX_TIMELINE_CLIPS {
+        return Err(BriefError::invalid(
+            "shots",
+            format!(
+                "the shots would make {clips} clips (a shot longer than {MIN_SPLIT_CLIP_S} s may \
+                 be split into parts), at most {MAX_TIMELINE_CLIPS} fit one assembly: fewer or \
+                 shorter shots"
             ),
         ));
     }

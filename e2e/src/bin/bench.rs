@@ -40,7 +40,7 @@ fn p90(v: &mut [f64]) -> f64 {
 /// The longest a benchmark brief runs, seconds (a master may last an hour)
 const MAX_TOTAL_S: f64 = 3000.0;
 /// Shots of the largest job: the most a brief may have (`studio::brief::MAX_SHOTS`)
-const HUGE_SHOTS: usize = 1000;
+const HUGE_SHOTS: usize = 2000;
 
 /// A brief with `n` shots, cycling the sample's shots
 fn big_brief(n: usize) -> Value {
