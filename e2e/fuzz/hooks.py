@@ -66,6 +66,16 @@ def _repair_brief(brief):
     # document states in words: a per-tier limit is not a schema
     if isinstance(brief.get("shots"), list):
         brief["shots"] = brief["shots"][:200]
+    # Back to back the shots last at most an hour (what one assembly makes), which the document
+    # states in words: a sum over a list is not a schema. Shortened alike to fit
+    shots = [s for s in brief.get("shots") or [] if isinstance(s, dict)]
+    lengths = [s.get("duration_s") for s in shots]
+    if all(isinstance(d, (int, float)) for d in lengths) and sum(lengths) > 3600:
+        scale = 3600 / sum(lengths)
+        for shot in shots:
+            shorter = shot["duration_s"] * scale * 0.999
+            # a length near the smallest float would round to 0: kept, it adds nothing
+            shot["duration_s"] = shorter if shorter > 0 else shot["duration_s"]
     by_id = {m["id"]: m for m in cast if isinstance(m.get("id"), str)}
     shot_ids = set()
     for i, shot in enumerate(brief.get("shots") or []):
@@ -149,7 +159,7 @@ def before_call(context, case, kwargs):
     if case.path_parameters and "id" in case.path_parameters:
         case.path_parameters["id"] = RENDER
     op = _operation_id(case)
-    if op in ("createRender", "memoryContext") and isinstance(case.body, dict):
+    if op in ("createRender", "memoryContext", "supportMemoryContext") and isinstance(case.body, dict):
         _repair_brief(case.body)
     if op == "editMemory" and isinstance(case.body, dict):
         _own_uploads(case.body)

@@ -298,7 +298,8 @@ pub struct Brief {
     #[serde(default)]
     #[schemars(length(max = crate::brief::limits::MAX_CAST))]
     pub cast: Vec<CastMember>,
-    /// The shot list, in edit order
+    /// The shot list, in edit order. Back to back the shots last at most an hour, and split into
+    /// at most 2,000 clips (a shot longer than 10 s may become several): what one assembly takes
     #[schemars(length(min = 1, max = crate::brief::limits::MAX_SHOTS))]
     pub shots: Vec<Shot>,
     /// Optional narration
