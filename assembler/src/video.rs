@@ -70,7 +70,7 @@ pub struct Output<'a> {
     pub aspect: Aspect,
     /// Its quality
     pub quality: Quality,
-    /// The clips, in edit order; clip `i` is ffmpeg input `i`
+    /// The clips, in edit order; in one pass clip `i` is ffmpeg input `i`
     pub clips: &'a [ClipSource],
     /// The normalised mix (a WAV file), the input after the clips
     pub audio: &'a str,
@@ -86,13 +86,14 @@ pub struct Output<'a> {
     pub out: &'a str,
 }
 
-/// The arguments of one output, and the text files they read (name, content), which the
+/// The arguments of one ffmpeg run, and the text files they read (name, content), which the
 /// caller writes into ffmpeg's working directory first
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// ffmpeg's arguments
     pub args: Vec<String>,
-    /// Caption text files: (relative path, text)
+    /// Caption text, a filter graph too long for the command line, a concat list: (relative
+    /// path, text)
     pub text_files: Vec<(String, String)>,
 }
 
@@ -171,19 +172,14 @@ pub fn caption_filters(
     (filters, files)
 }
 
-/// The whole filter graph of one output, ending at `[vout]`
-pub fn filter_graph(o: &Output<'_>) -> (String, Vec<(String, String)>) {
+/// What comes after the clips are joined, up to `[vout]` (not included): the hold of the last
+/// frame when the clips end before the cut, the trim to the cut's length, the badge and the
+/// captions; and the caption text files those read
+fn finishing_filters(o: &Output<'_>) -> (Vec<String>, Vec<(String, String)>) {
     let f = frame::frame(o.aspect, o.quality);
     let safe = frame::safe_area(o.aspect, f);
-    let mut parts: Vec<String> = o
-        .clips
-        .iter()
-        .enumerate()
-        .map(|(i, c)| clip_chain(i, c, f))
-        .collect();
-    let labels: String = (0..o.clips.len()).map(|i| format!("[v{i}]")).collect();
     let planned: f64 = o.clips.iter().map(|c| c.planned_s).sum();
-    let mut chain = vec![format!("{labels}concat=n={}:v=1:a=0", o.clips.len())];
+    let mut chain = Vec::new();
     if planned + 0.001 < o.duration_s {
         // The clips end before the cut does: hold the last frame
         chain.push(format!(
@@ -204,27 +200,62 @@ pub fn filter_graph(o: &Output<'_>) -> (String, Vec<(String, String)>) {
         chain.extend(filters);
         files = text_files;
     }
+    (chain, files)
+}
+
+/// The clips' chains (clip `i` of `clips` is input `i`) joined by the concat filter into
+/// `[{out}]`'s chain, which the caller finishes
+fn conform_and_join(clips: &[ClipSource], f: Frame) -> (Vec<String>, String) {
+    let chains = clips
+        .iter()
+        .enumerate()
+        .map(|(i, c)| clip_chain(i, c, f))
+        .collect();
+    let labels: String = (0..clips.len()).map(|i| format!("[v{i}]")).collect();
+    (chains, format!("{labels}concat=n={}:v=1:a=0", clips.len()))
+}
+
+/// The whole filter graph of one output, ending at `[vout]`
+pub fn filter_graph(o: &Output<'_>) -> (String, Vec<(String, String)>) {
+    let f = frame::frame(o.aspect, o.quality);
+    let (mut parts, join) = conform_and_join(o.clips, f);
+    let (finish, files) = finishing_filters(o);
+    let chain: Vec<String> = std::iter::once(join).chain(finish).collect();
     parts.push(format!("{}[vout]", chain.join(",")));
     (parts.join(";"), files)
 }
 
-/// The arguments of one output
-pub fn plan(o: &Output<'_>) -> Plan {
-    let (graph, text_files) = filter_graph(o);
-    let mut args = base_args();
-    for c in o.clips {
-        args.extend(["-i".to_string(), c.path.clone()]);
+/// Above this many bytes a filter graph is handed to ffmpeg in a file (`-filter_complex_script`)
+/// rather than as one argument: Linux refuses to start a program with an argument of 128 KiB or
+/// more (`MAX_ARG_STRLEN`, counting the final NUL), and the burned captions of a long cut (one
+/// `drawtext` per caption line) pass that. Every graph that fits stays on the command line, as
+/// before, where a log shows it.
+pub const GRAPH_ARG_MAX: usize = 128 * 1024 - 1;
+
+/// The arguments that hand `graph` to ffmpeg, and the file to write first when it is too long
+/// for the command line (`script`: its path relative to ffmpeg's working directory)
+fn graph_args(graph: String, script: &str) -> ([String; 2], Option<(String, String)>) {
+    if graph.len() <= GRAPH_ARG_MAX {
+        (["-filter_complex".to_string(), graph], None)
+    } else {
+        (
+            ["-filter_complex_script".to_string(), script.to_string()],
+            Some((script.to_string(), graph)),
+        )
     }
-    args.extend(["-i".to_string(), o.audio.to_string()]);
-    let audio_map = format!("{}:a:0", o.clips.len());
+}
+
+/// The output's encoding, after its inputs: the graph, the maps (`[vout]` and the audio input),
+/// H.264 + AAC, exactly the cut's length
+fn encode_args(o: &Output<'_>, graph: [String; 2], audio_input: usize) -> Vec<String> {
+    let audio_map = format!("{audio_input}:a:0");
     let crf = o.quality.crf().to_string();
     let fps = FPS.to_string();
     let gop = (FPS * 2).to_string();
     let total = secs(o.duration_s);
+    let mut args = graph.to_vec();
     args.extend(
         [
-            "-filter_complex",
-            &graph,
             "-map",
             "[vout]",
             "-map",
@@ -257,7 +288,165 @@ pub fn plan(o: &Output<'_>) -> Plan {
         ]
         .map(String::from),
     );
+    args
+}
+
+/// The arguments of one output that takes every clip as an input of its own
+pub fn plan(o: &Output<'_>) -> Plan {
+    let (graph, mut text_files) = filter_graph(o);
+    let mut args = base_args();
+    for c in o.clips {
+        args.extend(["-i".to_string(), c.path.clone()]);
+    }
+    args.extend(["-i".to_string(), o.audio.to_string()]);
+    let script = format!("graph-{}.txt", o.aspect.file_tag());
+    let (graph, file) = graph_args(graph, &script);
+    text_files.extend(file);
+    args.extend(encode_args(o, graph, o.clips.len()));
     Plan { args, text_files }
+}
+
+/// Clips per intermediate segment when an output has more clips than this: each ffmpeg process
+/// then opens and decodes at most this many clips at once, and its command line stays short
+pub const CHUNK_CLIPS: usize = 64;
+
+/// x264's quality of an intermediate segment: well under the outputs' CRF (21 at `hd`) and the
+/// ~18 x264 calls visually lossless, so the output's own encode is the only loss that shows
+pub const SEGMENT_CRF: u32 = 16;
+
+/// One intermediate segment of a chunked output: a run of consecutive clips, each through its
+/// usual chain, joined and encoded near-losslessly
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Its clips: indices into the output's clips
+    pub clips: std::ops::Range<usize>,
+    /// Its file (relative to ffmpeg's working directory)
+    pub path: String,
+    /// How long its clips' slots last together, seconds
+    pub planned_s: f64,
+    /// What makes it
+    pub plan: Plan,
+}
+
+/// A long output in two passes: its segments, then the output pass over them
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkedPlan {
+    /// The segments, in edit order
+    pub segments: Vec<Segment>,
+    /// The output pass; its `text_files` include the concat list naming the segments
+    pub output: Plan,
+}
+
+/// The arguments of one segment: its clips as inputs `0..`, conformed to `f` by the usual
+/// per-clip chain and joined, video only. Every segment of an output comes out with the same
+/// size, frame rate, pixel format, sample aspect ratio and codec settings, so the concat
+/// demuxer can join them as one stream.
+pub fn segment_args(clips: &[ClipSource], f: Frame, out: &str, script: &str) -> Plan {
+    let (mut parts, join) = conform_and_join(clips, f);
+    parts.push(format!("{join}[vseg]"));
+    let mut args = base_args();
+    for c in clips {
+        args.extend(["-i".to_string(), c.path.clone()]);
+    }
+    let (graph, file) = graph_args(parts.join(";"), script);
+    args.extend(graph);
+    let crf = SEGMENT_CRF.to_string();
+    let fps = FPS.to_string();
+    args.extend(
+        [
+            "-map",
+            "[vseg]",
+            "-an",
+            "-c:v",
+            "libx264",
+            // The fastest preset: the segment is read once, by the output pass, so its size
+            // matters less than the time spent making it
+            "-preset",
+            "ultrafast",
+            "-crf",
+            &crf,
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            &fps,
+            out,
+        ]
+        .map(String::from),
+    );
+    Plan {
+        args,
+        text_files: file.into_iter().collect(),
+    }
+}
+
+/// How one output is rendered
+#[derive(Debug, Clone, PartialEq)]
+pub enum Passes {
+    /// One ffmpeg run with every clip as an input
+    One(Plan),
+    /// Segments of a chunk of clips each, then the output pass over them
+    Chunked(ChunkedPlan),
+}
+
+/// How `o` is rendered: in one pass up to `chunk` clips (the commands are those of [`plan`]),
+/// in chunks of `chunk` clips past that (see [`plan_chunked`])
+pub fn plan_passes(o: &Output<'_>, chunk: usize, dir: &str) -> Passes {
+    if o.clips.len() > chunk {
+        Passes::Chunked(plan_chunked(o, chunk, dir))
+    } else {
+        Passes::One(plan(o))
+    }
+}
+
+/// The concat demuxer's list of `segments`, named relative to the list's own folder (where
+/// they are written)
+pub fn concat_list(segments: &[Segment]) -> String {
+    let mut list = String::from("ffconcat version 1.0\n");
+    for s in segments {
+        let name = s.path.rsplit('/').next().unwrap_or(&s.path);
+        list.push_str(&format!("file '{name}'\n"));
+    }
+    list
+}
+
+/// The arguments of a long output: every run of `chunk` consecutive clips (at least 1) is first
+/// rendered into a segment in `dir`, then the output pass reads the segments and applies what
+/// follows the join of the one-pass graph (hold, trim, badge, captions) and the encode.
+///
+/// The output pass reads the segments through the concat demuxer rather than as one input each
+/// into the concat filter: the demuxer opens one segment at a time with one decoder, so the
+/// pass holds one file open however long the cut, where the filter would open every segment
+/// and run a decoder per segment at once. The demuxer needs identical streams, which the
+/// segments are; it places each one where the one before ends, as the concat filter does.
+pub fn plan_chunked(o: &Output<'_>, chunk: usize, dir: &str) -> ChunkedPlan {
+    let f = frame::frame(o.aspect, o.quality);
+    let tag = o.aspect.file_tag();
+    let mut segments = Vec::new();
+    let mut first = 0;
+    for (k, clips) in o.clips.chunks(chunk.max(1)).enumerate() {
+        let path = format!("{dir}/{tag}-{k:04}.mp4");
+        let script = format!("{dir}/{tag}-{k:04}.graph.txt");
+        segments.push(Segment {
+            clips: first..first + clips.len(),
+            planned_s: clips.iter().map(|c| c.planned_s).sum(),
+            plan: segment_args(clips, f, &path, &script),
+            path,
+        });
+        first += clips.len();
+    }
+    let list = format!("{dir}/{tag}.ffconcat");
+    let (finish, mut text_files) = finishing_filters(o);
+    let graph = format!("[0:v:0]{}[vout]", finish.join(","));
+    let mut args = base_args();
+    args.extend(["-f", "concat", "-i", &list, "-i", o.audio].map(String::from));
+    let (graph, file) = graph_args(graph, &format!("{dir}/{tag}.graph.txt"));
+    text_files.push((list, concat_list(&segments)));
+    text_files.extend(file);
+    args.extend(encode_args(o, graph, 1));
+    ChunkedPlan {
+        segments,
+        output: Plan { args, text_files },
+    }
 }
 
 /// When the poster is taken: a second in, or half-way through a shorter cut
@@ -502,6 +691,171 @@ mod tests {
         assert!(g.find("text=Made with").unwrap() < g.find("textfile=").unwrap());
         let (no_cues, files) = filter_graph(&output(&c, Aspect::Vertical, true, Some(&[]), &font));
         assert!(!no_cues.contains("textfile") && files.is_empty());
+    }
+
+    /// `n` clips of 1.5 s, alternately long enough and short (held)
+    fn many_clips(n: usize) -> Vec<ClipSource> {
+        (0..n)
+            .map(|i| ClipSource {
+                path: format!("in/clip-{i:03}"),
+                planned_s: 1.5,
+                probed_s: Some(if i % 2 == 0 { 2.0 } else { 1.0 }),
+            })
+            .collect()
+    }
+
+    /// The values that follow each `-i`
+    fn inputs_of(args: &[String]) -> Vec<&str> {
+        args.iter()
+            .enumerate()
+            .filter(|(_, a)| *a == "-i")
+            .map(|(i, _)| args[i + 1].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn at_or_under_the_chunk_size_one_pass_as_before() {
+        let font = Font::File(DEFAULT_FONT_FILE.into());
+        let c = clips();
+        let o = output(&c, Aspect::Vertical, true, None, &font);
+        assert_eq!(plan_passes(&o, 3, "chunks"), Passes::One(plan(&o)));
+        assert_eq!(plan_passes(&o, 64, "chunks"), Passes::One(plan(&o)));
+        assert!(matches!(plan_passes(&o, 2, "chunks"), Passes::Chunked(_)));
+    }
+
+    #[test]
+    fn each_segment_takes_only_its_chunks_clips() {
+        let font = Font::File(DEFAULT_FONT_FILE.into());
+        let c = many_clips(7);
+        let mut o = output(&c, Aspect::Vertical, false, None, &font);
+        o.duration_s = 10.5;
+        let p = plan_chunked(&o, 3, "chunks");
+        let ranges: Vec<_> = p.segments.iter().map(|s| s.clips.clone()).collect();
+        assert_eq!(ranges, [0..3, 3..6, 6..7]);
+        let paths: Vec<_> = p.segments.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "chunks/9x16-0000.mp4",
+                "chunks/9x16-0001.mp4",
+                "chunks/9x16-0002.mp4"
+            ]
+        );
+        for s in &p.segments {
+            let args = &s.plan.args;
+            let wanted: Vec<_> = c[s.clips.clone()].iter().map(|c| c.path.as_str()).collect();
+            assert_eq!(inputs_of(args), wanted);
+            let g = arg_after(args, "-filter_complex");
+            // The usual per-clip chain, numbered from the segment's first input
+            for (i, clip) in c[s.clips.clone()].iter().enumerate() {
+                assert!(g.contains(&clip_chain(i, clip, frame::frame(o.aspect, o.quality))));
+            }
+            let n = s.clips.len();
+            let labels: String = (0..n).map(|i| format!("[v{i}]")).collect();
+            assert!(
+                g.ends_with(&format!("{labels}concat=n={n}:v=1:a=0[vseg]")),
+                "{g}"
+            );
+            assert!(!g.contains("drawtext") && !g.contains("trim=duration=10.500"));
+            assert_eq!(arg_after(args, "-map"), "[vseg]");
+            assert!(args.contains(&"-an".to_string()));
+            assert_eq!(arg_after(args, "-preset"), "ultrafast");
+            assert_eq!(arg_after(args, "-crf"), "16");
+            assert_eq!(arg_after(args, "-pix_fmt"), "yuv420p");
+            assert_eq!(arg_after(args, "-r"), "30");
+            assert_eq!(args.last(), Some(&s.path));
+            assert!((s.planned_s - 1.5 * n as f64).abs() < 1e-9);
+            assert!(s.plan.text_files.is_empty());
+        }
+        assert!(
+            arg_after(&p.segments[1].plan.args, "-filter_complex").starts_with(
+                "[0:v:0]setpts=PTS-STARTPTS,scale=360:640:force_original_aspect_ratio=increase,"
+            )
+        );
+    }
+
+    #[test]
+    fn the_output_pass_reads_the_segments_in_order_and_finishes_as_before() {
+        let font = Font::File(DEFAULT_FONT_FILE.into());
+        let c = many_clips(7);
+        let cues = [cue(1.0, 2.0, "Hello."), cue(9.0, 10.0, "Bye.")];
+        let mut o = output(&c, Aspect::Landscape, true, Some(&cues), &font);
+        o.duration_s = 11.0;
+        let p = plan_chunked(&o, 3, "chunks");
+        let args = &p.output.args;
+        // One input for the segments (the concat demuxer reads them one after the other), then
+        // the audio
+        assert_eq!(inputs_of(args), ["chunks/16x9.ffconcat", "audio.wav"]);
+        let i = args.iter().position(|a| a == "-i").unwrap();
+        assert_eq!(&args[i - 2..i], ["-f", "concat"]);
+        let (_, list) = p
+            .output
+            .text_files
+            .iter()
+            .find(|(n, _)| n == "chunks/16x9.ffconcat")
+            .unwrap();
+        assert_eq!(
+            list,
+            "ffconcat version 1.0\nfile '16x9-0000.mp4'\nfile '16x9-0001.mp4'\nfile '16x9-0002.mp4'\n"
+        );
+        // What the one-pass graph applies after its concat, applied to the joined segments
+        let (one_pass, one_pass_files) = filter_graph(&o);
+        let join = "concat=n=7:v=1:a=0,";
+        let finish = &one_pass[one_pass.find(join).unwrap() + join.len()..];
+        let g = arg_after(args, "-filter_complex");
+        assert_eq!(g, format!("[0:v:0]{finish}"));
+        assert!(
+            g.starts_with("[0:v:0]tpad=stop_mode=clone:stop_duration=0.567,trim=duration=11.000")
+        );
+        assert!(
+            g.contains("text=Made with CreatorStudio")
+                && g.contains("textfile=text-16x9-0001-0.txt")
+        );
+        for file in &one_pass_files {
+            assert!(p.output.text_files.contains(file));
+        }
+        let maps: Vec<_> = args
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| *a == "-map")
+            .map(|(i, _)| args[i + 1].as_str())
+            .collect();
+        assert_eq!(maps, ["[vout]", "1:a:0"]);
+        let tail = |a: &[String]| a[a.iter().position(|x| x == "-c:v").unwrap()..].to_vec();
+        assert_eq!(tail(args), tail(&plan(&o).args), "the same encode");
+        assert_eq!(arg_after(args, "-t"), "11.000");
+        // A chunk size of 0 is taken as 1, not a panic
+        assert_eq!(plan_chunked(&o, 0, "chunks").segments.len(), 7);
+    }
+
+    #[test]
+    fn a_graph_too_long_for_the_command_line_is_read_from_a_file() {
+        let font = Font::File(DEFAULT_FONT_FILE.into());
+        let c = many_clips(4);
+        let cues: Vec<Cue> = (0..2000)
+            .map(|i| {
+                cue(
+                    f64::from(i),
+                    f64::from(i) + 0.5,
+                    "A line of dialogue, said.",
+                )
+            })
+            .collect();
+        let mut o = output(&c, Aspect::Square, true, Some(&cues), &font);
+        o.duration_s = 2000.0;
+        let p = plan(&o);
+        assert!(!p.args.contains(&"-filter_complex".to_string()));
+        let script = arg_after(&p.args, "-filter_complex_script");
+        assert_eq!(script, "graph-1x1.txt");
+        let (graph, _) = filter_graph(&o);
+        assert!(graph.len() > GRAPH_ARG_MAX);
+        assert!(p.text_files.contains(&(script.to_string(), graph)));
+        let chunked = plan_chunked(&o, 3, "chunks");
+        assert_eq!(
+            arg_after(&chunked.output.args, "-filter_complex_script"),
+            "chunks/1x1.graph.txt"
+        );
+        assert!(chunked.output.args.iter().all(|a| a.len() <= GRAPH_ARG_MAX));
     }
 
     #[test]
