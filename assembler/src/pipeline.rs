@@ -399,40 +399,9 @@ pub async fn execute(
     };
 
     // Audio, once for every output
-    let limit = audio_limit(t.duration_s);
-    let ffmpeg = &job.tools.ffmpeg;
-    let lines: Vec<audio::Source> = t
-        .dialogue
-        .iter()
-        .enumerate()
-        .map(|(i, d)| audio::Source {
-            path: format!("in/dialogue-{i:03}"),
-            start_s: d.start_s,
-            fill_s: None,
-        })
-        .collect();
-    let premixes = audio::premixes(&lines, job.chunk_lines, CHUNKS);
-    for (g, premix) in premixes.iter().enumerate() {
-        let step = format!(
-            "premixing dialogue group {} of {} ({})",
-            g + 1,
-            premixes.len(),
-            span(&premix.lines, |i| t
-                .dialogue
-                .get(i)
-                .map(|d| label("dialogue", &d.stage)))
-        );
-        exec::run(ffmpeg, &premix.args, job.work, limit, cancel)
-            .await
-            .map_err(|e| ffmpeg_failure(&step, e))?;
-    }
-    let speech = if premixes.is_empty() {
-        lines
-    } else {
-        premixes.iter().map(audio::Premix::source).collect()
-    };
     let audio_inputs = audio::Inputs {
-        speech: speech
+        speech: dialogue_sources(job, cancel)
+            .await?
             .into_iter()
             .chain(t.voiceover.as_ref().map(|v| audio::Source {
                 path: "in/voiceover".into(),
@@ -465,6 +434,8 @@ pub async fn execute(
         }),
         crossfade_s: t.score.as_ref().map_or(0.0, |s| s.crossfade_s),
     };
+    let limit = audio_limit(t.duration_s);
+    let ffmpeg = &job.tools.ffmpeg;
     let mix_args = audio::mix_args(&audio_inputs, t.duration_s, "mix.wav");
     exec::run(ffmpeg, &mix_args, job.work, limit, cancel)
         .await
@@ -546,6 +517,44 @@ pub async fn execute(
     })
 }
 
+/// The dialogue as speech sources of the mix: the lines themselves, or when there are more than
+/// `chunk_lines` of them, their premixes in groups (made here, each with the audio deadline)
+async fn dialogue_sources(
+    job: &Job<'_>,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<Vec<audio::Source>, Failure> {
+    let t = job.timeline;
+    let lines: Vec<audio::Source> = t
+        .dialogue
+        .iter()
+        .enumerate()
+        .map(|(i, d)| audio::Source {
+            path: format!("in/dialogue-{i:03}"),
+            start_s: d.start_s,
+            fill_s: None,
+        })
+        .collect();
+    let premixes = audio::premixes(&lines, job.chunk_lines, CHUNKS);
+    if premixes.is_empty() {
+        return Ok(lines);
+    }
+    let limit = audio_limit(t.duration_s);
+    for (g, premix) in premixes.iter().enumerate() {
+        let names = span(&premix.lines, |i| {
+            t.dialogue.get(i).map(|d| label("dialogue", &d.stage))
+        });
+        let step = format!(
+            "premixing dialogue group {} of {} ({names})",
+            g + 1,
+            premixes.len()
+        );
+        exec::run(&job.tools.ffmpeg, &premix.args, job.work, limit, cancel)
+            .await
+            .map_err(|e| ffmpeg_failure(&step, e))?;
+    }
+    Ok(premixes.iter().map(audio::Premix::source).collect())
+}
+
 /// Names the first and last of some inputs for a message: `clip s04 to clip s06`, or the one
 fn span(indices: &[usize], name: impl Fn(usize) -> Option<String>) -> String {
     let named = |i: Option<&usize>| i.and_then(|&i| name(i)).unwrap_or_default();
@@ -575,28 +584,67 @@ async fn run_plan(
         .map_err(|e| ffmpeg_failure(step, e))
 }
 
+/// How many frames a written segment holds, from its length as ffprobe reads it (what the
+/// concat demuxer goes by too)
+async fn written_frames(
+    job: &Job<'_>,
+    path: &str,
+    step: &str,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<u64, Failure> {
+    let probed = exec::run(
+        &job.tools.ffprobe,
+        &probe::probe_args(path),
+        job.work,
+        PROBE_LIMIT,
+        cancel,
+    )
+    .await
+    .map_err(|e| ffmpeg_failure(&format!("checking {path}"), e))?;
+    let seconds = probe::parse(&probed.stdout)
+        .filter(|i| i.video.is_some())
+        .and_then(|i| i.duration_s);
+    match seconds {
+        Some(s) => Ok((s * f64::from(video::FPS)).round() as u64),
+        None => Err(Failure::new(
+            FailureCode::Ffmpeg,
+            format!("{step} wrote no video"),
+        )),
+    }
+}
+
 /// Renders a chunked output: each segment (its own deadline, for its share of the cut), then
 /// the output pass; the segments are removed once the output is written
 async fn render_chunked(
     job: &Job<'_>,
-    chunked: &video::ChunkedPlan,
+    output: &video::Output<'_>,
+    segments: &[video::Segment],
     step: &str,
     cancel: &mut watch::Receiver<bool>,
 ) -> Result<(), Failure> {
     let t = job.timeline;
-    let n = chunked.segments.len();
-    for (k, segment) in chunked.segments.iter().enumerate() {
+    let n = segments.len();
+    let frame_s = 1.0 / f64::from(video::FPS);
+    // Where each segment starts in the cut, in frames: measured from what was written rather
+    // than summed from the plan, since each clip's trim keeps whole frames
+    let (mut written, mut last_start) = (0, 0);
+    for (k, segment) in segments.iter().enumerate() {
         let indices: Vec<usize> = segment.clips.clone().collect();
         let clips = span(&indices, |i| t.clips.get(i).map(|c| label("clip", &c.shot)));
         let step = format!("{step}, chunk {} of {n} ({clips})", k + 1);
+        let plan = video::segment_plan(output, segment, written as f64 * frame_s);
         let limit = video_limit(segment.planned_s, t.quality);
-        run_plan(job, &segment.plan, limit, &step, cancel).await?;
+        run_plan(job, &plan, limit, &step, cancel).await?;
+        last_start = written;
+        written += written_frames(job, &segment.path, &step, cancel).await?;
     }
+    let captions_from = last_start as f64 * frame_s;
+    let plan = video::output_pass_plan(output, segments, captions_from, CHUNKS);
     let limit = video_limit(t.duration_s, t.quality);
-    run_plan(job, &chunked.output, limit, step, cancel).await?;
+    run_plan(job, &plan, limit, step, cancel).await?;
     // They go with the scratch folder anyway; removing them now keeps one output's segments on
     // disk at a time rather than every output's. A file that will not go is no failure.
-    for segment in &chunked.segments {
+    for segment in segments {
         let _ = tokio::fs::remove_file(job.work.join(&segment.path)).await;
     }
     Ok(())
@@ -632,7 +680,9 @@ async fn render(
             let limit = video_limit(t.duration_s, t.quality);
             run_plan(job, &plan, limit, &step, cancel).await?;
         }
-        video::Passes::Chunked(chunked) => render_chunked(job, &chunked, &step, cancel).await?,
+        video::Passes::Chunked(segments) => {
+            render_chunked(job, &output, &segments, &step, cancel).await?;
+        }
     }
     // Check what was written rather than trusting the exit status alone
     let f = frame::frame(aspect, t.quality);

@@ -45,8 +45,27 @@ const CHUNK_LINES: u32 = 2;
 const CUT_S: f64 = 7.5;
 
 /// The dialogue lines' starts, in the order the timeline lists them (not sorted, on purpose):
-/// each a 0.5 s tone
-const LINE_STARTS: [f64; 5] = [0.5, 3.5, 2.0, 5.0, 6.5];
+/// each a 0.5 s tone with a caption as long. Two run across a join of segments (3 s, 6 s), one
+/// from the last clip into the hold after it (7 s).
+const LINE_STARTS: [f64; 6] = [0.4, 4.4, 1.6, 2.8, 5.8, 6.9];
+
+/// Stretches of the cut without a line
+const GAPS: [(f64, f64); 5] = [(1.0, 1.5), (2.2, 2.7), (3.4, 4.3), (5.0, 5.7), (6.4, 6.8)];
+
+/// Where the master's one-line captions are burned (640x360: centred, their box about 80x26 px
+/// from 63 px above the bottom)
+const CAPTION_BAND: (usize, usize, usize, usize) = (270, 290, 370, 320);
+
+/// Times a caption shows, each with a time of the same clip when none does: on both sides of
+/// each join, and on both sides of the end of the last clip
+const CAPTIONED: [(f64, f64); 6] = [
+    (2.95, 2.5),
+    (3.05, 3.6),
+    (5.9, 5.5),
+    (6.1, 6.6),
+    (6.95, 6.6),
+    (7.2, 7.45),
+];
 
 fn make_inputs(dir: &Path) {
     for (i, ((colour, _), (size, rate, len))) in COLOURS.iter().zip(SOURCES).enumerate() {
@@ -102,6 +121,12 @@ fn timeline(base: &str) -> Value {
     }})
 }
 
+/// The chunk sizes: clips per segment, lines per premix
+fn small_chunks(s: &mut assembler::Settings) {
+    s.chunk_clips = CHUNK_CLIPS;
+    s.chunk_lines = CHUNK_LINES;
+}
+
 /// Watches the assembly's scratch folder for intermediate files until `done`: what appeared
 /// in its `chunks/` folder (the assembler removes the scratch folder when the run ends)
 fn watch_chunks(work: PathBuf, done: Arc<AtomicBool>) -> tokio::task::JoinHandle<BTreeSet<String>> {
@@ -144,6 +169,21 @@ fn nearest(rgb: [u8; 3], expected: [u8; 3]) -> (&'static str, u8) {
     (name, distance(rgb, expected))
 }
 
+/// How much of the picture a caption's box lets through in the master's caption band: the
+/// median ratio of a captioned frame to the same clip's clean frame over the pixels it darkens
+/// (the box; its text is white and brighter)
+fn box_shade(captioned: &[u8], clean: &[u8]) -> f64 {
+    let (x0, y0, x1, y1) = CAPTION_BAND;
+    let mut ratios: Vec<f64> = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| y * 640 + x))
+        .map(|i| f64::from(captioned[i]) / f64::from(clean[i].max(1)))
+        .filter(|r| *r < 0.8)
+        .collect();
+    assert!(!ratios.is_empty(), "no box in the caption band");
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_timeline_is_rendered_in_chunks_frame_exact() {
     let started = Instant::now();
@@ -151,11 +191,7 @@ async fn a_long_timeline_is_rendered_in_chunks_frame_exact() {
     make_inputs(media.path());
     let (inputs, _inbox) = input_server(media.path()).await;
     let data = tempfile::tempdir().unwrap();
-    let server = assembler(data.path(), |s| {
-        s.chunk_clips = CHUNK_CLIPS;
-        s.chunk_lines = CHUNK_LINES;
-    })
-    .await;
+    let server = assembler(data.path(), small_chunks).await;
     let base = server.base_url();
 
     let (code, first) = submit(&base, &timeline(&inputs), None).await;
@@ -183,6 +219,8 @@ async fn a_long_timeline_is_rendered_in_chunks_frame_exact() {
         "speech-0000.wav",
         "speech-0001.wav",
         "speech-0002.wav",
+        "16x9-0000.mp4",
+        "16x9-0002.mp4",
     ] {
         assert!(seen.contains(name), "{name} not among {seen:?}");
     }
@@ -232,16 +270,42 @@ async fn a_long_timeline_is_rendered_in_chunks_frame_exact() {
         }
     }
 
+    // Captions are burned on both sides of every join and into the hold after the last clip
+    let master = out.path().join("master.mp4");
+    for (shown, clean) in CAPTIONED {
+        let (a, b) = (gray_frame(&master, shown), gray_frame(&master, clean));
+        let diff = mean_diff(&a, &b, 640, CAPTION_BAND, true);
+        // Even on blue, the darkest clip, the box and its text change the band by twenty or more
+        assert!(diff > 5.0, "a caption at {shown} s: {diff} from {clean} s");
+        // Drawn once: the box lets 45% of the picture through (twice, 20%)
+        let shade = box_shade(&a, &b);
+        assert!(
+            (0.3..0.6).contains(&shade),
+            "the caption's box at {shown} s passes {shade} of the picture"
+        );
+    }
+    // No caption where none is due: between lines, and in the hold once its line is over (the
+    // held frame is the clip's, not one with a caption burned in)
+    for (a, b) in [(1.1, 1.4), (7.45, 6.6)] {
+        let diff = mean_diff(
+            &gray_frame(&master, a),
+            &gray_frame(&master, b),
+            640,
+            CAPTION_BAND,
+            true,
+        );
+        assert!(diff < 1.0, "no caption at {a} s or {b} s: {diff}");
+    }
+
     // Every line sounds at its start, whichever premix it went into, and the gaps between the
     // lines stay silent (the premixes do not smear or shift them)
-    let master = out.path().join("master.mp4");
     for start in LINE_STARTS {
         let loud = max_volume(&master, start + 0.1, 0.3);
         assert!(loud > -30.0, "line at {start} s peaks at {loud} dB");
     }
-    for gap in [1.2, 2.7, 4.2, 5.7] {
-        let quiet = max_volume(&master, gap, 0.6);
-        assert!(quiet < -50.0, "the gap at {gap} s peaks at {quiet} dB");
+    for (from, to) in GAPS {
+        let quiet = max_volume(&master, from, to - from);
+        assert!(quiet < -50.0, "the gap at {from} s peaks at {quiet} dB");
     }
     let lufs = integrated_loudness(&master);
     assert!((lufs + 14.0).abs() <= 1.5, "master at {lufs} LUFS");
