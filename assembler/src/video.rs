@@ -260,8 +260,8 @@ fn finishing_filters(
     (chain, files)
 }
 
-/// The clips' chains (clip `i` of `clips` is input `i`) joined by the concat filter into
-/// `[{out}]`'s chain, which the caller finishes
+/// The clips' chains (clip `i` of `clips` is input `i`, labelled `[v{i}]`), and the concat
+/// filter that joins them, which the caller continues and labels
 fn conform_and_join(clips: &[ClipSource], f: Frame) -> (Vec<String>, String) {
     let chains = clips
         .iter()
