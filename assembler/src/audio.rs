@@ -71,6 +71,48 @@ pub fn delay_ms(start_s: f64) -> u64 {
     (start_s.max(0.0) * 1000.0).round() as u64
 }
 
+/// One audio input brought to 48 kHz stereo float and placed at its start, labelled `[{label}]`
+fn prepare(index: usize, source: &Source, label: &str) -> String {
+    let ms = delay_ms(source.start_s);
+    // A filled source is looped at its input (`-stream_loop`): cut it to length here and
+    // fade it out, so the bed ends as music, not mid-bar.
+    let fill = source
+        .fill_s
+        .map(|d| {
+            let fade_at = (d - FILL_FADE_S).max(0.0);
+            format!(
+                "atrim=end={},afade=t=out:st={}:d={},",
+                secs(d),
+                secs(fade_at),
+                secs(FILL_FADE_S.min(d))
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "[{index}:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,\
+         {fill}adelay=delays={ms}|{ms}[{label}]"
+    )
+}
+
+/// The sum of the prepared inputs `[s0]`..`[s{n-1}]` into `[{label}]`: `amix` without
+/// normalising adds its inputs up, so lines that do not overlap keep their own level
+fn sum_speech(n: usize, label: &str) -> String {
+    let labels: String = (0..n).map(|i| format!("[s{i}]")).collect();
+    format!("{labels}amix=inputs={n}:duration=longest:dropout_transition=0:normalize=0[{label}]")
+}
+
+/// The `-i` arguments of `sources`, each looped when it is filled
+fn input_args<'a>(sources: impl IntoIterator<Item = &'a Source>) -> Vec<String> {
+    let mut args = Vec::new();
+    for s in sources {
+        if s.fill_s.is_some() {
+            args.extend(["-stream_loop".to_string(), "-1".to_string()]);
+        }
+        args.extend(["-i".to_string(), s.path.clone()]);
+    }
+    args
+}
+
 /// The mix's filter graph, labelled `[mix]`; `None` when there is no audio input at all
 /// (the caller then writes silence). Input `i` of `inputs.speech` is ffmpeg input `i`, the
 /// score comes after them.
@@ -80,27 +122,6 @@ pub fn mix_graph(inputs: &Inputs, duration_s: f64) -> Option<String> {
         return None;
     }
     let mut parts = Vec::new();
-    let prepare = |index: usize, source: &Source, label: &str| {
-        let ms = delay_ms(source.start_s);
-        // A filled source is looped at its input (`-stream_loop`): cut it to length here and
-        // fade it out, so the bed ends as music, not mid-bar.
-        let fill = source
-            .fill_s
-            .map(|d| {
-                let fade_at = (d - FILL_FADE_S).max(0.0);
-                format!(
-                    "atrim=end={},afade=t=out:st={}:d={},",
-                    secs(d),
-                    secs(fade_at),
-                    secs(FILL_FADE_S.min(d))
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            "[{index}:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,\
-             {fill}adelay=delays={ms}|{ms}[{label}]"
-        )
-    };
     for (i, s) in inputs.speech.iter().enumerate() {
         parts.push(prepare(i, s, &format!("s{i}")));
     }
@@ -110,10 +131,7 @@ pub fn mix_graph(inputs: &Inputs, duration_s: f64) -> Option<String> {
         0 => None,
         1 => Some("s0".to_string()),
         _ => {
-            let labels: String = (0..n).map(|i| format!("[s{i}]")).collect();
-            parts.push(format!(
-                "{labels}amix=inputs={n}:duration=longest:dropout_transition=0:normalize=0[speech]"
-            ));
+            parts.push(sum_speech(n, "speech"));
             Some("speech".to_string())
         }
     };
@@ -186,12 +204,9 @@ pub fn mix_args(inputs: &Inputs, duration_s: f64, out: &str) -> Vec<String> {
         Some(graph) => {
             let score = inputs.score.as_ref();
             let segments = score.map_or(&[][..], |_| inputs.score_segments.as_slice());
-            for s in inputs.speech.iter().chain(score).chain(segments) {
-                if s.fill_s.is_some() {
-                    args.extend(["-stream_loop".to_string(), "-1".to_string()]);
-                }
-                args.extend(["-i".to_string(), s.path.clone()]);
-            }
+            args.extend(input_args(
+                inputs.speech.iter().chain(score).chain(segments),
+            ));
             args.extend([
                 "-filter_complex".into(),
                 graph,
@@ -218,6 +233,108 @@ pub fn mix_args(inputs: &Inputs, duration_s: f64, out: &str) -> Vec<String> {
         .map(String::from),
     );
     args
+}
+
+/// Dialogue lines per premix when a timeline has more lines than this: the mix process then
+/// opens a premix per group rather than a file per line
+pub const CHUNK_LINES: usize = 64;
+
+/// A group of dialogue lines summed into one intermediate file, which the mix then takes as one
+/// speech source placed at `start_s`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Premix {
+    /// Its lines: indices into the lines given to [`premixes`], earliest start first
+    pub lines: Vec<usize>,
+    /// Where it starts in the cut: its earliest line's start, in whole milliseconds
+    pub start_s: f64,
+    /// Its file (relative to ffmpeg's working directory)
+    pub path: String,
+    /// ffmpeg's arguments
+    pub args: Vec<String>,
+}
+
+impl Premix {
+    /// The premix as a speech source of the mix
+    pub fn source(&self) -> Source {
+        Source {
+            path: self.path.clone(),
+            start_s: self.start_s,
+            fill_s: None,
+        }
+    }
+}
+
+/// The premixes of `lines` when there are more than `chunk` of them (none otherwise: the mix
+/// takes the lines themselves), `chunk` lines each (at least 1), written into `dir`.
+///
+/// The lines are grouped in order of their starts, and each group's file starts at its earliest
+/// line, each line delayed by its own start less that: a group's file lasts about as long as
+/// the stretch of the cut its lines cover rather than the whole cut, and the mix places it at
+/// its start. The delays are whole milliseconds, as `adelay` takes them, and split exactly
+/// (the group's start plus a line's delay in the group is the line's delay in the cut), so with
+/// `amix` summing (`normalize=0`) the premixes add up to the very mix of the lines themselves.
+/// They are written as 32-bit float so a sum louder than full scale is not clipped before the
+/// mix, where it was not clipped either.
+pub fn premixes(lines: &[Source], chunk: usize, dir: &str) -> Vec<Premix> {
+    if lines.len() <= chunk {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|&i| delay_ms(lines[i].start_s));
+    order
+        .chunks(chunk.max(1))
+        .enumerate()
+        .map(|(g, group)| premix(lines, group, &format!("{dir}/speech-{g:04}.wav")))
+        .collect()
+}
+
+/// One premix: `group` (indices into `lines`, earliest start first) summed into `path`
+fn premix(lines: &[Source], group: &[usize], path: &str) -> Premix {
+    let start_ms = group
+        .iter()
+        .map(|&i| delay_ms(lines[i].start_s))
+        .min()
+        .unwrap_or(0);
+    let shifted: Vec<Source> = group
+        .iter()
+        .map(|&i| Source {
+            start_s: (delay_ms(lines[i].start_s) - start_ms) as f64 / 1000.0,
+            ..lines[i].clone()
+        })
+        .collect();
+    let mut parts: Vec<String> = shifted
+        .iter()
+        .enumerate()
+        .map(|(i, s)| prepare(i, s, &format!("s{i}")))
+        .collect();
+    match shifted.len() {
+        1 => parts.push("[s0]anull[premix]".to_string()),
+        n => parts.push(sum_speech(n, "premix")),
+    }
+    let mut args = base_args();
+    args.extend(input_args(&shifted));
+    args.extend(
+        [
+            "-filter_complex",
+            &parts.join(";"),
+            "-map",
+            "[premix]",
+            "-c:a",
+            "pcm_f32le",
+            "-ar",
+            "48000",
+            "-ac",
+            "2",
+            path,
+        ]
+        .map(String::from),
+    );
+    Premix {
+        lines: group.to_vec(),
+        start_s: start_ms as f64 / 1000.0,
+        path: path.to_string(),
+        args,
+    }
 }
 
 /// The arguments of the first loudness pass (its report is printed at the `info` level)
@@ -407,6 +524,81 @@ mod tests {
         assert_eq!(arg_after(&args, "-i"), "anullsrc=r=48000:cl=stereo");
         assert_eq!(arg_after(&args, "-t"), "2.000");
         assert!(!args.contains(&"-filter_complex".to_string()));
+    }
+
+    #[test]
+    fn up_to_the_chunk_size_lines_are_mixed_themselves() {
+        let lines = vec![src("in/d0", 0.5), src("in/d1", 1.0)];
+        assert!(premixes(&lines, 2, "chunks").is_empty());
+        assert!(premixes(&lines, 64, "chunks").is_empty());
+    }
+
+    #[test]
+    fn many_lines_are_premixed_in_groups_placed_at_their_first_line() {
+        // Out of order on purpose: the groups follow the starts
+        let lines = vec![
+            src("in/d0", 0.5),
+            src("in/d1", 2.0),
+            src("in/d2", 1.25),
+            src("in/d3", 3.5),
+            src("in/d4", 5.0011),
+        ];
+        let p = premixes(&lines, 2, "chunks");
+        let groups: Vec<_> = p.iter().map(|m| m.lines.clone()).collect();
+        assert_eq!(groups, [vec![0, 2], vec![1, 3], vec![4]]);
+        let starts: Vec<_> = p.iter().map(|m| m.start_s).collect();
+        assert_eq!(starts, [0.5, 2.0, 5.001]);
+        let paths: Vec<_> = p.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "chunks/speech-0000.wav",
+                "chunks/speech-0001.wav",
+                "chunks/speech-0002.wav"
+            ]
+        );
+        // Each premix takes only its group's lines, each delayed from the group's start
+        let a = &p[1].args;
+        let given: Vec<_> = a
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| *x == "-i")
+            .map(|(i, _)| a[i + 1].as_str())
+            .collect();
+        assert_eq!(given, ["in/d1", "in/d3"]);
+        let g = arg_after(a, "-filter_complex");
+        assert!(g.starts_with("[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,adelay=delays=0|0[s0];"), "{g}");
+        assert!(g.contains("[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,adelay=delays=1500|1500[s1];"), "{g}");
+        assert!(g.ends_with(
+            "[s0][s1]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0[premix]"
+        ));
+        assert_eq!(arg_after(a, "-map"), "[premix]");
+        assert_eq!(arg_after(a, "-c:a"), "pcm_f32le");
+        assert!(!a.contains(&"-t".to_string()), "as long as its lines");
+        assert_eq!(a.last().unwrap(), "chunks/speech-0001.wav");
+        let g = arg_after(&p[2].args, "-filter_complex");
+        assert!(
+            g.ends_with("adelay=delays=0|0[s0];[s0]anull[premix]"),
+            "{g}"
+        );
+        // The group's start and a line's delay in it add up to the line's delay in the cut
+        for m in &p {
+            for &i in &m.lines {
+                let within = delay_ms(lines[i].start_s) - delay_ms(m.start_s);
+                assert_eq!(delay_ms(m.start_s) + within, delay_ms(lines[i].start_s));
+            }
+        }
+        // The mix then takes one source per premix
+        let inputs = Inputs {
+            speech: p.iter().map(Premix::source).collect(),
+            ..Inputs::default()
+        };
+        let args = mix_args(&inputs, 6.0, "mix.wav");
+        let g = arg_after(&args, "-filter_complex");
+        assert!(g.contains("adelay=delays=2000|2000[s1]"), "{g}");
+        assert!(g.contains("adelay=delays=5001|5001[s2]"), "{g}");
+        assert!(g.contains("[s0][s1][s2]amix=inputs=3:"), "{g}");
+        assert_eq!(premixes(&lines, 0, "chunks").len(), 5, "0 is taken as 1");
     }
 
     #[test]

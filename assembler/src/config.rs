@@ -51,7 +51,21 @@ pub struct Settings {
     /// Hours a finished assembly's files are kept (its record and idempotency key stay); 0 keeps them forever
     #[arg(long, env = "ASSEMBLER_RETAIN_HOURS", default_value_t = 72)]
     pub retain_hours: u64,
+    /// A timeline with more clips than this renders each output in segments of this many clips
+    /// first: no ffmpeg run opens more clips at once
+    #[arg(long, env = "ASSEMBLER_CHUNK_CLIPS", default_value_t = crate::video::CHUNK_CLIPS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_CHUNK as i64))]
+    pub chunk_clips: u32,
+    /// A timeline with more dialogue lines than this premixes them in groups of this many first:
+    /// no ffmpeg run opens more lines at once
+    #[arg(long, env = "ASSEMBLER_CHUNK_LINES", default_value_t = crate::audio::CHUNK_LINES as u32,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_CHUNK as i64))]
+    pub chunk_lines: u32,
 }
+
+/// The largest chunk either setting takes: a run of this many inputs stays well under the usual
+/// limit of 1,024 open files and its filter graph well under Linux's 128 KiB per argument
+pub const MAX_CHUNK: u32 = 256;
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,6 +82,8 @@ impl std::fmt::Debug for Settings {
             .field("font_file", &self.font_file)
             .field("callback_tries", &self.callback_tries)
             .field("retain_hours", &self.retain_hours)
+            .field("chunk_clips", &self.chunk_clips)
+            .field("chunk_lines", &self.chunk_lines)
             .finish()
     }
 }
@@ -88,6 +104,8 @@ impl Settings {
             font_file: PathBuf::from(crate::video::DEFAULT_FONT_FILE),
             callback_tries: 6,
             retain_hours: 72,
+            chunk_clips: crate::video::CHUNK_CLIPS as u32,
+            chunk_lines: crate::audio::CHUNK_LINES as u32,
         }
     }
 

@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -24,6 +26,15 @@ use crate::video::{self, ClipSource, Font};
 
 /// How many inputs are fetched at once
 const PARALLEL_FETCHES: usize = 4;
+
+/// How many inputs are probed at once: a probe reads little of its file and mostly waits on
+/// ffprobe starting up, so a few at a time shorten a long timeline's probing without crowding
+/// the cores
+const PARALLEL_PROBES: usize = 4;
+
+/// The folder, under the scratch folder, of a long timeline's intermediate files (video
+/// segments, dialogue premixes); it goes with the scratch folder
+const CHUNKS: &str = "chunks";
 
 /// Deadline of one ffprobe
 const PROBE_LIMIT: Duration = Duration::from_secs(30);
@@ -72,6 +83,14 @@ pub struct Job<'a> {
     pub max_input_bytes: u64,
     /// The deadline of one fetch
     pub fetch_timeout: Duration,
+    /// Past this many clips an output is rendered in segments of this many consecutive clips
+    /// first, so no ffmpeg run opens more clips than this (`ASSEMBLER_CHUNK_CLIPS`,
+    /// [`video::CHUNK_CLIPS`] by default)
+    pub chunk_clips: usize,
+    /// Past this many dialogue lines they are premixed in groups of this many first, so no
+    /// ffmpeg run opens more lines than this (`ASSEMBLER_CHUNK_LINES`, [`audio::CHUNK_LINES`]
+    /// by default)
+    pub chunk_lines: usize,
 }
 
 /// The folder, under the scratch folder, where outputs are written
@@ -276,13 +295,45 @@ async fn fetch_all(
     Ok(())
 }
 
+/// Probes every input, a few at a time, answering in timeline order: the first failure in
+/// timeline order wins (the probes still running then are dropped, which kills them)
+async fn probe_all(
+    job: &Job<'_>,
+    list: &[Input],
+    cancel: &watch::Receiver<bool>,
+) -> Result<Vec<MediaInfo>, Failure> {
+    // A plain queue rather than `stream::iter(..).buffered(..)`, whose closure over borrowed
+    // inputs the compiler cannot prove `Send` for the spawned assembly task
+    let mut running = FuturesOrdered::new();
+    let mut waiting = list.iter();
+    for input in waiting.by_ref().take(PARALLEL_PROBES) {
+        running.push_back(probe_input(job, input, cancel.clone()));
+    }
+    let mut infos = Vec::with_capacity(list.len());
+    while let Some(info) = running.next().await {
+        infos.push(info?);
+        if let Some(input) = waiting.next() {
+            running.push_back(probe_input(job, input, cancel.clone()));
+        }
+    }
+    Ok(infos)
+}
+
 async fn probe_input(
     job: &Job<'_>,
     input: &Input,
-    cancel: &mut watch::Receiver<bool>,
+    mut cancel: watch::Receiver<bool>,
 ) -> Result<MediaInfo, Failure> {
     let args = probe::probe_args(&input.path);
-    let ran = match exec::run(&job.tools.ffprobe, &args, job.work, PROBE_LIMIT, cancel).await {
+    let ran = match exec::run(
+        &job.tools.ffprobe,
+        &args,
+        job.work,
+        PROBE_LIMIT,
+        &mut cancel,
+    )
+    .await
+    {
         Ok(r) => Some(r),
         Err(RunError::Failed { .. }) => None,
         Err(e) => return Err(ffmpeg_failure(&format!("probing {}", input.label), e)),
@@ -315,17 +366,14 @@ pub async fn execute(
     cancel: &mut watch::Receiver<bool>,
 ) -> Result<Outputs, Failure> {
     let t = job.timeline;
-    for sub in ["in", OUT] {
+    for sub in ["in", OUT, CHUNKS] {
         tokio::fs::create_dir_all(job.work.join(sub))
             .await
             .map_err(|e| internal("cannot create the scratch folder", e))?;
     }
     let list = inputs(t);
     fetch_all(job, &list, cancel).await?;
-    let mut infos = Vec::with_capacity(list.len());
-    for input in &list {
-        infos.push(probe_input(job, input, cancel).await?);
-    }
+    let infos = probe_all(job, &list, cancel).await?;
     if t.still.is_some() {
         return still(job, infos.first(), cancel).await;
     }
@@ -352,15 +400,9 @@ pub async fn execute(
 
     // Audio, once for every output
     let audio_inputs = audio::Inputs {
-        speech: t
-            .dialogue
-            .iter()
-            .enumerate()
-            .map(|(i, d)| audio::Source {
-                path: format!("in/dialogue-{i:03}"),
-                start_s: d.start_s,
-                fill_s: None,
-            })
+        speech: dialogue_sources(job, cancel)
+            .await?
+            .into_iter()
             .chain(t.voiceover.as_ref().map(|v| audio::Source {
                 path: "in/voiceover".into(),
                 start_s: v.start_s,
@@ -475,6 +517,139 @@ pub async fn execute(
     })
 }
 
+/// The dialogue as speech sources of the mix: the lines themselves, or when there are more than
+/// `chunk_lines` of them, their premixes in groups (made here, each with the audio deadline)
+async fn dialogue_sources(
+    job: &Job<'_>,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<Vec<audio::Source>, Failure> {
+    let t = job.timeline;
+    let lines: Vec<audio::Source> = t
+        .dialogue
+        .iter()
+        .enumerate()
+        .map(|(i, d)| audio::Source {
+            path: format!("in/dialogue-{i:03}"),
+            start_s: d.start_s,
+            fill_s: None,
+        })
+        .collect();
+    let premixes = audio::premixes(&lines, job.chunk_lines, CHUNKS);
+    if premixes.is_empty() {
+        return Ok(lines);
+    }
+    let limit = audio_limit(t.duration_s);
+    for (g, premix) in premixes.iter().enumerate() {
+        let names = span(&premix.lines, |i| {
+            t.dialogue.get(i).map(|d| label("dialogue", &d.stage))
+        });
+        let step = format!(
+            "premixing dialogue group {} of {} ({names})",
+            g + 1,
+            premixes.len()
+        );
+        exec::run(&job.tools.ffmpeg, &premix.args, job.work, limit, cancel)
+            .await
+            .map_err(|e| ffmpeg_failure(&step, e))?;
+    }
+    Ok(premixes.iter().map(audio::Premix::source).collect())
+}
+
+/// Names the first and last of some inputs for a message: `clip s04 to clip s06`, or the one
+fn span(indices: &[usize], name: impl Fn(usize) -> Option<String>) -> String {
+    let named = |i: Option<&usize>| i.and_then(|&i| name(i)).unwrap_or_default();
+    match indices {
+        [] => String::new(),
+        [one] => named(Some(one)),
+        [first, .., last] => format!("{} to {}", named(Some(first)), named(Some(last))),
+    }
+}
+
+/// Writes a plan's text files and runs it
+async fn run_plan(
+    job: &Job<'_>,
+    plan: &video::Plan,
+    limit: Duration,
+    step: &str,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<(), Failure> {
+    for (file, text) in &plan.text_files {
+        tokio::fs::write(job.work.join(file), text)
+            .await
+            .map_err(|e| internal("cannot write an ffmpeg input file", e))?;
+    }
+    exec::run(&job.tools.ffmpeg, &plan.args, job.work, limit, cancel)
+        .await
+        .map(drop)
+        .map_err(|e| ffmpeg_failure(step, e))
+}
+
+/// How many frames a written segment holds, from its length as ffprobe reads it (what the
+/// concat demuxer goes by too)
+async fn written_frames(
+    job: &Job<'_>,
+    path: &str,
+    step: &str,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<u64, Failure> {
+    let probed = exec::run(
+        &job.tools.ffprobe,
+        &probe::probe_args(path),
+        job.work,
+        PROBE_LIMIT,
+        cancel,
+    )
+    .await
+    .map_err(|e| ffmpeg_failure(&format!("checking {path}"), e))?;
+    let seconds = probe::parse(&probed.stdout)
+        .filter(|i| i.video.is_some())
+        .and_then(|i| i.duration_s);
+    match seconds {
+        Some(s) => Ok((s * f64::from(video::FPS)).round() as u64),
+        None => Err(Failure::new(
+            FailureCode::Ffmpeg,
+            format!("{step} wrote no video"),
+        )),
+    }
+}
+
+/// Renders a chunked output: each segment (its own deadline, for its share of the cut), then
+/// the output pass; the segments are removed once the output is written
+async fn render_chunked(
+    job: &Job<'_>,
+    output: &video::Output<'_>,
+    segments: &[video::Segment],
+    step: &str,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<(), Failure> {
+    let t = job.timeline;
+    let n = segments.len();
+    let frame_s = 1.0 / f64::from(video::FPS);
+    // Where each segment starts in the cut, in frames: measured from what was written rather
+    // than summed from the plan, since each clip's trim keeps whole frames
+    let (mut written, mut last_start) = (0, 0);
+    for (k, segment) in segments.iter().enumerate() {
+        let indices: Vec<usize> = segment.clips.clone().collect();
+        let clips = span(&indices, |i| t.clips.get(i).map(|c| label("clip", &c.shot)));
+        let step = format!("{step}, chunk {} of {n} ({clips})", k + 1);
+        let plan = video::segment_plan(output, segment, written as f64 * frame_s);
+        let limit = video_limit(segment.planned_s, t.quality);
+        run_plan(job, &plan, limit, &step, cancel).await?;
+        last_start = written;
+        written += written_frames(job, &segment.path, &step, cancel).await?;
+    }
+    let captions_from = last_start as f64 * frame_s;
+    let plan = video::output_pass_plan(output, segments, captions_from, CHUNKS);
+    let limit = video_limit(t.duration_s, t.quality);
+    run_plan(job, &plan, limit, step, cancel).await?;
+    // They go with the scratch folder anyway; removing them now keeps one output's segments on
+    // disk at a time rather than every output's. A file that will not go is no failure.
+    for segment in segments {
+        let _ = tokio::fs::remove_file(job.work.join(&segment.path)).await;
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn render(
     job: &Job<'_>,
@@ -488,7 +663,7 @@ async fn render(
 ) -> Result<VideoFile, Failure> {
     let t = job.timeline;
     let out = format!("{OUT}/{name}");
-    let plan = video::plan(&video::Output {
+    let output = video::Output {
         aspect,
         quality: t.quality,
         clips,
@@ -498,22 +673,17 @@ async fn render(
         font: job.font,
         duration_s: t.duration_s,
         out: &out,
-    });
-    for (file, text) in &plan.text_files {
-        tokio::fs::write(job.work.join(file), text)
-            .await
-            .map_err(|e| internal("cannot write the caption text", e))?;
-    }
+    };
     let step = format!("rendering {step}");
-    exec::run(
-        &job.tools.ffmpeg,
-        &plan.args,
-        job.work,
-        video_limit(t.duration_s, t.quality),
-        cancel,
-    )
-    .await
-    .map_err(|e| ffmpeg_failure(&step, e))?;
+    match video::plan_passes(&output, job.chunk_clips, CHUNKS) {
+        video::Passes::One(plan) => {
+            let limit = video_limit(t.duration_s, t.quality);
+            run_plan(job, &plan, limit, &step, cancel).await?;
+        }
+        video::Passes::Chunked(segments) => {
+            render_chunked(job, &output, &segments, &step, cancel).await?;
+        }
+    }
     // Check what was written rather than trusting the exit status alone
     let f = frame::frame(aspect, t.quality);
     let probed = exec::run(
@@ -556,6 +726,14 @@ mod tests {
         let f = fetch_failure("score", FetchError::TooLarge { limit: 64 * 1024 });
         assert_eq!(f.code, FailureCode::InputTooLarge);
         assert_eq!(f.message, "score is larger than the 64 KiB limit");
+    }
+
+    #[test]
+    fn spans_name_the_first_and_last() {
+        let name = |i: usize| Some(format!("clip s{:02}", i + 1));
+        assert_eq!(span(&[3, 4, 5], name), "clip s04 to clip s06");
+        assert_eq!(span(&[6], name), "clip s07");
+        assert_eq!(span(&[], name), "");
     }
 
     #[test]

@@ -503,6 +503,8 @@ impl Service {
             font: &self.0.font,
             max_input_bytes: s.max_input_bytes,
             fetch_timeout: s.fetch_timeout(),
+            chunk_clips: s.chunk_clips as usize,
+            chunk_lines: s.chunk_lines as usize,
         };
         let outputs = pipeline::execute(&job, cancel).await?;
         tokio::fs::rename(work.join(pipeline::OUT), &out)

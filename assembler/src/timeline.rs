@@ -12,9 +12,20 @@ use crate::frame::{Aspect, Quality};
 /// The longest cut the assembler accepts, in seconds (an hour; renders are minutes)
 pub const MAX_DURATION_S: f64 = 3600.0;
 
-/// The most clips, lines or variants in one timeline: far above any plan, low enough to bound
-/// the ffmpeg command lines
-pub const MAX_ITEMS: usize = 500;
+/// The most clips, or dialogue lines, in one timeline: the orchestrator's longest brief (one clip
+/// and at most one line per shot) with room to spare. Neither the ffmpeg command lines nor the
+/// files one ffmpeg process opens grow with it: past the pipeline's chunk size, clips are
+/// rendered into intermediate segments and lines premixed in groups, so no process takes more
+/// than a chunk of them as inputs (a 2,000-input process would pass the usual limit of 1,024 open
+/// files and Linux's 128 KiB cap on one argument).
+pub const MAX_ITEMS: usize = 2000;
+
+/// The most variants: one per frame shape (a shape listed twice is refused anyway)
+pub const MAX_VARIANTS: usize = Aspect::ALL.len();
+
+/// The most further segments of one line (the score): every segment is an input of the one
+/// audio mix process, so this bounds that process's command line and open files
+pub const MAX_SEGMENTS: usize = 500;
 
 /// A validated submission
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,7 +172,7 @@ fn parse_timeline(t: &Map<String, Value>) -> Result<Timeline, Invalid> {
     let variants = match t.get("variants") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
-            if items.len() > MAX_ITEMS {
+            if items.len() > MAX_VARIANTS {
                 return Err(invalid("timeline.variants", "has too many entries"));
             }
             let mut out: Vec<Aspect> = Vec::new();
@@ -360,7 +371,7 @@ fn parse_segments(
     let items = match c.get("segments") {
         None | Some(Value::Null) => return Ok((Vec::new(), 0.0)),
         Some(Value::Array(items)) if items.is_empty() => return Ok((Vec::new(), 0.0)),
-        Some(Value::Array(items)) if items.len() > MAX_ITEMS => {
+        Some(Value::Array(items)) if items.len() > MAX_SEGMENTS => {
             return Err(invalid(format!("{base}.segments"), "has too many entries"));
         }
         Some(Value::Array(items)) => items,
@@ -650,6 +661,41 @@ mod tests {
             e.to_string(),
             "timeline.clips[0].duration_s: must be positive"
         );
+    }
+
+    /// A body of `n` one-second clips and `n` dialogue lines
+    fn long(n: usize) -> Value {
+        let clips: Vec<Value> = (0..n)
+            .map(|i| json!({"shot": format!("s{i:04}"), "url": format!("http://h/c{i}"), "duration_s": 1.0}))
+            .collect();
+        let lines: Vec<Value> = (0..n)
+            .map(|i| json!({"url": format!("http://h/d{i}"), "start_s": i as f64}))
+            .collect();
+        json!({"timeline": {"master": "16:9", "duration_s": n as f64, "clips": clips, "dialogue": lines}})
+    }
+
+    #[test]
+    fn takes_two_thousand_clips_and_lines_and_no_more() {
+        let t = parse_submission(&long(MAX_ITEMS)).unwrap().timeline;
+        assert_eq!((t.clips.len(), t.dialogue.len()), (2000, 2000));
+        let mut b = long(MAX_ITEMS);
+        b["timeline"]["clips"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"url": "http://h/one-more", "duration_s": 1.0}));
+        let e = parse_submission(&b).unwrap_err();
+        assert_eq!(e.field, "timeline.clips");
+        assert_eq!(e.message, "has too many entries");
+        let mut b = long(MAX_ITEMS);
+        b["timeline"]["dialogue"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"url": "http://h/one-more", "start_s": 0.0}));
+        assert_eq!(parse_submission(&b).unwrap_err().field, "timeline.dialogue");
+        // One variant per shape at most
+        let mut b = body();
+        b["timeline"]["variants"] = json!(["9:16", "1:1", "4:5", "4:3", "16:9", "9:16"]);
+        assert_eq!(parse_submission(&b).unwrap_err().field, "timeline.variants");
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
-fn ffmpeg(dir: &Path, args: &[&str]) {
+/// Runs ffmpeg quietly in `dir`, failing the test when it fails
+pub fn ffmpeg(dir: &Path, args: &[&str]) {
     run(Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args(args)
@@ -371,4 +372,58 @@ pub fn mean_diff(
         }
     }
     sum as f64 / n.max(1) as f64
+}
+
+/// The mean colour (RGB) of the middle of the frame at `t` seconds: the centre quarter of each
+/// dimension, clear of the badge and the captions, scaled down to one pixel
+pub fn centre_rgb(path: &Path, t: f64) -> [u8; 3] {
+    let px = run(Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-ss",
+            &format!("{t:.3}"),
+            "-i",
+        ])
+        .arg(path)
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            "crop=iw/4:ih/4,scale=1:1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ]));
+    assert_eq!(px.len(), 3, "one rgb24 pixel from {}", path.display());
+    [px[0], px[1], px[2]]
+}
+
+/// The loudest sample (dBFS, as volumedetect reports it) of `len` seconds of audio from `from`
+pub fn max_volume(path: &Path, from: f64, len: f64) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-nostats",
+            "-ss",
+            &format!("{from:.3}"),
+            "-t",
+        ])
+        .arg(format!("{len:.3}"))
+        .arg("-i")
+        .arg(path)
+        .args(["-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let at = log.find("max_volume:").expect("a volumedetect report");
+    log[at + "max_volume:".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
