@@ -25,6 +25,17 @@ impl PhaseTimer {
         }
     }
 
+    /// A timer whose first phase, `name`, took `ms` and ended now (measured before the timer
+    /// could be started, e.g. before the request was handed on)
+    pub(crate) fn after(name: &'static str, ms: u64) -> Self {
+        let now = clock::now().0;
+        Self {
+            started: now.saturating_sub(ms),
+            last: now,
+            phases: vec![(name, ms)],
+        }
+    }
+
     /// Ends the phase `name` now
     pub(crate) fn mark(&mut self, name: &'static str) {
         let now = clock::now().0;

@@ -211,7 +211,11 @@ fn events(inner: &Inner, req: &Request) -> Result<Response> {
 }
 
 async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
-    let mut timer = PhaseTimer::start();
+    // A new object's storage was set up just before this request was handed here
+    let mut timer = match inner.schema_ms.take() {
+        Some(ms) => PhaseTimer::after("schema", ms),
+        None => PhaseTimer::start(),
+    };
     let mut body: CreateRequest = object_sql::read_json(&mut req).await?;
     timer.mark("parse");
     // The registry is settled before the idempotency check below, which must not be split from

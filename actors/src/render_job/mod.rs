@@ -82,6 +82,8 @@ pub(crate) struct Inner {
     loaded: Cell<bool>,
     /// How long the last load from SQLite took, ms (support reads it after an eviction)
     load_ms: Cell<Option<u64>>,
+    /// How long setting up a new object's storage took, ms (the create reports it)
+    schema_ms: Cell<Option<u64>>,
     armed: Cell<Option<u64>>,
     resumed: Cell<bool>,
     /// Whether submits found in flight at load were put in doubt (`Input::Reloaded`)
@@ -323,6 +325,7 @@ impl DurableObject for RenderJob {
                 job: RefCell::new(None),
                 loaded: Cell::new(false),
                 load_ms: Cell::new(None),
+                schema_ms: Cell::new(None),
                 armed: Cell::new(None),
                 resumed: Cell::new(false),
                 reloaded: Cell::new(false),
@@ -338,8 +341,12 @@ impl DurableObject for RenderJob {
             if req.method() != Method::Post || req.path() != "/create" {
                 return Response::error("no such job", 404);
             }
+            let started = clock::now().0;
             let created = object_sql::migrate(&self.inner.state.storage().sql(), store::SCHEMA);
             *self.inner.schema.borrow_mut() = Schema::of(created);
+            self.inner
+                .schema_ms
+                .set(Some(clock::now().0.saturating_sub(started)));
         }
         if let Schema::Failed(e) = &*self.inner.schema.borrow() {
             return Response::error(format!("job storage unavailable: {e}"), 500);
