@@ -66,6 +66,7 @@ test: tools system worker simulator assembler lint
 bench: tools system worker simulator assembler
 	cargo bench -p studio
 	cargo bench -p assembler --bench assembly
+	cargo bench -p assembler --bench long_timeline
 	cargo run --quiet --profile fast -p e2e --bin bench
 	cargo run --quiet --profile fast -p e2e --bin bench_memory
 	@scripts/install-schemathesis.sh
