@@ -25,6 +25,9 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
+
+use support::{ffmpeg, ffmpeg_version, font, load, median, request};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -362,21 +365,6 @@ fn timeline(inputs: &str, quality: Quality) -> Value {
     }, "callback_url": null})
 }
 
-async fn request(req: reqwest::RequestBuilder) -> Result<(u16, Value), String> {
-    let resp = req
-        .bearer_auth(common::KEY)
-        .send()
-        .await
-        .map_err(|e| format!("request to the assembler: {e}"))?;
-    let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| format!("answer of the assembler: {e}"))?;
-    let v = serde_json::from_slice(&bytes).map_err(|e| format!("answer of the assembler: {e}"))?;
-    Ok((status, v))
-}
-
 /// Submits the brief and waits (bounded) for it to succeed; on a failure or past the limit the
 /// assembly is cancelled and the bench fails
 async fn assemble(
@@ -486,25 +474,6 @@ fn check_outputs(v: &Value, quality: Quality) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("unexpected outputs at {}: {v}", quality.as_str()))
-    }
-}
-
-fn ffmpeg(dir: &Path, args: &[&str]) {
-    common::run(
-        Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-            .args(args)
-            .current_dir(dir),
-    );
-}
-
-/// The drawtext option choosing the font
-fn font() -> String {
-    let file = assembler::video::DEFAULT_FONT_FILE;
-    if Path::new(file).is_file() {
-        format!("fontfile={file}")
-    } else {
-        format!("font='{}'", assembler::video::FALLBACK_FONT_FAMILY)
     }
 }
 
@@ -670,19 +639,6 @@ fn concat_floor(dir: &Path) -> Result<Duration, String> {
     Ok(took)
 }
 
-fn median(sorted_or_not: &[Duration]) -> Duration {
-    let mut v = sorted_or_not.to_vec();
-    v.sort();
-    let n = v.len();
-    if n == 0 {
-        Duration::ZERO
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2
-    }
-}
-
 fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s < 10.0 {
@@ -702,27 +658,4 @@ fn children_cpu() -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))
-}
-
-/// The 1, 5 and 15 minute load averages
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn ffmpeg_version() -> String {
-    Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .and_then(|l| l.split_whitespace().nth(2))
-                .map(|v| format!("ffmpeg {v}"))
-        })
-        .unwrap_or_else(|| "ffmpeg (version unknown)".into())
 }

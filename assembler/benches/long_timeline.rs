@@ -46,6 +46,9 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
+
+use support::{ffmpeg, ffmpeg_version, font, load, median, request};
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -394,21 +397,6 @@ fn timeline(inputs: &str, clips: usize) -> Value {
     }, "callback_url": null})
 }
 
-async fn request(req: reqwest::RequestBuilder) -> Result<(u16, Value), String> {
-    let resp = req
-        .bearer_auth(common::KEY)
-        .send()
-        .await
-        .map_err(|e| format!("request to the assembler: {e}"))?;
-    let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| format!("answer of the assembler: {e}"))?;
-    let v = serde_json::from_slice(&bytes).map_err(|e| format!("answer of the assembler: {e}"))?;
-    Ok((status, v))
-}
-
 /// Submits the case and waits (bounded) for it to succeed; on a failure or past the limit the
 /// assembly is cancelled and the bench fails
 async fn assemble(
@@ -641,25 +629,6 @@ fn count_frames(path: &Path) -> Result<u64, String> {
         .map_err(|_| format!("ffprobe counted {text:?} frames in {}", path.display()))
 }
 
-fn ffmpeg(dir: &Path, args: &[&str]) {
-    common::run(
-        Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-            .args(args)
-            .current_dir(dir),
-    );
-}
-
-/// The drawtext option choosing the font
-fn font() -> String {
-    let file = assembler::video::DEFAULT_FONT_FILE;
-    if Path::new(file).is_file() {
-        format!("fontfile={file}")
-    } else {
-        format!("font='{}'", assembler::video::FALLBACK_FONT_FAMILY)
-    }
-}
-
 /// Makes the distinct clips and the tone in `dir`, then one name per clip and per line for
 /// `names` of each: hard links (copies where the file system has none)
 fn make_inputs(dir: &Path, names: usize) -> Result<(), String> {
@@ -882,19 +851,6 @@ fn render_kind(clips: usize, chunk: u32) -> String {
     }
 }
 
-fn median(sorted_or_not: &[Duration]) -> Duration {
-    let mut v = sorted_or_not.to_vec();
-    v.sort();
-    let n = v.len();
-    if n == 0 {
-        Duration::ZERO
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2
-    }
-}
-
 fn secs(d: Duration) -> String {
     secs_f(d.as_secs_f64())
 }
@@ -963,27 +919,4 @@ fn children_cpu() -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))
-}
-
-/// The 1, 5 and 15 minute load averages
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn ffmpeg_version() -> String {
-    Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .and_then(|l| l.split_whitespace().nth(2))
-                .map(|v| format!("ffmpeg {v}"))
-        })
-        .unwrap_or_else(|| "ffmpeg (version unknown)".into())
 }
