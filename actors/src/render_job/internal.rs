@@ -267,7 +267,7 @@ async fn create(inner: &Rc<Inner>, mut req: Request) -> Result<Response> {
     // still find the job's first deadline (the memory context's) armed.
     inner.sync_alarm().await;
     timer.mark("alarm");
-    inner.spawn(effects);
+    inner.spawn_after_answer(effects);
     let mut resp = view(inner)?.with_status(201);
     timer.mark("view");
     resp.headers_mut().set("server-timing", &timer.header())?;

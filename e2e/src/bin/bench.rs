@@ -3,9 +3,10 @@
 //!
 //! 1. Callback cost against job size: genuine, signed provider callbacks (BFL progress
 //!    webhooks) into a 12-shot, a 500-shot and a 1,000-shot job (the most a brief may have),
-//!    interleaved; ratios of medians. Then the 500-shot create, timed several times with its
-//!    `Server-Timing` split, and each job object's stored size and load time from SQLite after
-//!    an eviction.
+//!    interleaved; ratios of medians. Then a 12-shot and the 500-shot create, timed several
+//!    times with their `Server-Timing` split, through `wrangler dev` and again on workerd alone
+//!    (no dev proxy, as on the platform), and each job object's stored size and load time from
+//!    SQLite after an eviction.
 //! 2. Orchestration overhead on the critical path: the sample brief rendered with the
 //!    simulator's latency of every model set to its registry median (scaled), divided by the
 //!    makespan of an ideal zero-overhead schedule of the same DAG with the same per-model
@@ -18,7 +19,7 @@ use e2e::keyframe_target::{
 };
 use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
 use e2e::schedule::SimLatencies;
-use e2e::{Client, Stack, StackOptions};
+use e2e::{Client, Stack, StackOptions, WorkerRuntime};
 use serde_json::{Value, json};
 
 /// Latencies of the critical-path run are the registry medians times this
@@ -157,12 +158,11 @@ async fn callback_scaling() -> Result<String, String> {
     );
     let (s_p90, l_p90, h_p90) = (p90(&mut small_ms), p90(&mut large_ms), p90(&mut huge_ms));
     let view_med = median(&mut view_ms);
-    // A 12-shot create beside the 500-shot one: whether the time the job object does not see
-    // grows with what the first step writes
+    // The same creates through `wrangler dev`, as a developer meets them (its proxy in front)
     let creates = format!(
         "{}{}",
-        timed_creates(&app, &stack.worker_url, 12).await?,
-        timed_creates(&app, &stack.worker_url, 500).await?
+        timed_creates(&app, &stack.worker_url, 12, RUNTIME_WRANGLER).await?,
+        timed_creates(&app, &stack.worker_url, 500, RUNTIME_WRANGLER).await?
     );
     let footprint = footprints(&mut stack, &[&small, &large, &huge], &stages).await?;
     let [small_stages, large_stages, huge_stages] = stages;
@@ -226,9 +226,36 @@ fn phases(header: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// How the rows name the runtime a create was timed on
+const RUNTIME_WRANGLER: &str = "`wrangler dev` (its dev proxy in front)";
+const RUNTIME_ALONE: &str = "workerd alone (Miniflare, no dev proxy)";
+
+/// A 12-shot and the 500-shot create on the runtime alone, as on the platform: no dev proxy
+/// between the client and the Worker (`bench_bare_object` measures its baseline the same way)
+async fn creates_on_runtime() -> Result<String, String> {
+    let stack = Stack::start_with(StackOptions {
+        runtime: WorkerRuntime::Miniflare,
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let sim = Client::new(&stack.sim_url, None);
+    hold_keyframes(&sim).await?;
+    let app = Client::new(&stack.worker_url, Some("sk_test_studio"));
+    Ok(format!(
+        "{}{}",
+        timed_creates(&app, &stack.worker_url, 12, RUNTIME_ALONE).await?,
+        timed_creates(&app, &stack.worker_url, 500, RUNTIME_ALONE).await?
+    ))
+}
+
 /// The create of a `shots`-shot job, [`CREATES`] times: its median wall time from the client,
 /// and the median of each phase the Worker and the job object report
-async fn timed_creates(app: &Client, base: &str, shots: usize) -> Result<String, String> {
+async fn timed_creates(
+    app: &Client,
+    base: &str,
+    shots: usize,
+    runtime: &str,
+) -> Result<String, String> {
     let body = big_brief(shots).to_string();
     let http = reqwest::Client::new();
     let (mut wall, mut to_headers) = (Vec::new(), Vec::new());
@@ -276,7 +303,7 @@ async fn timed_creates(app: &Client, base: &str, shots: usize) -> Result<String,
         .map(|(name, v)| format!("{name} {:.0}", median(v)))
         .collect();
     Ok(format!(
-        "| creating a {shots}-shot job (validate, D1 index, job object, plan and route), median of {CREATES} | {:.0} ms to the response's headers, {:.0} ms to its last byte | target at most 30 ms (500 shots); median ms per phase (`Server-Timing`; `job-` = inside the job object): {} |\n",
+        "| creating a {shots}-shot job (validate, D1 index, job object, plan and route) on {runtime}, median of {CREATES} | {:.0} ms to the response's headers, {:.0} ms to its last byte | target at most 30 ms (500 shots); median ms per phase (`Server-Timing`; `job-` = inside the job object): {} |\n",
         median(&mut to_headers),
         median(&mut wall),
         split.join(", "),
@@ -319,6 +346,7 @@ async fn main() {
     let mut failed = false;
     for (name, result) in [
         ("callback scaling", callback_scaling().await),
+        ("creates on the runtime alone", creates_on_runtime().await),
         ("critical path", critical_path().await),
     ] {
         match result {
