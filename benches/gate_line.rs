@@ -1,17 +1,19 @@
 //! A provider gate with a long line: what one re-ask (a waiting stage asking again to keep its
 //! place) costs the gate object natively, with 10 waiters against 1,200, stored as the gate
 //! object stores it (a head row plus the changed waiter rows, `fleet::stored_desk`) against the
-//! one-document layout it replaced (the whole desk as JSON after every call). Prints figures;
-//! asserts nothing about time.
+//! one-document layout it replaced (the whole desk as JSON after every call). Then a gate whose
+//! account lets a fleet hold many slots at once: what a grant and its release write with each
+//! lease a row of its own, against every lease in the head row as before (1,000 leases is 50
+//! renders' keyframes at one image provider). Prints figures; asserts nothing about time.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use studio::api::tier_limits::Tier;
-use studio::fleet::desk::{AcquireCall, Desk};
+use studio::fleet::desk::{AcquireCall, Desk, ReleaseCall};
 use studio::fleet::gate::{ProviderLimits, RequesterKey};
 use studio::ids::{Attempt, CreatorId, JobId, ModelId, StageId};
-use studio::job::SlotPriority;
+use studio::job::{SlotOutcome, SlotPriority};
 use studio::providers::ProviderKind;
 use studio::time::{Millis, Timestamp};
 
@@ -34,16 +36,84 @@ fn call(i: usize) -> AcquireCall {
 }
 
 fn desk(waiting: usize) -> Desk {
+    desk_of(8, waiting + 8)
+}
+
+/// A gate of `slots` slots after `asked` acquires
+fn desk_of(slots: u32, asked: usize) -> Desk {
     let limits = ProviderLimits {
-        max_concurrent: 8,
+        max_concurrent: slots,
         requests_per_minute: 10_000,
         burst: 10_000,
     };
     let mut desk = Desk::new(ProviderKind::Veo, limits, Timestamp(0));
-    for i in 0..waiting + 8 {
+    for i in 0..asked {
         let _ = desk.acquire(Timestamp(1), call(i), Millis(600_000));
     }
     desk
+}
+
+/// A grant and its release at a gate already holding `held` leases: what the rows written
+/// cost against the head row with every lease in it (the layout before lease rows)
+fn leases_held(held: usize) {
+    let mut d = desk_of(100_000, held);
+    let _ = d.all_rows().unwrap();
+    let mut n = held;
+    let mut written = 0;
+    let release = |d: &mut Desk, i: usize| {
+        let call = call(i);
+        let _ = d.release(
+            Timestamp(2),
+            &ReleaseCall {
+                key: call.key,
+                model: call.model,
+                outcome: SlotOutcome::Succeeded { latency_ms: 900 },
+            },
+        );
+    };
+    let rows = median(|| {
+        n += 1;
+        let _ = black_box(d.acquire(Timestamp(2), call(n), Millis(600_000)));
+        let granted = d.take_changes().unwrap();
+        release(&mut d, n);
+        let released = d.take_changes().unwrap();
+        written = [granted, released]
+            .iter()
+            .map(|c| {
+                c.head.len()
+                    + c.leases
+                        .iter()
+                        .map(|l| l.json.as_ref().map_or(8, String::len))
+                        .sum::<usize>()
+            })
+            .sum();
+        black_box(());
+    });
+    let mut whole = 0;
+    let in_head = median(|| {
+        n += 1;
+        let _ = black_box(d.acquire(Timestamp(2), call(n), Millis(600_000)));
+        // Both calls' head rows with every lease inside: all_rows serialises exactly that
+        // (this gate has nobody waiting).
+        let granted = d.all_rows().unwrap();
+        release(&mut d, n);
+        let released = d.all_rows().unwrap();
+        whole = [granted, released]
+            .iter()
+            .map(|a| {
+                a.head.len()
+                    + a.leases
+                        .iter()
+                        .map(|l| l.json.as_ref().map_or(0, String::len))
+                        .sum::<usize>()
+            })
+            .sum();
+        black_box(());
+    });
+    println!(
+        "{held:>5} leases held: a grant and its release write {rows:?} ({written} bytes) vs leases in the head {in_head:?} ({whole} bytes): {:.1}x",
+        in_head.as_secs_f64() / rows.as_secs_f64()
+    );
 }
 
 fn median(mut f: impl FnMut()) -> Duration {
@@ -85,15 +155,24 @@ fn main() {
             whole = json.len();
             black_box(json);
         });
-        let (head, all) = d.all_rows().unwrap();
+        let all = d.all_rows().unwrap();
         let load = median(|| {
             black_box(
-                Desk::from_rows(&head, all.iter().filter_map(|w| w.json.as_deref())).unwrap(),
+                Desk::from_rows(
+                    &all.head,
+                    all.waiters.iter().filter_map(|w| w.json.as_deref()),
+                    all.leases.iter().filter_map(|l| l.json.as_deref()),
+                )
+                .unwrap(),
             );
         });
         println!(
             "{waiting:>5} waiting: rows {rows:?} ({written} bytes written) vs one document {document:?} ({whole} bytes): {:.1}x; loading the rows {load:?}",
             document.as_secs_f64() / rows.as_secs_f64()
         );
+    }
+    println!("a grant and its release at a gate of 100,000 slots, median of 200 (natively):");
+    for held in [10, 1_000] {
+        leases_held(held);
     }
 }

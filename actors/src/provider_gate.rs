@@ -17,21 +17,25 @@ use serde::Deserialize;
 use studio::fleet::desk::{AcquireCall, Desk, ReleaseCall, SlotNotice};
 use studio::fleet::gate::ProviderLimits;
 use studio::fleet::health::Latency;
+use studio::fleet::stored_desk::RowsLayout;
 use studio::ids::ModelId;
 use studio::providers::ProviderKind;
 use studio::time::{Millis, Timestamp};
 use worker::{
-    DurableObject, Env, Method, Request, Response, Result, SqlStorage, State, durable_object,
+    DurableObject, Env, Method, Request, Response, Result, SqlStorage, SqlStorageValue, State,
+    durable_object,
 };
 
 use crate::{clock, config, object_sql};
 
-/// The desk's storage (`studio::fleet::stored_desk`): a head row and one row per waiting
-/// request. Step 1's one-document table is read once, when an older object starts, then emptied.
+/// The desk's storage (`studio::fleet::stored_desk`): a head row, one row per waiting request
+/// and one per lease. Step 1's one-document table is read once, when an older object starts,
+/// then emptied; a head row written before step 3 carries its leases, moved to rows the same way.
 const SCHEMA: &[&str] = &[
     "CREATE TABLE desk (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
     "CREATE TABLE desk_head (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
     "CREATE TABLE desk_waiter (key TEXT PRIMARY KEY, json TEXT NOT NULL)",
+    "CREATE TABLE desk_lease (id INTEGER PRIMARY KEY, json TEXT NOT NULL)",
 ];
 
 /// Where the desk in memory came from, so the first write after a load knows what to write
@@ -41,8 +45,9 @@ enum Layout {
     Rows,
     /// Made fresh: write every row
     Fresh,
-    /// Loaded from the one-document layout of before: write every row, empty the old table
-    OneDocument,
+    /// Loaded from an older layout (one document, or leases inside the head row): write every
+    /// row, empty the old table
+    Older,
 }
 
 /// `POST /acquire`
@@ -92,7 +97,7 @@ impl ProviderGate {
             .get_or_insert_with(|| config::provider_limits(&self.env, provider))
     }
 
-    /// The desk from storage: the head row and the waiting requests' rows, or the one-document
+    /// The desk from storage: the head row, the waiting requests' and the leases' rows, or the one-document
     /// layout of before (`desk`), or nothing. `None` also when the rows do not read back (logged):
     /// the gate then starts afresh and the jobs in line take their places again when they ask.
     fn load(sql: &SqlStorage, provider: ProviderKind) -> Result<Option<(Desk, Layout)>> {
@@ -105,8 +110,20 @@ impl ProviderGate {
             .to_array()?;
         if let Some(head) = head.first() {
             let waiters: Vec<Row> = sql.exec("SELECT json FROM desk_waiter", None)?.to_array()?;
-            return match Desk::from_rows(&head.json, waiters.iter().map(|r| r.json.as_str())) {
-                Ok(desk) if desk.provider() == provider => Ok(Some((desk, Layout::Rows))),
+            let leases: Vec<Row> = sql.exec("SELECT json FROM desk_lease", None)?.to_array()?;
+            let rows = Desk::from_rows(
+                &head.json,
+                waiters.iter().map(|r| r.json.as_str()),
+                leases.iter().map(|r| r.json.as_str()),
+            );
+            return match rows {
+                Ok((desk, layout)) if desk.provider() == provider => Ok(Some((
+                    desk,
+                    match layout {
+                        RowsLayout::Current => Layout::Rows,
+                        RowsLayout::LeasesInHead => Layout::Older,
+                    },
+                ))),
                 Ok(_) => Ok(None),
                 Err(e) => {
                     worker::console_error!(
@@ -123,25 +140,40 @@ impl ProviderGate {
             .first()
             .and_then(|r| serde_json::from_str::<Desk>(&r.json).ok())
             .filter(|d| d.provider() == provider)
-            .map(|d| (d, Layout::OneDocument)))
+            .map(|d| (d, Layout::Older)))
     }
 
     /// Writes what the call changed: the head row when it differs from the last one written,
-    /// and the waiting requests' rows put in line, refreshed or gone. All in one synchronous
-    /// step, which the object's storage commits as one.
+    /// the waiting requests' rows put in line, refreshed or gone, and the leases' rows granted,
+    /// renewed or gone. All in one synchronous step, which the object's storage commits as one.
     fn save(&self, sql: &SqlStorage, desk: &mut Desk, layout: Layout) -> Result<()> {
-        let (head, waiters) = match layout {
+        let (head, waiters, leases) = match layout {
             Layout::Rows => {
                 let changes = desk.take_changes()?;
-                (changes.head, changes.waiters)
+                (changes.head, changes.waiters, changes.leases)
             }
             // A first write: every row, replacing whatever was there.
-            Layout::Fresh | Layout::OneDocument => {
+            Layout::Fresh | Layout::Older => {
                 sql.exec("DELETE FROM desk_waiter", None)?;
+                sql.exec("DELETE FROM desk_lease", None)?;
                 sql.exec("DELETE FROM desk", None)?;
-                desk.all_rows()?
+                let all = desk.all_rows()?;
+                (all.head, all.waiters, all.leases)
             }
         };
+        for row in leases {
+            let id = SqlStorageValue::Integer(i64::try_from(row.id).unwrap_or(i64::MAX));
+            match row.json {
+                Some(json) => sql.exec(
+                    "INSERT INTO desk_lease (id, json) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+                    Some(vec![id, json.into()]),
+                )?,
+                None => sql.exec(
+                    "DELETE FROM desk_lease WHERE id = ?1",
+                    Some(vec![id]),
+                )?,
+            };
+        }
         for row in waiters {
             match row.json {
                 Some(json) => sql.exec(

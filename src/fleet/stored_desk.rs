@@ -1,17 +1,21 @@
-//! How a gate object stores its desk: one small head row (limits, leases, rate bucket, 429
-//! throttle, health, retirements, each creator's place in the fair queue) and one row per
-//! waiting request.
+//! How a gate object stores its desk: one small head row (limits, rate bucket, 429 throttle,
+//! health, retirements, each creator's place in the fair queue), one row per waiting request and
+//! one row per lease.
 //!
 //! Why not one row: the desk used to be stored as a single JSON document, rewritten after every
 //! call. With 1,200 stages waiting at one gate that document is 357 KB and takes 1.5 ms to
 //! serialise natively (several times that in the Worker's wasm), and each waiting stage asks
 //! again every 20 s: 60 rewrites a second of the whole line, in the same isolate as every job
 //! object. A re-ask changes one request's drop time, so it now writes one row of about 300
-//! bytes and the head (`benches/gate_line.rs` measures both layouts).
+//! bytes and the head (`benches/gate_line.rs` measures both layouts). Leases alike: an account
+//! whose limit lets a fleet hold a thousand slots at once (51 renders' keyframes at one image
+//! provider) rewrote every lease with every acquire and release, so the calls grew with the
+//! slots held and queued behind each other in the one gate object.
 //!
 //! ```text
-//! call -> Desk (in memory) -> take_changes() -> head row (if changed) + waiter rows put / gone
-//! load: head row + every waiter row -> Desk::from_rows
+//! call -> Desk (in memory) -> take_changes() -> head row (if changed)
+//!                                               + waiter rows put / gone + lease rows put / gone
+//! load: head row + every waiter row + every lease row -> Desk::from_rows
 //! ```
 
 use serde::Serialize;
@@ -50,6 +54,15 @@ pub struct WaiterRow {
     pub json: Option<String>,
 }
 
+/// One lease's row: its id (the row's primary key) and its JSON
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRow {
+    /// The lease's number
+    pub id: u64,
+    /// The row's JSON; `None` when the lease is gone (delete the row)
+    pub json: Option<String>,
+}
+
 /// What to write after a call
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeskChanges {
@@ -57,6 +70,28 @@ pub struct DeskChanges {
     pub head: String,
     /// Waiting requests put in line, refreshed or gone since the last changes were taken
     pub waiters: Vec<WaiterRow>,
+    /// Leases granted, renewed or gone since the last changes were taken
+    pub leases: Vec<LeaseRow>,
+}
+
+/// Every row of a desk, for a first write
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllRows {
+    /// The head row
+    pub head: String,
+    /// Every waiting request's row
+    pub waiters: Vec<WaiterRow>,
+    /// Every lease's row
+    pub leases: Vec<LeaseRow>,
+}
+
+/// How the stored rows were laid out, which says what the first write after a load must do
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowsLayout {
+    /// Head, waiter and lease rows: write what changes
+    Current,
+    /// Leases inside the head row (before they had rows): write every row once
+    LeasesInHead,
 }
 
 /// The head row: the desk's own serde form with each flow's requests left out
@@ -95,29 +130,71 @@ impl Desk {
 
     /// Every row of the desk, for a first write (or a rewrite after a failed one). Clears the
     /// record of changes, which these rows include.
-    pub fn all_rows(&mut self) -> serde_json::Result<(String, Vec<WaiterRow>)> {
+    pub fn all_rows(&mut self) -> serde_json::Result<AllRows> {
         self.gate_mut().take_changed_waiters()?;
         let head = self.head_json()?;
         let all = self.gate().waiter_rows()?;
         let waiters = waiter_rows(all.into_iter().map(|(key, json)| (key, Some(json))))?;
-        Ok((head, waiters))
+        let leases = self
+            .gate_mut()
+            .lease_rows()?
+            .into_iter()
+            .map(|(id, json)| LeaseRow {
+                id: id.0,
+                json: Some(json),
+            })
+            .collect();
+        Ok(AllRows {
+            head,
+            waiters,
+            leases,
+        })
     }
 
     /// The rows to write since the last changes (or rows) were taken
     pub fn take_changes(&mut self) -> serde_json::Result<DeskChanges> {
         let waiters = waiter_rows(self.gate_mut().take_changed_waiters()?)?;
+        let leases = self
+            .gate_mut()
+            .take_changed_leases()?
+            .into_iter()
+            .map(|(id, json)| LeaseRow { id: id.0, json })
+            .collect();
         Ok(DeskChanges {
             head: self.head_json()?,
             waiters,
+            leases,
         })
     }
 
-    /// The desk back from its head row and its waiting requests' rows (in any order)
-    pub fn from_rows<'a>(
+    /// The desk back from its head row, its waiting requests' rows and its leases' rows (each
+    /// in any order), and how they were laid out. A head row of before lease rows carries the
+    /// leases itself.
+    pub fn from_rows<'a, 'b>(
         head: &str,
         waiters: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Desk, StoredDeskError> {
+        leases: impl IntoIterator<Item = &'b str>,
+    ) -> Result<(Desk, RowsLayout), StoredDeskError> {
         let mut desk: Value = serde_json::from_str(head)?;
+        let gate = desk
+            .get_mut("gate")
+            .and_then(Value::as_object_mut)
+            .ok_or(StoredDeskError::Shape("gate"))?;
+        let layout = if gate.contains_key("leases") {
+            RowsLayout::LeasesInHead
+        } else {
+            RowsLayout::Current
+        };
+        let in_head = gate
+            .entry("leases")
+            .or_insert_with(|| Value::Array(Vec::new()))
+            .as_array_mut()
+            .ok_or(StoredDeskError::Shape("gate.leases"))?;
+        for row in leases {
+            in_head.push(serde_json::from_str(row)?);
+        }
+        // Grant order, as the live gate keeps them
+        in_head.sort_by_key(|l| l.get("id").and_then(Value::as_u64).unwrap_or(0));
         let flows = desk
             .pointer_mut("/gate/queue/flows")
             .and_then(Value::as_array_mut)
@@ -143,7 +220,7 @@ impl Desk {
         }
         // Through text rather than `from_value`: the Worker already carries the desk's
         // deserializer for text, and a second one for `Value` costs the bundle kilobytes.
-        Ok(serde_json::from_str(&desk.to_string())?)
+        Ok((serde_json::from_str(&desk.to_string())?, layout))
     }
 }
 
@@ -194,6 +271,7 @@ mod tests {
     struct Rows {
         head: String,
         waiters: BTreeMap<String, String>,
+        leases: BTreeMap<u64, String>,
     }
 
     impl Rows {
@@ -205,11 +283,24 @@ mod tests {
                     None => self.waiters.remove(&row.key),
                 };
             }
+            for row in changes.leases {
+                match row.json {
+                    Some(json) => self.leases.insert(row.id, json),
+                    None => self.leases.remove(&row.id),
+                };
+            }
         }
 
         fn load(&self) -> Desk {
-            Desk::from_rows(&self.head, self.waiters.values().map(String::as_str))
-                .expect("stored rows load")
+            // Lease rows in reverse: the order rows come back in must not matter.
+            let (desk, layout) = Desk::from_rows(
+                &self.head,
+                self.waiters.values().map(String::as_str),
+                self.leases.values().rev().map(String::as_str),
+            )
+            .expect("stored rows load");
+            assert_eq!(layout, RowsLayout::Current);
+            desk
         }
     }
 
@@ -228,14 +319,23 @@ mod tests {
         let _ = d.acquire(Timestamp(t), call(7), Millis(60_000));
         let changes = d.take_changes().unwrap();
         assert_eq!(changes.waiters.len(), 1, "a re-ask writes one row");
+        assert!(changes.leases.is_empty(), "and no lease");
+        assert!(!changes.head.contains("rnd_"), "the head names no holder");
         rows.apply(changes);
+        assert_eq!(rows.leases.len(), 2, "the two slots held");
         let release = ReleaseCall {
             key: call(0).key,
             model: call(0).model,
             outcome: SlotOutcome::Succeeded { latency_ms: 900 },
         };
         let _ = d.release(Timestamp(t + 5), &release);
-        rows.apply(d.take_changes().unwrap());
+        let changes = d.take_changes().unwrap();
+        assert_eq!(
+            changes.leases.len(),
+            2,
+            "the released lease goes, the next waiter's is put"
+        );
+        rows.apply(changes);
         assert_eq!(rows.load(), d);
         assert_eq!(rows.waiters.len(), d.gate().waiting());
         // Time alone drops requests nobody asked for again: their rows go.
@@ -251,14 +351,44 @@ mod tests {
         for i in 0..9 {
             let _ = d.acquire(Timestamp(1), call(i), Millis(60_000));
         }
-        let (head, waiters) = d.all_rows().unwrap();
-        assert_eq!(waiters.len(), 7, "2 granted, 7 waiting");
-        let loaded = Desk::from_rows(&head, waiters.iter().filter_map(|w| w.json.as_deref()));
-        assert_eq!(loaded.unwrap(), d);
+        let all = d.all_rows().unwrap();
+        assert_eq!(
+            (all.waiters.len(), all.leases.len()),
+            (7, 2),
+            "2 granted, 7 waiting"
+        );
+        let loaded = Desk::from_rows(
+            &all.head,
+            all.waiters.iter().filter_map(|w| w.json.as_deref()),
+            all.leases.iter().filter_map(|l| l.json.as_deref()),
+        );
+        assert_eq!(loaded.unwrap(), (d.clone(), RowsLayout::Current));
+        let left = d.take_changes().unwrap();
         assert!(
-            d.take_changes().unwrap().waiters.is_empty(),
+            left.waiters.is_empty() && left.leases.is_empty(),
             "nothing left to write"
         );
+    }
+
+    #[test]
+    fn a_head_row_of_before_with_its_leases_inside_loads_and_asks_for_every_row() {
+        let mut d = desk();
+        for i in 0..5 {
+            let _ = d.acquire(Timestamp(1), call(i), Millis(60_000));
+        }
+        let all = d.all_rows().unwrap();
+        // The head as it was written before leases had rows of their own
+        let mut old: Value = serde_json::from_str(&all.head).unwrap();
+        let leases: Vec<Value> = all
+            .leases
+            .iter()
+            .filter_map(|l| l.json.as_deref())
+            .map(|j| serde_json::from_str(j).unwrap())
+            .collect();
+        old["gate"]["leases"] = Value::Array(leases);
+        let waiters = all.waiters.iter().filter_map(|w| w.json.as_deref());
+        let loaded = Desk::from_rows(&old.to_string(), waiters, std::iter::empty()).unwrap();
+        assert_eq!(loaded, (d, RowsLayout::LeasesInHead));
     }
 
     #[test]
@@ -267,15 +397,15 @@ mod tests {
         for i in 0..4 {
             let _ = d.acquire(Timestamp(1), call(i), Millis(60_000));
         }
-        let (_, waiters) = d.all_rows().unwrap();
-        let (empty_head, _) = desk().all_rows().unwrap();
+        let waiters = d.all_rows().unwrap().waiters;
+        let empty_head = desk().all_rows().unwrap().head;
         let rows = waiters.iter().filter_map(|w| w.json.as_deref());
         assert!(matches!(
-            Desk::from_rows(&empty_head, rows),
+            Desk::from_rows(&empty_head, rows, std::iter::empty()),
             Err(StoredDeskError::NoFlow(_))
         ));
         assert!(matches!(
-            Desk::from_rows("{}", std::iter::empty()),
+            Desk::from_rows("{}", std::iter::empty(), std::iter::empty()),
             Err(StoredDeskError::Shape(_))
         ));
     }

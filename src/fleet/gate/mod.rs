@@ -33,6 +33,8 @@ mod lease;
 mod snapshot;
 mod throttle;
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 pub use config::{GateConfig, ProviderLimits, TierWeights};
@@ -115,11 +117,15 @@ pub enum TaskOutcome {
 
 /// One provider account's gate. The shell persists it as JSON between calls.
 ///
-/// Leases are a plain list: there are never more than `max_concurrent` of them.
+/// Leases are a plain list in the order they were granted (by id): there are never more than
+/// `max_concurrent` of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gate {
     config: GateConfig,
     leases: Vec<Lease>,
+    /// Leases granted, renewed or gone since the last [`Gate::take_changed_leases`]
+    #[serde(skip)]
+    leases_touched: TouchedLeases,
     queue: FairQueue,
     bucket: TokenBucket,
     throttle: Throttle,
@@ -131,14 +137,28 @@ pub struct Gate {
     dropped_total: u64,
 }
 
-/// A gate's stored form without its waiting requests: the same fields under the same names as
-/// the gate's own serde form, with each flow's `waiters` empty. The requests are rows of their
-/// own ([`Gate::waiter_rows`], [`Gate::take_changed_waiters`]), so a call that touches one
-/// request of a long line writes one row, not the line.
+/// Lease ids whose stored row is out of date. Not part of the gate's value: two gates with the
+/// same leases are equal whatever each has yet to write.
+#[derive(Debug, Clone, Default)]
+struct TouchedLeases(BTreeSet<LeaseId>);
+
+impl PartialEq for TouchedLeases {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for TouchedLeases {}
+
+/// A gate's stored form without its waiting requests and leases: the same fields under the same
+/// names as the gate's own serde form, with each flow's `waiters` empty and no `leases`. The
+/// requests and the leases are rows of their own ([`Gate::waiter_rows`],
+/// [`Gate::take_changed_waiters`], [`Gate::lease_rows`], [`Gate::take_changed_leases`]), so a
+/// call that touches one request of a long line, or one lease of a large account, writes one
+/// row, not all of them.
 #[derive(Serialize)]
 pub struct GateHead<'a> {
     config: &'a GateConfig,
-    leases: &'a [Lease],
     queue: fairness::QueueHead<'a>,
     bucket: &'a TokenBucket,
     throttle: &'a Throttle,
@@ -152,7 +172,6 @@ impl Gate {
     pub fn head(&self) -> GateHead<'_> {
         GateHead {
             config: &self.config,
-            leases: &self.leases,
             queue: self.queue.head(),
             bucket: &self.bucket,
             throttle: &self.throttle,
@@ -174,6 +193,33 @@ impl Gate {
         self.queue.take_touched()
     }
 
+    /// Every lease as a stored row (its id and JSON), for a first write. Clears the record of
+    /// changes, which these rows include.
+    pub fn lease_rows(&mut self) -> serde_json::Result<Vec<(LeaseId, String)>> {
+        self.leases_touched.0.clear();
+        self.leases
+            .iter()
+            .map(|l| Ok((l.id, serde_json::to_string(l)?)))
+            .collect()
+    }
+
+    /// The leases' rows changed since the last call (`None`: the lease is gone)
+    pub fn take_changed_leases(&mut self) -> serde_json::Result<Vec<(LeaseId, Option<String>)>> {
+        let touched = std::mem::take(&mut self.leases_touched.0);
+        touched
+            .into_iter()
+            .map(|id| {
+                let row = self
+                    .leases
+                    .iter()
+                    .find(|l| l.id == id)
+                    .map(serde_json::to_string)
+                    .transpose()?;
+                Ok((id, row))
+            })
+            .collect()
+    }
+
     /// An idle gate with a full rate bucket
     pub fn new(config: GateConfig, now: Timestamp) -> Self {
         Self {
@@ -181,6 +227,7 @@ impl Gate {
             throttle: Throttle::new(&config),
             config,
             leases: Vec::new(),
+            leases_touched: TouchedLeases::default(),
             queue: FairQueue::default(),
             next_lease: 1,
             expired_total: 0,
@@ -220,6 +267,7 @@ impl Gate {
         let grants = self.advance(now);
         if let Some(lease) = self.leases.iter_mut().find(|l| l.key == request.key) {
             lease.expires_at = lease.expires_at.max(now.plus(lease.ttl));
+            self.leases_touched.0.insert(lease.id);
             let answer = Admission::Granted(Grant::from(&*lease));
             return Ok(Decision { answer, grants });
         }
@@ -279,6 +327,7 @@ impl Gate {
         let answer = match self.leases.iter_mut().find(|l| holds(l, key, lease)) {
             Some(held) => {
                 held.expires_at = held.expires_at.max(now.plus(held.ttl));
+                self.leases_touched.0.insert(held.id);
                 Renewal::Renewed {
                     expires_at: held.expires_at,
                 }
@@ -304,7 +353,11 @@ impl Gate {
             .leases
             .iter()
             .position(|l| holds(l, key, lease))
-            .map(|i| self.leases.swap_remove(i));
+            // `remove`, not `swap_remove`: the list stays in grant order, as it loads back.
+            .map(|i| self.leases.remove(i));
+        if let Some(held) = &held {
+            self.leases_touched.0.insert(held.id);
+        }
         match outcome {
             TaskOutcome::Succeeded => {
                 if let Some(held) = &held {
@@ -452,6 +505,7 @@ impl Gate {
         };
         self.next_lease = self.next_lease.saturating_add(1);
         let grant = Grant::from(&lease);
+        self.leases_touched.0.insert(lease.id);
         self.leases.push(lease);
         grant
     }
@@ -477,7 +531,14 @@ impl Gate {
             .dropped_total
             .saturating_add(u64::try_from(dropped).unwrap_or(u64::MAX));
         let before = self.leases.len();
-        self.leases.retain(|l| now < l.expires_at);
+        let touched = &mut self.leases_touched.0;
+        self.leases.retain(|l| {
+            let live = now < l.expires_at;
+            if !live {
+                touched.insert(l.id);
+            }
+            live
+        });
         let expired = before.saturating_sub(self.leases.len());
         self.expired_total = self
             .expired_total
