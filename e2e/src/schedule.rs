@@ -86,6 +86,18 @@ impl SimLatencies {
     pub fn ideal_ms(&self, stages: &[Value]) -> f64 {
         ideal_makespan(stages, &self.by_model, &self.concurrency)
     }
+
+    /// The makespan of `stages` under the same limits with no time between them: each stage
+    /// takes what it took in the run (its `seconds`, first submit to done), ms. What the run's
+    /// wall time exceeds it by was spent between stages; what it exceeds the ideal by, inside
+    /// them (the provider slower than its latency, the result's delivery and storing).
+    pub fn as_run_ms(&self, stages: &[Value]) -> f64 {
+        makespan_by(
+            stages,
+            |stage| stage["seconds"].as_f64().unwrap_or(0.0) * 1000.0,
+            &self.concurrency,
+        )
+    }
 }
 
 /// Zero-overhead makespan of the DAG: stages start the moment their inputs are done and a slot
@@ -94,6 +106,22 @@ impl SimLatencies {
 pub fn ideal_makespan(
     stages: &[Value],
     latency_ms: &BTreeMap<String, f64>,
+    concurrency: &BTreeMap<String, u32>,
+) -> f64 {
+    makespan_by(
+        stages,
+        |stage| {
+            let model = stage["model"].as_str().unwrap_or("");
+            latency_ms.get(model).copied().unwrap_or(0.0)
+        },
+        concurrency,
+    )
+}
+
+/// As [`ideal_makespan`], each stage taking `duration_ms(stage)`
+fn makespan_by(
+    stages: &[Value],
+    duration_ms: impl Fn(&Value) -> f64,
     concurrency: &BTreeMap<String, u32>,
 ) -> f64 {
     let n = stages.len();
@@ -124,7 +152,7 @@ pub fn ideal_makespan(
                 .count() as u32;
             if deps_done && busy < *concurrency.get(&model).unwrap_or(&1) {
                 started[i] = true;
-                finish[i] = t + latency_ms.get(&model).copied().unwrap_or(0.0);
+                finish[i] = t + duration_ms(stage);
                 running.push((finish[i], model));
             }
         }
@@ -235,6 +263,29 @@ mod tests {
         assert_eq!((effects[0].stages, effects[0].limit), (4, 1));
         // Unbounded videos start as their keyframes land: 2 at 10, 2 at 20.
         assert_eq!(effects[0].raised_ms, 20.0 + 100.0 + 5.0);
+    }
+
+    #[test]
+    fn as_run_each_stage_takes_what_it_took_under_the_same_limits() {
+        // Two keyframes of 2 s and 3 s on one slot, then a video of 4 s after the first:
+        // the slot serialises the keyframes, the video starts when its own keyframe is done.
+        let mut stages = vec![
+            stage("k0", "img", &[]),
+            stage("k1", "img", &[]),
+            stage("v0", "vid", &["k0"]),
+        ];
+        for (s, secs) in stages.iter_mut().zip([2.0, 3.0, 4.0]) {
+            s["seconds"] = json!(secs);
+        }
+        let (_, conc) = maps(&[("img", 0.0, 1), ("vid", 0.0, 1)]);
+        let lat = SimLatencies {
+            concurrency: conc,
+            ..SimLatencies::builtin(1.0)
+        };
+        assert_eq!(lat.as_run_ms(&stages), 6000.0);
+        // A stage the view gives no time takes none.
+        stages[2]["seconds"] = Value::Null;
+        assert_eq!(lat.as_run_ms(&stages), 5000.0);
     }
 
     #[test]

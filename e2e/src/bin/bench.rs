@@ -10,7 +10,8 @@
 //! 2. Orchestration overhead on the critical path: the sample brief rendered with the
 //!    simulator's latency of every model set to its registry median (scaled), divided by the
 //!    makespan of an ideal zero-overhead schedule of the same DAG with the same per-model
-//!    concurrency limits and latencies.
+//!    concurrency limits and latencies. On workerd alone (`WORKER_RUNTIME=wrangler` runs it
+//!    through `wrangler dev`).
 
 use std::time::{Duration, Instant};
 
@@ -312,8 +313,10 @@ async fn timed_creates(
 
 async fn critical_path() -> Result<String, String> {
     let latencies = SimLatencies::builtin(LATENCY_SCALE);
+    // On workerd alone, as on the platform (`WORKER_RUNTIME=wrangler` for `wrangler dev`)
     let options = StackOptions {
         worker_vars: vec![("REGISTRY_LATENCY_SCALE".into(), LATENCY_SCALE.to_string())],
+        runtime: WorkerRuntime::from_env(WorkerRuntime::Miniflare),
         ..Default::default()
     };
     let stack = Stack::start_with(options).map_err(|e| e.to_string())?;

@@ -87,6 +87,10 @@ fn load_average() -> String {
 /// three times at about 37 s before falling back).
 fn start(mut worker_vars: Vec<(String, String)>) -> Result<Stack, String> {
     worker_vars.push(("ASSEMBLER_BASE_URL".into(), String::new()));
+    // `FLEET_GATES=off` runs the jobs without the providers' gates, to see what they cost
+    if let Ok(gates) = std::env::var("FLEET_GATES") {
+        worker_vars.push(("FLEET_GATES".into(), gates));
+    }
     Stack::start_with(StackOptions {
         worker_vars,
         sim_env: vec![("SIM_MEDIA_VARIETY".into(), "per-shape".into())],
@@ -397,6 +401,10 @@ async fn under_load() -> Result<String, String> {
     let loaded = loaded?;
     let loaded_ideal = latencies.ideal_ms(&loaded.stages);
     let (r_alone, r_loaded) = (alone.wall_ms / alone_ideal, loaded.wall_ms / loaded_ideal);
+    let (as_run_alone, as_run_loaded) = (
+        latencies.as_run_ms(&alone.stages),
+        latencies.as_run_ms(&loaded.stages),
+    );
     let fallback =
         |m: &Measured| assembly(&m.stages).map_or_else(|| "?".into(), |(_, s)| format!("{s:.1} s"));
     for f in &others_failed {
@@ -408,7 +416,8 @@ async fn under_load() -> Result<String, String> {
     Ok(format!(
         "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, created just before it ({others_ok} of {others} succeeded; {} of them still running when it finished); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; load average {load_before} before the others, {load_during} when it finished; the local runtime (one workerd process, every object's isolate in it) used {busy_loaded} of CPU while it ran, against {busy_alone} alone; {bench_s:.0} s in all |\n\
          | the same job alone, same stack, just before | {:.1} s vs {:.1} s: **{r_alone:.3}x** | | after one warm-up render; load average {load_alone}. Both assemble on the hosted route (simulated Shotstack, our assembler unset): assembly stage {} alone, {} loaded, against {:.1} s of latency |\n\
-         | one job under load of {others} others vs alone, each over its ideal | **{:.3}x** | at most {LOAD_TARGET:.2}x | the two rows above |\n",
+         | one job under load of {others} others vs alone, each over its ideal | **{:.3}x** | at most {LOAD_TARGET:.2}x | the two rows above |\n\
+         | where the excess went, alone / loaded: inside stages (the DAG with each stage as long as it took, first submit to done, minus the ideal) and between them (wall time minus that) | inside {:.1} / {:.1} s, between {:.1} / {:.1} s | | a stage's time includes the provider's own (the simulator shares the machine), its result's delivery and the copy into R2; between stages: the gate, the submit, the create and the client's poll |\n",
         loaded.wall_ms / 1000.0,
         loaded_ideal / 1000.0,
         others.saturating_sub(others_done_then),
@@ -418,6 +427,10 @@ async fn under_load() -> Result<String, String> {
         fallback(&loaded),
         latencies.by_provider.get("shotstack").copied().unwrap_or(0) as f64 / 1000.0,
         r_loaded / r_alone,
+        (as_run_alone - alone_ideal) / 1000.0,
+        (as_run_loaded - loaded_ideal) / 1000.0,
+        (alone.wall_ms - as_run_alone) / 1000.0,
+        (loaded.wall_ms - as_run_loaded) / 1000.0,
     ))
 }
 
