@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use studio::api::tier_limits::Tier;
 use studio::fleet::desk::{AcquireCall, Desk, ReleaseCall};
 use studio::fleet::gate::{ProviderLimits, RequesterKey};
+use studio::fleet::stored_desk::LeaseRow;
 use studio::ids::{Attempt, CreatorId, JobId, ModelId, StageId};
 use studio::job::{SlotOutcome, SlotPriority};
 use studio::providers::ProviderKind;
@@ -53,6 +54,31 @@ fn desk_of(slots: u32, asked: usize) -> Desk {
     desk
 }
 
+/// Bytes of a call's rows: the head and each lease row (a deleted one, its id)
+fn lease_bytes(head: &str, leases: &[LeaseRow]) -> usize {
+    head.len()
+        + leases
+            .iter()
+            .map(|l| l.json.as_ref().map_or(8, String::len))
+            .sum::<usize>()
+}
+
+/// One grant and its release, for call `n`, with `rows` taken after each: the bytes of both
+fn grant_and_release(d: &mut Desk, n: usize, rows: impl Fn(&mut Desk) -> usize) -> usize {
+    let _ = black_box(d.acquire(Timestamp(2), call(n), Millis(600_000)));
+    let granted = rows(d);
+    let ended = call(n);
+    let _ = black_box(d.release(
+        Timestamp(2),
+        &ReleaseCall {
+            key: ended.key,
+            model: ended.model,
+            outcome: SlotOutcome::Succeeded { latency_ms: 900 },
+        },
+    ));
+    granted + rows(d)
+}
+
 /// A grant and its release at a gate already holding `held` leases: what the rows written
 /// cost against the head row with every lease in it (the layout before lease rows)
 fn leases_held(held: usize) {
@@ -60,55 +86,22 @@ fn leases_held(held: usize) {
     let _ = d.all_rows().unwrap();
     let mut n = held;
     let mut written = 0;
-    let release = |d: &mut Desk, i: usize| {
-        let call = call(i);
-        let _ = d.release(
-            Timestamp(2),
-            &ReleaseCall {
-                key: call.key,
-                model: call.model,
-                outcome: SlotOutcome::Succeeded { latency_ms: 900 },
-            },
-        );
-    };
     let rows = median(|| {
         n += 1;
-        let _ = black_box(d.acquire(Timestamp(2), call(n), Millis(600_000)));
-        let granted = d.take_changes().unwrap();
-        release(&mut d, n);
-        let released = d.take_changes().unwrap();
-        written = [granted, released]
-            .iter()
-            .map(|c| {
-                c.head.len()
-                    + c.leases
-                        .iter()
-                        .map(|l| l.json.as_ref().map_or(8, String::len))
-                        .sum::<usize>()
-            })
-            .sum();
-        black_box(());
+        written = grant_and_release(&mut d, n, |d| {
+            let changes = d.take_changes().unwrap();
+            lease_bytes(&changes.head, &changes.leases)
+        });
     });
     let mut whole = 0;
     let in_head = median(|| {
         n += 1;
-        let _ = black_box(d.acquire(Timestamp(2), call(n), Millis(600_000)));
-        // Both calls' head rows with every lease inside: all_rows serialises exactly that
-        // (this gate has nobody waiting).
-        let granted = d.all_rows().unwrap();
-        release(&mut d, n);
-        let released = d.all_rows().unwrap();
-        whole = [granted, released]
-            .iter()
-            .map(|a| {
-                a.head.len()
-                    + a.leases
-                        .iter()
-                        .map(|l| l.json.as_ref().map_or(0, String::len))
-                        .sum::<usize>()
-            })
-            .sum();
-        black_box(());
+        // Each call's head row with every lease inside: all_rows serialises exactly that (this
+        // gate has nobody waiting).
+        whole = grant_and_release(&mut d, n, |d| {
+            let all = d.all_rows().unwrap();
+            lease_bytes(&all.head, &all.leases)
+        });
     });
     println!(
         "{held:>5} leases held: a grant and its release write {rows:?} ({written} bytes) vs leases in the head {in_head:?} ({whole} bytes): {:.1}x",

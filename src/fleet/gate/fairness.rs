@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::lease::{RequesterKey, SlotRequest};
+use super::touched::Touched;
 use crate::ids::CreatorId;
 use crate::time::Timestamp;
 
@@ -76,21 +77,8 @@ pub(super) struct FairQueue {
     schedule: BTreeSet<(u64, u64, CreatorId)>,
     expiry: BTreeSet<(Timestamp, RequesterKey)>,
     /// Requests put in line, refreshed or taken out since the last [`FairQueue::take_touched`]
-    touched: Touched,
+    touched: Touched<RequesterKey>,
 }
-
-/// Keys whose stored row is out of date. Not part of the queue's value: two queues with the same
-/// line are equal whatever each has yet to write.
-#[derive(Debug, Clone, Default)]
-struct Touched(BTreeSet<RequesterKey>);
-
-impl PartialEq for Touched {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for Touched {}
 
 /// A waiting request as its own stored row: the creator names the flow it belongs to
 #[derive(Serialize)]
@@ -179,7 +167,7 @@ impl FairQueue {
             },
         );
         self.expiry.insert((refresh_by, key.clone()));
-        self.touched.0.insert(key.clone());
+        self.touched.insert(key.clone());
         self.by_key.insert(key, (creator, order));
     }
 
@@ -198,7 +186,7 @@ impl FairQueue {
         self.expiry.remove(&(waiter.refresh_by, key.clone()));
         waiter.refresh_by = refresh_by;
         self.expiry.insert((refresh_by, key.clone()));
-        self.touched.0.insert(key.clone());
+        self.touched.insert(key.clone());
         true
     }
 
@@ -318,7 +306,7 @@ impl FairQueue {
     pub(super) fn take_touched(
         &mut self,
     ) -> serde_json::Result<Vec<(RequesterKey, Option<String>)>> {
-        let touched = std::mem::take(&mut self.touched.0);
+        let touched = self.touched.take();
         touched
             .into_iter()
             .map(|key| {
@@ -343,7 +331,7 @@ impl FairQueue {
     }
 
     fn forget(&mut self, waiter: &Waiter) {
-        self.touched.0.insert(waiter.request.key.clone());
+        self.touched.insert(waiter.request.key.clone());
         self.by_key.remove(&waiter.request.key);
         self.expiry
             .remove(&(waiter.refresh_by, waiter.request.key.clone()));

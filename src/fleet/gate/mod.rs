@@ -32,8 +32,7 @@ mod fairness;
 mod lease;
 mod snapshot;
 mod throttle;
-
-use std::collections::BTreeSet;
+mod touched;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +45,7 @@ pub use throttle::{OUTCOME_WINDOW, OVERLOAD_MIN};
 use bucket::TokenBucket;
 use fairness::FairQueue;
 use throttle::Throttle;
+use touched::Touched;
 
 use crate::time::{Millis, Timestamp};
 
@@ -125,7 +125,7 @@ pub struct Gate {
     leases: Vec<Lease>,
     /// Leases granted, renewed or gone since the last [`Gate::take_changed_leases`]
     #[serde(skip)]
-    leases_touched: TouchedLeases,
+    leases_touched: Touched<LeaseId>,
     queue: FairQueue,
     bucket: TokenBucket,
     throttle: Throttle,
@@ -136,19 +136,6 @@ pub struct Gate {
     /// Waiting requests dropped for not being asked again
     dropped_total: u64,
 }
-
-/// Lease ids whose stored row is out of date. Not part of the gate's value: two gates with the
-/// same leases are equal whatever each has yet to write.
-#[derive(Debug, Clone, Default)]
-struct TouchedLeases(BTreeSet<LeaseId>);
-
-impl PartialEq for TouchedLeases {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for TouchedLeases {}
 
 /// A gate's stored form without its waiting requests and leases: the same fields under the same
 /// names as the gate's own serde form, with each flow's `waiters` empty and no `leases`. The
@@ -196,7 +183,7 @@ impl Gate {
     /// Every lease as a stored row (its id and JSON), for a first write. Clears the record of
     /// changes, which these rows include.
     pub fn lease_rows(&mut self) -> serde_json::Result<Vec<(LeaseId, String)>> {
-        self.leases_touched.0.clear();
+        self.leases_touched.take();
         self.leases
             .iter()
             .map(|l| Ok((l.id, serde_json::to_string(l)?)))
@@ -205,7 +192,7 @@ impl Gate {
 
     /// The leases' rows changed since the last call (`None`: the lease is gone)
     pub fn take_changed_leases(&mut self) -> serde_json::Result<Vec<(LeaseId, Option<String>)>> {
-        let touched = std::mem::take(&mut self.leases_touched.0);
+        let touched = self.leases_touched.take();
         touched
             .into_iter()
             .map(|id| {
@@ -227,7 +214,7 @@ impl Gate {
             throttle: Throttle::new(&config),
             config,
             leases: Vec::new(),
-            leases_touched: TouchedLeases::default(),
+            leases_touched: Touched::default(),
             queue: FairQueue::default(),
             next_lease: 1,
             expired_total: 0,
@@ -267,7 +254,7 @@ impl Gate {
         let grants = self.advance(now);
         if let Some(lease) = self.leases.iter_mut().find(|l| l.key == request.key) {
             lease.expires_at = lease.expires_at.max(now.plus(lease.ttl));
-            self.leases_touched.0.insert(lease.id);
+            self.leases_touched.insert(lease.id);
             let answer = Admission::Granted(Grant::from(&*lease));
             return Ok(Decision { answer, grants });
         }
@@ -327,7 +314,7 @@ impl Gate {
         let answer = match self.leases.iter_mut().find(|l| holds(l, key, lease)) {
             Some(held) => {
                 held.expires_at = held.expires_at.max(now.plus(held.ttl));
-                self.leases_touched.0.insert(held.id);
+                self.leases_touched.insert(held.id);
                 Renewal::Renewed {
                     expires_at: held.expires_at,
                 }
@@ -356,7 +343,7 @@ impl Gate {
             // `remove`, not `swap_remove`: the list stays in grant order, as it loads back.
             .map(|i| self.leases.remove(i));
         if let Some(held) = &held {
-            self.leases_touched.0.insert(held.id);
+            self.leases_touched.insert(held.id);
         }
         match outcome {
             TaskOutcome::Succeeded => {
@@ -505,7 +492,7 @@ impl Gate {
         };
         self.next_lease = self.next_lease.saturating_add(1);
         let grant = Grant::from(&lease);
-        self.leases_touched.0.insert(lease.id);
+        self.leases_touched.insert(lease.id);
         self.leases.push(lease);
         grant
     }
@@ -531,7 +518,7 @@ impl Gate {
             .dropped_total
             .saturating_add(u64::try_from(dropped).unwrap_or(u64::MAX));
         let before = self.leases.len();
-        let touched = &mut self.leases_touched.0;
+        let touched = &mut self.leases_touched;
         self.leases.retain(|l| {
             let live = now < l.expires_at;
             if !live {
