@@ -97,8 +97,8 @@ impl ProviderGate {
             .get_or_insert_with(|| config::provider_limits(&self.env, provider))
     }
 
-    /// The desk from storage: the head row, the waiting requests' and the leases' rows, or the one-document
-    /// layout of before (`desk`), or nothing. `None` also when the rows do not read back (logged):
+    /// The desk from storage: the head row, the waiting requests' and the leases' rows, or the
+    /// one-document layout of before (`desk`), or nothing. `None` also when the rows do not read back (logged):
     /// the gate then starts afresh and the jobs in line take their places again when they ask.
     fn load(sql: &SqlStorage, provider: ProviderKind) -> Result<Option<(Desk, Layout)>> {
         #[derive(Deserialize)]

@@ -31,10 +31,10 @@
 //!
 //! Starts its own stack on free loopback ports, the Worker on workerd alone as on the platform
 //! (`WORKER_RUNTIME=wrangler` puts `wrangler dev`'s proxy in front, which adds to every request
-//! here: the 500-shot create of `bench` takes 44 ms at the client through it, 29 without); prints a markdown table; exits 1 if a render failed or nothing
-//! was measured. `DUMP_DIR=...` writes each render's support view, journal and simulator tasks
-//! there as JSON, and `VERBOSE=1` lists each stage's parts on stderr, for looking into what
-//! dominates.
+//! here: the 500-shot create of `bench` takes 44 ms at the client through it, 29 without);
+//! prints a markdown table; exits 1 if a render failed or nothing was measured. `DUMP_DIR=...`
+//! writes each render's support view, journal and simulator tasks there as JSON, and
+//! `VERBOSE=1` lists each stage's parts on stderr, for looking into what dominates.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
