@@ -4,7 +4,10 @@
 //! one-document layout it replaced (the whole desk as JSON after every call). Then a gate whose
 //! account lets a fleet hold many slots at once: what a grant and its release write with each
 //! lease a row of its own, against every lease in the head row as before (1,000 leases is 50
-//! renders' keyframes at one image provider). Prints figures; asserts nothing about time.
+//! renders' keyframes at one image provider). Last, a gate whose health book is as full as after a
+//! load run (many models, each with a window of outcomes): what `take_changes` costs after an
+//! acquire and after a release, and the bytes it hands the shell. Prints figures; asserts nothing
+//! about time.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 use studio::api::tier_limits::Tier;
 use studio::fleet::desk::{AcquireCall, Desk, ReleaseCall};
 use studio::fleet::gate::{ProviderLimits, RequesterKey};
-use studio::fleet::stored_desk::LeaseRow;
+use studio::fleet::stored_desk::{DeskChanges, LeaseRow};
 use studio::ids::{Attempt, CreatorId, JobId, ModelId, StageId};
 use studio::job::{SlotOutcome, SlotPriority};
 use studio::providers::ProviderKind;
@@ -109,6 +112,116 @@ fn leases_held(held: usize) {
     );
 }
 
+/// Models with history after a load run at one provider account
+const BUSY_MODELS: usize = 16;
+
+/// A release's outcome for call `i`: mostly successes with spread latencies, some failures and
+/// 429s (too few failures in a row to open a breaker)
+fn outcome(i: usize) -> SlotOutcome {
+    match i % 10 {
+        3 => SlotOutcome::Failed,
+        7 => SlotOutcome::RateLimited {
+            retry_after_ms: Some(2_000),
+        },
+        _ => SlotOutcome::Succeeded {
+            latency_ms: 20_000 + (i as u64 * 7_919) % 90_000,
+        },
+    }
+}
+
+/// Call `i` at one of the busy models
+fn busy_call(i: usize) -> AcquireCall {
+    AcquireCall {
+        model: ModelId::from(format!("model-{:02}", i % BUSY_MODELS).as_str()),
+        ..call(i)
+    }
+}
+
+/// When the measured calls start
+const T0: u64 = 3_600_000;
+
+/// The health window's span (`HealthConfig::default`), in ms
+const WINDOW_MS: u64 = 600_000;
+
+/// A gate of 64 slots whose health book holds `per_model` outcomes for each busy model, evenly
+/// spread over the window ending at `T0`: as time moves on by the same step per outcome, one
+/// leaves the window for each recorded, so the book keeps its size while it is measured
+fn busy_desk(per_model: usize) -> (Desk, u64) {
+    let total = per_model * BUSY_MODELS;
+    let step = WINDOW_MS / total as u64;
+    let mut d = desk_of(64, 0);
+    for i in 0..total {
+        let c = busy_call(i);
+        let at = Timestamp(T0 - WINDOW_MS + (i as u64 + 1) * step);
+        let _ = d.acquire(at, c.clone(), Millis(600_000));
+        let _ = d.release(
+            at,
+            &ReleaseCall {
+                key: c.key,
+                model: c.model,
+                outcome: outcome(i),
+            },
+        );
+    }
+    (d, step)
+}
+
+/// Bytes a call's changes hand the shell: the head and each changed row
+fn change_bytes(c: &DeskChanges) -> usize {
+    c.head.len()
+        + c.waiters
+            .iter()
+            .map(|w| w.key.len() + w.json.as_ref().map_or(0, String::len))
+            .sum::<usize>()
+        + c.leases
+            .iter()
+            .map(|l| l.json.as_ref().map_or(8, String::len))
+            .sum::<usize>()
+}
+
+/// What `take_changes` costs after an acquire and after a release, at a gate whose health book
+/// holds `per_model` outcomes per busy model
+fn busy_health(per_model: usize) {
+    let (mut d, step) = busy_desk(per_model);
+    let _ = d.all_rows().unwrap();
+    let mut n = per_model * BUSY_MODELS;
+    let mut now = T0;
+    let (mut on_acquire, mut on_release) = (Vec::new(), Vec::new());
+    let (mut acquire_bytes, mut release_bytes) = (0, 0);
+    for _ in 0..400 {
+        n += 1;
+        now += step / 2;
+        let c = busy_call(n);
+        let _ = black_box(d.acquire(Timestamp(now), c.clone(), Millis(600_000)));
+        let t = Instant::now();
+        let changes = black_box(d.take_changes().unwrap());
+        on_acquire.push(t.elapsed());
+        acquire_bytes = change_bytes(&changes);
+        now += step - step / 2;
+        let _ = black_box(d.release(
+            Timestamp(now),
+            &ReleaseCall {
+                key: c.key,
+                model: c.model,
+                outcome: outcome(n),
+            },
+        ));
+        let t = Instant::now();
+        let changes = black_box(d.take_changes().unwrap());
+        on_release.push(t.elapsed());
+        release_bytes = change_bytes(&changes);
+    }
+    let (a, r) = (middle(on_acquire), middle(on_release));
+    println!(
+        "{per_model:>4} outcomes x {BUSY_MODELS} models: take_changes after an acquire {a:?} ({acquire_bytes} bytes), after a release {r:?} ({release_bytes} bytes)"
+    );
+}
+
+fn middle(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
 fn median(mut f: impl FnMut()) -> Duration {
     let mut samples: Vec<Duration> = (0..200)
         .map(|_| {
@@ -167,5 +280,9 @@ fn main() {
     println!("a grant and its release at a gate of 100,000 slots, median of 200 (natively):");
     for held in [10, 1_000] {
         leases_held(held);
+    }
+    println!("a gate with a full health book, median of 400 (natively):");
+    for per_model in [10, 40] {
+        busy_health(per_model);
     }
 }
