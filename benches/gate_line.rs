@@ -57,9 +57,11 @@ fn desk_of(slots: u32, asked: usize) -> Desk {
     desk
 }
 
-/// Bytes of a call's rows: the head and each lease row (a deleted one, its id)
-fn lease_bytes(head: &str, leases: &[LeaseRow]) -> usize {
+/// Bytes of a call's rows: the head, the health row if given and each lease row (a deleted one,
+/// its id)
+fn lease_bytes(head: &str, health: Option<&str>, leases: &[LeaseRow]) -> usize {
     head.len()
+        + health.map_or(0, str::len)
         + leases
             .iter()
             .map(|l| l.json.as_ref().map_or(8, String::len))
@@ -93,7 +95,7 @@ fn leases_held(held: usize) {
         n += 1;
         written = grant_and_release(&mut d, n, |d| {
             let changes = d.take_changes().unwrap();
-            lease_bytes(&changes.head, &changes.leases)
+            lease_bytes(&changes.head, changes.health.as_deref(), &changes.leases)
         });
     });
     let mut whole = 0;
@@ -103,7 +105,7 @@ fn leases_held(held: usize) {
         // gate has nobody waiting).
         whole = grant_and_release(&mut d, n, |d| {
             let all = d.all_rows().unwrap();
-            lease_bytes(&all.head, &all.leases)
+            lease_bytes(&all.head, Some(&all.health), &all.leases)
         });
     });
     println!(
@@ -166,9 +168,10 @@ fn busy_desk(per_model: usize) -> (Desk, u64) {
     (d, step)
 }
 
-/// Bytes a call's changes hand the shell: the head and each changed row
+/// Bytes a call's changes hand the shell: the head, the health row if changed and each changed row
 fn change_bytes(c: &DeskChanges) -> usize {
     c.head.len()
+        + c.health.as_ref().map_or(0, String::len)
         + c.waiters
             .iter()
             .map(|w| w.key.len() + w.json.as_ref().map_or(0, String::len))
@@ -245,12 +248,7 @@ fn main() {
             n = (n + 1) % waiting;
             let _ = black_box(d.acquire(Timestamp(2), call(8 + n), Millis(600_000)));
             let changes = d.take_changes().unwrap();
-            written = changes.head.len()
-                + changes
-                    .waiters
-                    .iter()
-                    .map(|w| w.key.len() + w.json.as_ref().map_or(0, String::len))
-                    .sum::<usize>();
+            written = change_bytes(&changes);
             black_box(changes);
         });
         let mut whole = 0;
@@ -266,6 +264,7 @@ fn main() {
             black_box(
                 Desk::from_rows(
                     &all.head,
+                    Some(&all.health),
                     all.waiters.iter().filter_map(|w| w.json.as_deref()),
                     all.leases.iter().filter_map(|l| l.json.as_deref()),
                 )

@@ -507,3 +507,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn only_what_a_load_cannot_replay_is_left_to_write() {
+    let mut book = HealthBook::default();
+    assert!(!book.take_unwritten(), "a fresh book");
+    let opened = trip(&mut book, 1);
+    assert!(book.take_unwritten(), "outcomes recorded");
+    assert!(!book.take_unwritten(), "taken once");
+    // Refused while open, then half-open by time alone: nothing the stored book lacks.
+    assert!(is_refused(&book.admits(opened, &veo(), LEASE)));
+    let (until, _) = open_until(&book, opened);
+    book.tick(until.plus(Millis::from_secs(1)));
+    assert!(!book.take_unwritten(), "time alone");
+    // The probe slot taken must survive a load, or a second prober would be let through.
+    let probe = book.admits(until.plus(Millis::from_secs(2)), &veo(), LEASE);
+    assert!(matches!(probe, Admission::Probe { .. }), "{probe:?}");
+    assert!(book.take_unwritten(), "the probe slot");
+    book.set_config(HealthConfig::default());
+    assert!(book.take_unwritten(), "new knobs");
+    // A stored book ticked to the same moment is the live one.
+    let stored: HealthBook = serde_json::from_str(&serde_json::to_string(&book).unwrap()).unwrap();
+    let later = until.plus(Millis::from_secs(3_600));
+    book.tick(later);
+    assert!(!book.take_unwritten(), "old outcomes leaving the window");
+    let mut loaded = stored;
+    loaded.tick(later);
+    assert_eq!(loaded, book);
+}

@@ -3,7 +3,8 @@
 //! slot back, with how the attempt went, when it ends.
 //!
 //! Each call loads the desk (kept in memory while the object lives), applies the call, writes
-//! what it changed (a head row and the waiting requests' own rows) in the same synchronous step, arms the alarm at its next wake, answers, and
+//! what it changed (a head row, the health row when the health book changed, and the waiting
+//! requests' and leases' own rows) in the same synchronous step, arms the alarm at its next wake, answers, and
 //! then pushes the slots the call handed to waiting jobs (`POST /slot` on each job object). A
 //! push that is lost costs at most the job's ask-again interval: asking again finds the lease.
 //!
@@ -28,14 +29,16 @@ use worker::{
 
 use crate::{clock, config, object_sql};
 
-/// The desk's storage (`studio::fleet::stored_desk`): a head row, one row per waiting request
-/// and one per lease. Step 1's one-document table is read once, when an older object starts,
-/// then emptied; a head row written before step 3 carries its leases, moved to rows the same way.
+/// The desk's storage (`studio::fleet::stored_desk`): a head row, a health row, one row per
+/// waiting request and one per lease. Step 1's one-document table is read once, when an older
+/// object starts, then emptied; a head row written before step 3 carries its leases, moved to
+/// rows the same way, and one written before the health row its health book.
 const SCHEMA: &[&str] = &[
     "CREATE TABLE desk (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
     "CREATE TABLE desk_head (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
     "CREATE TABLE desk_waiter (key TEXT PRIMARY KEY, json TEXT NOT NULL)",
     "CREATE TABLE desk_lease (id INTEGER PRIMARY KEY, json TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS desk_health (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
 ];
 
 /// Where the desk in memory came from, so the first write after a load knows what to write
@@ -97,7 +100,7 @@ impl ProviderGate {
             .get_or_insert_with(|| config::provider_limits(&self.env, provider))
     }
 
-    /// The desk from storage: the head row, the waiting requests' and the leases' rows, or the
+    /// The desk from storage: the head row, the health row, the waiting requests' and the leases' rows, or the
     /// one-document layout of before (`desk`), or nothing. `None` also when the rows do not read back (logged):
     /// the gate then starts afresh and the jobs in line take their places again when they ask.
     fn load(sql: &SqlStorage, provider: ProviderKind) -> Result<Option<(Desk, Layout)>> {
@@ -109,10 +112,14 @@ impl ProviderGate {
             .exec("SELECT json FROM desk_head WHERE id = 1", None)?
             .to_array()?;
         if let Some(head) = head.first() {
+            let health: Vec<Row> = sql
+                .exec("SELECT json FROM desk_health WHERE id = 1", None)?
+                .to_array()?;
             let waiters: Vec<Row> = sql.exec("SELECT json FROM desk_waiter", None)?.to_array()?;
             let leases: Vec<Row> = sql.exec("SELECT json FROM desk_lease", None)?.to_array()?;
             let rows = Desk::from_rows(
                 &head.json,
+                health.first().map(|r| r.json.as_str()),
                 waiters.iter().map(|r| r.json.as_str()),
                 leases.iter().map(|r| r.json.as_str()),
             );
@@ -121,7 +128,7 @@ impl ProviderGate {
                     desk,
                     match layout {
                         RowsLayout::Current => Layout::Rows,
-                        RowsLayout::LeasesInHead => Layout::Older,
+                        RowsLayout::LeasesInHead | RowsLayout::HealthInHead => Layout::Older,
                     },
                 ))),
                 Ok(_) => Ok(None),
@@ -144,13 +151,19 @@ impl ProviderGate {
     }
 
     /// Writes what the call changed: the head row when it differs from the last one written,
-    /// the waiting requests' rows put in line, refreshed or gone, and the leases' rows granted,
-    /// renewed or gone. All in one synchronous step, which the object's storage commits as one.
+    /// the health row when the book changed, the waiting requests' rows put in line, refreshed
+    /// or gone, and the leases' rows granted, renewed or gone. All in one synchronous step,
+    /// which the object's storage commits as one.
     fn save(&self, sql: &SqlStorage, desk: &mut Desk, layout: Layout) -> Result<()> {
-        let (head, waiters, leases) = match layout {
+        let (head, health, waiters, leases) = match layout {
             Layout::Rows => {
                 let changes = desk.take_changes()?;
-                (changes.head, changes.waiters, changes.leases)
+                (
+                    changes.head,
+                    changes.health,
+                    changes.waiters,
+                    changes.leases,
+                )
             }
             // A first write: every row, replacing whatever was there.
             Layout::Fresh | Layout::Older => {
@@ -158,9 +171,15 @@ impl ProviderGate {
                 sql.exec("DELETE FROM desk_lease", None)?;
                 sql.exec("DELETE FROM desk", None)?;
                 let all = desk.all_rows()?;
-                (all.head, all.waiters, all.leases)
+                (all.head, Some(all.health), all.waiters, all.leases)
             }
         };
+        if let Some(json) = health {
+            sql.exec(
+                "INSERT INTO desk_health (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+                Some(vec![json.into()]),
+            )?;
+        }
         for row in leases {
             let id = SqlStorageValue::Integer(i64::try_from(row.id).unwrap_or(i64::MAX));
             match row.json {

@@ -164,7 +164,12 @@ impl Desk {
         &mut self.gate
     }
 
-    /// Every part, for the stored layout's head row
+    /// For the stored layout, which takes the health book's record of changes
+    pub(super) fn health_mut(&mut self) -> &mut HealthBook {
+        &mut self.health
+    }
+
+    /// Every part, for the stored layout's head and health rows
     pub(super) fn parts(
         &self,
     ) -> (

@@ -1,6 +1,6 @@
 //! How a gate object stores its desk: one small head row (limits, rate bucket, 429 throttle,
-//! health, retirements, each creator's place in the fair queue), one row per waiting request and
-//! one row per lease.
+//! retirements, each creator's place in the fair queue), one health row (the models' windows of
+//! outcomes and breakers), one row per waiting request and one row per lease.
 //!
 //! Why not one row: the desk used to be stored as a single JSON document, rewritten after every
 //! call. With 1,200 stages waiting at one gate that document is 357 KB and takes 1.5 ms to
@@ -10,12 +10,17 @@
 //! bytes and the head (`benches/gate_line.rs` measures both layouts). Leases alike: an account
 //! whose limit lets a fleet hold a thousand slots at once (51 renders' keyframes at one image
 //! provider) rewrote every lease with every acquire and release, so the calls grew with the
-//! slots held and queued behind each other in the one gate object.
+//! slots held and queued behind each other in the one gate object. The health book too: after a
+//! load run it is most of the head (12 KB for 16 models with 10 outcomes each), serialised after
+//! every call though an acquire rarely changes it. It is its own row, serialised only when the
+//! book says it changed in a way a load cannot replay (an outcome recorded, a probe slot taken):
+//! what time alone does to it (outcomes leaving the window, cool-downs ending) the first call
+//! after a load does again.
 //!
 //! ```text
-//! call -> Desk (in memory) -> take_changes() -> head row (if changed)
+//! call -> Desk (in memory) -> take_changes() -> head row (if changed) + health row (if changed)
 //!                                               + waiter rows put / gone + lease rows put / gone
-//! load: head row + every waiter row + every lease row -> Desk::from_rows
+//! load: head row + health row + every waiter row + every lease row -> Desk::from_rows
 //! ```
 
 use serde::Serialize;
@@ -24,7 +29,6 @@ use thiserror::Error;
 
 use super::desk::Desk;
 use super::gate::{GateHead, RequesterKey};
-use super::health::HealthBook;
 use crate::ids::ModelId;
 use crate::providers::ProviderKind;
 use crate::time::Timestamp;
@@ -43,6 +47,10 @@ pub enum StoredDeskError {
     /// The head row is not shaped like a desk
     #[error("the desk's head row has no {0}")]
     Shape(&'static str),
+    /// Neither the head row carries the health book (as before it had a row) nor is there a
+    /// health row: the two are written in one step, so a row is missing
+    #[error("the desk has no health row and its head row no health")]
+    NoHealth,
 }
 
 /// One waiting request's row: its key (the row's primary key) and its JSON
@@ -68,6 +76,8 @@ pub struct LeaseRow {
 pub struct DeskChanges {
     /// The head row: always given (it is small); the shell skips it when unchanged
     pub head: String,
+    /// The health row, when the health book changed since the last changes were taken
+    pub health: Option<String>,
     /// Waiting requests put in line, refreshed or gone since the last changes were taken
     pub waiters: Vec<WaiterRow>,
     /// Leases granted, renewed or gone since the last changes were taken
@@ -79,6 +89,8 @@ pub struct DeskChanges {
 pub struct AllRows {
     /// The head row
     pub head: String,
+    /// The health row
+    pub health: String,
     /// Every waiting request's row
     pub waiters: Vec<WaiterRow>,
     /// Every lease's row
@@ -90,16 +102,19 @@ pub struct AllRows {
 pub enum RowsLayout {
     /// Head, waiter and lease rows: write what changes
     Current,
-    /// Leases inside the head row (before they had rows): write every row once
+    /// Leases inside the head row (before they had rows; the health book was inside too):
+    /// write every row once
     LeasesInHead,
+    /// The health book inside the head row (before it had a row): write every row once
+    HealthInHead,
 }
 
-/// The head row: the desk's own serde form with each flow's requests left out
+/// The head row: the desk's own serde form with each flow's requests, the leases and the health
+/// book left out
 #[derive(Serialize)]
 struct DeskHead<'a> {
     provider: ProviderKind,
     gate: GateHead<'a>,
-    health: &'a HealthBook,
     retired: &'a BTreeMap<ModelId, Timestamp>,
 }
 
@@ -119,20 +134,26 @@ fn waiter_rows(
 
 impl Desk {
     fn head_json(&self) -> serde_json::Result<String> {
-        let (provider, gate, health, retired) = self.parts();
+        let (provider, gate, _, retired) = self.parts();
         serde_json::to_string(&DeskHead {
             provider,
             gate: gate.head(),
-            health,
             retired,
         })
+    }
+
+    fn health_json(&self) -> serde_json::Result<String> {
+        let (_, _, health, _) = self.parts();
+        serde_json::to_string(health)
     }
 
     /// Every row of the desk, for a first write (or a rewrite after a failed one). Clears the
     /// record of changes, which these rows include.
     pub fn all_rows(&mut self) -> serde_json::Result<AllRows> {
         self.gate_mut().take_changed_waiters()?;
+        self.health_mut().take_unwritten();
         let head = self.head_json()?;
+        let health = self.health_json()?;
         let all = self.gate().waiter_rows()?;
         let waiters = waiter_rows(all.into_iter().map(|(key, json)| (key, Some(json))))?;
         let leases = self
@@ -146,6 +167,7 @@ impl Desk {
             .collect();
         Ok(AllRows {
             head,
+            health,
             waiters,
             leases,
         })
@@ -160,28 +182,50 @@ impl Desk {
             .into_iter()
             .map(|(id, json)| LeaseRow { id: id.0, json })
             .collect();
+        let health = if self.health_mut().take_unwritten() {
+            Some(self.health_json()?)
+        } else {
+            None
+        };
         Ok(DeskChanges {
             head: self.head_json()?,
+            health,
             waiters,
             leases,
         })
     }
 
-    /// The desk back from its head row, its waiting requests' rows and its leases' rows (each
-    /// in any order), and how they were laid out. A head row of before lease rows carries the
-    /// leases itself.
+    /// The desk back from its head row, its health row (`None` when there is none), its
+    /// waiting requests' rows and its leases' rows (each in any order), and how they were laid
+    /// out. A head row of before lease rows carries the leases itself, and one of before the
+    /// health row the health book: that one wins over a health row, which can only be older
+    /// (written by a newer version, then the head rewritten by an older one).
+    ///
+    /// The desk's health book is as last written, so it may still hold what time alone has
+    /// changed since; every call ticks it first, which makes it the live one again.
     pub fn from_rows<'a, 'b>(
         head: &str,
+        health: Option<&str>,
         waiters: impl IntoIterator<Item = &'a str>,
         leases: impl IntoIterator<Item = &'b str>,
     ) -> Result<(Desk, RowsLayout), StoredDeskError> {
         let mut desk: Value = serde_json::from_str(head)?;
-        let gate = desk
+        let fields = desk
+            .as_object_mut()
+            .ok_or(StoredDeskError::Shape("fields"))?;
+        let health_in_head = fields.contains_key("health");
+        if !health_in_head {
+            let row = health.ok_or(StoredDeskError::NoHealth)?;
+            fields.insert("health".to_owned(), serde_json::from_str(row)?);
+        }
+        let gate = fields
             .get_mut("gate")
             .and_then(Value::as_object_mut)
             .ok_or(StoredDeskError::Shape("gate"))?;
         let layout = if gate.contains_key("leases") {
             RowsLayout::LeasesInHead
+        } else if health_in_head {
+            RowsLayout::HealthInHead
         } else {
             RowsLayout::Current
         };
@@ -228,7 +272,7 @@ impl Desk {
 mod tests {
     use super::*;
     use crate::api::tier_limits::Tier;
-    use crate::fleet::desk::{AcquireCall, ReleaseCall};
+    use crate::fleet::desk::{AcquireAnswer, AcquireCall, ReleaseCall};
     use crate::fleet::gate::ProviderLimits;
     use crate::ids::{Attempt, CreatorId, JobId, StageId};
     use crate::job::{SlotOutcome, SlotPriority};
@@ -266,17 +310,45 @@ mod tests {
         Desk::new(ProviderKind::Kling, limits, Timestamp(0))
     }
 
-    /// The shell's storage, in memory: head plus rows by key
+    /// The shell's storage, in memory: head, health plus rows by key
     #[derive(Default)]
     struct Rows {
         head: String,
+        health: Option<String>,
         waiters: BTreeMap<String, String>,
         leases: BTreeMap<u64, String>,
     }
 
+    /// `d` as the next call finds it: its health book ticked to `now` (what a stored book may
+    /// lag behind, and what every call does first)
+    fn settled(mut d: Desk, now: Timestamp) -> Desk {
+        d.health_mut().tick(now);
+        d
+    }
+
     impl Rows {
+        /// What the shell writes first: every row
+        fn first(d: &mut Desk) -> Self {
+            let all = d.all_rows().unwrap();
+            let mut rows = Rows {
+                head: all.head,
+                health: Some(all.health),
+                ..Rows::default()
+            };
+            rows.apply(DeskChanges {
+                head: rows.head.clone(),
+                health: None,
+                waiters: all.waiters,
+                leases: all.leases,
+            });
+            rows
+        }
+
         fn apply(&mut self, changes: DeskChanges) {
             self.head = changes.head;
+            if let Some(health) = changes.health {
+                self.health = Some(health);
+            }
             for row in changes.waiters {
                 match row.json {
                     Some(json) => self.waiters.insert(row.key, json),
@@ -295,6 +367,7 @@ mod tests {
             // Lease rows in reverse: the order rows come back in must not matter.
             let (desk, layout) = Desk::from_rows(
                 &self.head,
+                self.health.as_deref(),
                 self.waiters.values().map(String::as_str),
                 self.leases.values().rev().map(String::as_str),
             )
@@ -302,12 +375,17 @@ mod tests {
             assert_eq!(layout, RowsLayout::Current);
             desk
         }
+
+        /// The stored desk as the next call at `now` finds it
+        fn load_at(&self, now: Timestamp) -> Desk {
+            settled(self.load(), now)
+        }
     }
 
     #[test]
     fn rows_written_after_each_call_load_back_as_the_same_desk() {
         let mut d = desk();
-        let mut rows = Rows::default();
+        let mut rows = Rows::first(&mut d);
         let mut t = 1;
         for i in 0..12 {
             let _ = d.acquire(Timestamp(t), call(i), Millis(60_000));
@@ -335,14 +413,102 @@ mod tests {
             2,
             "the released lease goes, the next waiter's is put"
         );
+        assert!(changes.health.is_some(), "the outcome is recorded");
         rows.apply(changes);
         assert_eq!(rows.load(), d);
         assert_eq!(rows.waiters.len(), d.gate().waiting());
-        // Time alone drops requests nobody asked for again: their rows go.
-        let _ = d.tick(Timestamp(10_000_000));
-        rows.apply(d.take_changes().unwrap());
+        // Time alone drops requests nobody asked for again: their rows go. The outcome leaves
+        // the window too, which the stored book need not be told: the next call ticks it.
+        let late = Timestamp(10_000_000);
+        let _ = d.tick(late);
+        let changes = d.take_changes().unwrap();
+        assert_eq!(changes.health, None, "time alone writes no health");
+        rows.apply(changes);
         assert!(rows.waiters.is_empty());
-        assert_eq!(rows.load(), d);
+        assert_ne!(rows.load(), d, "the stored book still has the outcome");
+        assert_eq!(rows.load_at(late), d);
+    }
+
+    fn release(i: usize, model: &str, outcome: SlotOutcome) -> ReleaseCall {
+        ReleaseCall {
+            key: call(i).key,
+            model: ModelId::from(model),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn the_health_row_is_written_when_the_book_changed_and_loads_back() {
+        let mut d = desk();
+        let mut rows = Rows::first(&mut d);
+        let mut t = 1;
+        // Outcomes at three models; one fails until its breaker opens.
+        for i in 0..30 {
+            let model = ["kling-v2.1", "kling-v1.6", "kling-v2.5"][i % 3];
+            let outcome = match (model, i % 4) {
+                ("kling-v2.5", _) => SlotOutcome::Failed,
+                (_, 1) => SlotOutcome::RateLimited {
+                    retry_after_ms: None,
+                },
+                _ => SlotOutcome::Succeeded {
+                    latency_ms: 1_000 + i as u64,
+                },
+            };
+            let _ = d.release(Timestamp(t), &release(i, model, outcome));
+            let changes = d.take_changes().unwrap();
+            assert!(changes.health.is_some(), "outcome {i} is written");
+            rows.apply(changes);
+            assert_eq!(rows.load_at(Timestamp(t)), settled(d.clone(), Timestamp(t)));
+            t += 1_000;
+        }
+        // Refused by the open breaker: nothing new to say about the model.
+        let broken = AcquireCall {
+            model: ModelId::from("kling-v2.5"),
+            ..call(40)
+        };
+        let (answer, _) = d.acquire(Timestamp(t), broken.clone(), Millis(60_000));
+        assert!(matches!(answer, AcquireAnswer::Refused { .. }));
+        assert_eq!(d.take_changes().unwrap().health, None);
+        // After the cool-down the breaker is half-open by time alone; the probe slot taken is
+        // a change a load must keep (or a second prober would be let through).
+        t += 600_000;
+        let _ = d.tick(Timestamp(t));
+        assert_eq!(d.take_changes().unwrap().health, None, "time alone");
+        let (answer, _) = d.acquire(Timestamp(t), broken, Millis(60_000));
+        assert_eq!(answer, AcquireAnswer::Granted, "the probe");
+        let changes = d.take_changes().unwrap();
+        assert!(changes.health.is_some(), "the probe slot is written");
+        rows.apply(changes);
+        assert_eq!(rows.load_at(Timestamp(t)), settled(d.clone(), Timestamp(t)));
+        // And a changed book is written once: the next call that changes nothing writes none.
+        let _ = d.acquire(Timestamp(t), call(41), Millis(60_000));
+        assert_eq!(d.take_changes().unwrap().health, None);
+    }
+
+    #[test]
+    fn a_head_row_of_before_with_the_health_inside_loads_and_asks_for_every_row() {
+        let mut d = desk();
+        for i in 0..5 {
+            let _ = d.acquire(Timestamp(1), call(i), Millis(60_000));
+        }
+        let outcome = SlotOutcome::Succeeded { latency_ms: 900 };
+        let _ = d.release(Timestamp(2), &release(0, "kling-v2.1", outcome));
+        let all = d.all_rows().unwrap();
+        let mut old: Value = serde_json::from_str(&all.head).unwrap();
+        old["health"] = serde_json::from_str(&all.health).unwrap();
+        let waiters = || all.waiters.iter().filter_map(|w| w.json.as_deref());
+        let leases = || all.leases.iter().filter_map(|l| l.json.as_deref());
+        let loaded = Desk::from_rows(&old.to_string(), None, waiters(), leases()).unwrap();
+        assert_eq!(loaded, (d.clone(), RowsLayout::HealthInHead));
+        // The head's book wins over a health row left from a newer version.
+        let stale = desk().all_rows().unwrap().health;
+        let loaded = Desk::from_rows(&old.to_string(), Some(stale.as_str()), waiters(), leases());
+        assert_eq!(loaded.unwrap(), (d, RowsLayout::HealthInHead));
+        // Without either, the desk does not load.
+        assert!(matches!(
+            Desk::from_rows(&all.head, None, waiters(), leases()),
+            Err(StoredDeskError::NoHealth)
+        ));
     }
 
     #[test]
@@ -359,13 +525,14 @@ mod tests {
         );
         let loaded = Desk::from_rows(
             &all.head,
+            Some(&all.health),
             all.waiters.iter().filter_map(|w| w.json.as_deref()),
             all.leases.iter().filter_map(|l| l.json.as_deref()),
         );
         assert_eq!(loaded.unwrap(), (d.clone(), RowsLayout::Current));
         let left = d.take_changes().unwrap();
         assert!(
-            left.waiters.is_empty() && left.leases.is_empty(),
+            left.waiters.is_empty() && left.leases.is_empty() && left.health.is_none(),
             "nothing left to write"
         );
     }
@@ -386,8 +553,9 @@ mod tests {
             .map(|j| serde_json::from_str(j).unwrap())
             .collect();
         old["gate"]["leases"] = Value::Array(leases);
+        old["health"] = serde_json::from_str(&all.health).unwrap();
         let waiters = all.waiters.iter().filter_map(|w| w.json.as_deref());
-        let loaded = Desk::from_rows(&old.to_string(), waiters, std::iter::empty()).unwrap();
+        let loaded = Desk::from_rows(&old.to_string(), None, waiters, std::iter::empty()).unwrap();
         assert_eq!(loaded, (d, RowsLayout::LeasesInHead));
     }
 
@@ -398,14 +566,19 @@ mod tests {
             let _ = d.acquire(Timestamp(1), call(i), Millis(60_000));
         }
         let waiters = d.all_rows().unwrap().waiters;
-        let empty_head = desk().all_rows().unwrap().head;
+        let empty = desk().all_rows().unwrap();
         let rows = waiters.iter().filter_map(|w| w.json.as_deref());
         assert!(matches!(
-            Desk::from_rows(&empty_head, rows, std::iter::empty()),
+            Desk::from_rows(&empty.head, Some(&empty.health), rows, std::iter::empty()),
             Err(StoredDeskError::NoFlow(_))
         ));
         assert!(matches!(
-            Desk::from_rows("{}", std::iter::empty(), std::iter::empty()),
+            Desk::from_rows(
+                "{}",
+                Some(&empty.health),
+                std::iter::empty(),
+                std::iter::empty()
+            ),
             Err(StoredDeskError::Shape(_))
         ));
     }

@@ -111,11 +111,32 @@ pub struct ModelSnapshot {
     pub wakes_at: Option<Timestamp>,
 }
 
+/// Whether the book changed in a way its stored form must carry since it was last taken for
+/// writing. Not part of the book's value: two books with the same contents are equal whatever
+/// each has yet to write.
+#[derive(Debug, Clone, Copy, Default)]
+struct Unwritten(bool);
+
+impl PartialEq for Unwritten {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Unwritten {}
+
 /// The health of all models of one provider
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HealthBook {
     config: HealthConfig,
     models: BTreeMap<ModelId, ModelHealth>,
+    /// Set by the calls that change what only the stored book can tell: an outcome recorded, a
+    /// probe slot taken, new knobs. Not by [`tick`](Self::tick): what time alone changes (old
+    /// outcomes leaving the window, a cool-down or probe lease ending, an idle model forgotten)
+    /// the next call after a load applies again from the stored book, so writing it would only
+    /// cost the serialising (the book is the bulk of a busy gate's stored state).
+    #[serde(skip)]
+    unwritten: Unwritten,
 }
 
 impl HealthBook {
@@ -124,6 +145,7 @@ impl HealthBook {
         Self {
             config,
             models: BTreeMap::new(),
+            unwritten: Unwritten(false),
         }
     }
 
@@ -136,6 +158,14 @@ impl HealthBook {
     /// from the next call on, without rewriting past trips
     pub fn set_config(&mut self, config: HealthConfig) {
         self.config = config;
+        self.unwritten = Unwritten(true);
+    }
+
+    /// Whether the book changed since the last call, in a way its stored form must carry (see
+    /// the `unwritten` field); clears the record. A book loaded from its stored form and
+    /// [`tick`](Self::tick)ed to the same moment equals this one.
+    pub fn take_unwritten(&mut self) -> bool {
+        std::mem::take(&mut self.unwritten.0)
     }
 
     /// Records how an attempt at `model` ended; returns the breaker's new state when this
@@ -147,6 +177,7 @@ impl HealthBook {
         outcome: Outcome,
     ) -> Option<BreakerState> {
         self.tick(now);
+        self.unwritten = Unwritten(true);
         let max = usize::try_from(self.config.max_outcomes).unwrap_or(usize::MAX);
         let health = self.models.entry(model.clone()).or_default();
         health.window.push(now, outcome, max);
@@ -167,10 +198,15 @@ impl HealthBook {
     /// silently frees it) and everyone else is refused until it reports
     pub fn admits(&mut self, now: Timestamp, model: &ModelId, probe_lease: Millis) -> Admission {
         self.tick(now);
-        match self.models.get_mut(model) {
-            Some(health) => health.breaker.admit(now, model, probe_lease),
-            None => Admission::Admit,
+        let Some(health) = self.models.get_mut(model) else {
+            return Admission::Admit;
+        };
+        let admission = health.breaker.admit(now, model, probe_lease);
+        // Only the probe slot taken changes the breaker here, and a load must keep it taken.
+        if let Admission::Probe { .. } = admission {
+            self.unwritten = Unwritten(true);
         }
+        admission
     }
 
     /// Why a submit to `model` would be refused now, without taking the probe slot: for
