@@ -4,9 +4,10 @@
 //!
 //! Each call loads the desk (kept in memory while the object lives), applies the call, writes
 //! what it changed (a head row, the health row when the health book changed, and the waiting
-//! requests' and leases' own rows) in the same synchronous step, arms the alarm at its next wake, answers, and
-//! then pushes the slots the call handed to waiting jobs (`POST /slot` on each job object). A
-//! push that is lost costs at most the job's ask-again interval: asking again finds the lease.
+//! requests' and leases' own rows) in the same synchronous step, arms the alarm at its next
+//! wake, answers, and then pushes the slots the call handed to waiting jobs (`POST /slot` on
+//! each job object). A push that is lost costs at most the job's ask-again interval: asking
+//! again finds the lease.
 //!
 //! Routes (internal, reached only through the Worker's own bindings):
 //! `POST /acquire`, `POST /release`, `POST /health`, `POST /retired`, `GET /view`.
@@ -38,7 +39,7 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE desk_head (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
     "CREATE TABLE desk_waiter (key TEXT PRIMARY KEY, json TEXT NOT NULL)",
     "CREATE TABLE desk_lease (id INTEGER PRIMARY KEY, json TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS desk_health (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
+    "CREATE TABLE desk_health (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
 ];
 
 /// Where the desk in memory came from, so the first write after a load knows what to write
@@ -100,9 +101,10 @@ impl ProviderGate {
             .get_or_insert_with(|| config::provider_limits(&self.env, provider))
     }
 
-    /// The desk from storage: the head row, the health row, the waiting requests' and the leases' rows, or the
-    /// one-document layout of before (`desk`), or nothing. `None` also when the rows do not read back (logged):
-    /// the gate then starts afresh and the jobs in line take their places again when they ask.
+    /// The desk from storage: the head row, the health row, the waiting requests' and the
+    /// leases' rows, or the one-document layout of before (`desk`), or nothing. `None` also when
+    /// the rows do not read back (logged): the gate then starts afresh and the jobs in line take
+    /// their places again when they ask.
     fn load(sql: &SqlStorage, provider: ProviderKind) -> Result<Option<(Desk, Layout)>> {
         #[derive(Deserialize)]
         struct Row {
