@@ -476,3 +476,116 @@ fn a_waiting_stage_asks_again_at_the_gates_pace_within_bounds() {
     w.advance(Millis::from_secs(181));
     assert_eq!(asks(&w), before + 1, "asked again by the bound");
 }
+
+/// The first dependent stage holding a slot its gate granted while its input was being stored
+fn held_early(w: &World) -> Option<(StageId, StageId)> {
+    w.job.stages().iter().find_map(|r| match &r.state {
+        StageState::Ready {
+            slot: Some(wait), ..
+        } if wait.granted => {
+            let dep = r.spec.deps.iter().find(|d| {
+                matches!(
+                    w.job
+                        .stages()
+                        .iter()
+                        .find(|x| &x.spec.id == *d)
+                        .map(|x| &x.state),
+                    Some(StageState::Storing { .. })
+                )
+            })?;
+            Some((r.spec.id.clone(), dep.clone()))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn a_stage_asks_its_gate_while_its_last_input_is_stored_and_submits_the_moment_it_is_in() {
+    let mut w = gated(2, |_| {});
+    assert!(
+        w.run_until(|w| held_early(w).is_some()),
+        "no stage asked early"
+    );
+    let (stage, input) = held_early(&w).unwrap();
+    // It asked (and was granted) while the input was still being copied, and sent nothing.
+    assert!(w.fake.gates.asked.iter().any(|(s, _, _)| s == &stage));
+    assert!(w.submits_of(stage.as_str()).is_empty());
+    // Both views say it holds its turn.
+    let line = w
+        .job
+        .view()
+        .stages
+        .iter()
+        .find(|s| s.id == stage)
+        .and_then(|s| s.waiting.clone())
+        .expect("the support view says what it waits for");
+    assert!(line.ends_with("slot until its input is stored"), "{line}");
+    let said = w
+        .job
+        .creator_view()
+        .stages
+        .iter()
+        .find_map(|s| s.waiting.clone().filter(|l| l.contains("has its turn")))
+        .expect("the creator's view says it has its turn");
+    assert!(said.starts_with("Director, "), "{said}");
+    for m in &w.job.spec().registry.models {
+        assert!(!said.contains(m.id.as_str()), "{said} names {}", m.id);
+    }
+    let held_since = w.now;
+    // The step that stores the input submits on the held slot: no second ask, no wait.
+    assert!(w.run_until(|w| matches!(w.state(input.as_str()), StageState::Done { .. })));
+    let submitted = w.submits_of(stage.as_str());
+    assert_eq!(submitted.len(), 1, "{submitted:?}");
+    assert_eq!(
+        submitted[0].0, w.now,
+        "submitted in the step that stored its input"
+    );
+    let asks = w
+        .fake
+        .gates
+        .asked
+        .iter()
+        .filter(|(s, _, _)| s == &stage)
+        .count();
+    assert_eq!(asks, 1, "asked again after being granted");
+    assert!(w.now > held_since);
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    assert!(
+        w.fake.gates.held.values().all(Vec::is_empty),
+        "a slot leaked"
+    );
+}
+
+#[test]
+fn a_slot_held_for_an_input_that_fails_to_store_is_given_back_and_asked_for_again() {
+    let mut w = gated(1, |f| f.fault_stage("s01.keyframe", [Fault::BadOutput]));
+    assert!(
+        w.run_until(|w| held_early(w).is_some()),
+        "no stage asked early"
+    );
+    let (stage, input) = held_early(&w).unwrap();
+    assert_eq!(input.as_str(), "s01.keyframe");
+    let attempt = w.stage(stage.as_str()).attempt.next();
+    // The copy fails: the stage waits for its input again and its slot goes back unused.
+    assert!(w.run_until(|w| !matches!(w.state("s01.keyframe"), StageState::Storing { .. })));
+    assert!(matches!(w.state(stage.as_str()), StageState::Blocked));
+    assert!(
+        w.fake
+            .gates
+            .released
+            .iter()
+            .any(|(s, a, _, o)| s == &stage && *a == attempt && *o == SlotOutcome::Unused),
+        "{:?}",
+        w.fake.gates.released
+    );
+    // The retried input is copied, and the stage goes on as before.
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    assert_eq!(w.submits_of("s01.keyframe").len(), 2);
+    assert_eq!(w.submits_of(stage.as_str()).len(), 1);
+    assert!(
+        w.fake.gates.held.values().all(Vec::is_empty),
+        "a slot leaked"
+    );
+}

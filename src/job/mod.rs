@@ -101,6 +101,7 @@ mod changes;
 mod creator_view;
 mod deadlines;
 mod dispatch;
+mod early_slots;
 mod effect;
 mod error;
 mod in_doubt;
@@ -192,6 +193,8 @@ pub struct Job {
     skipped: Option<Skipped>,
     /// Gate slots this step gave up, turned into `ReleaseSlot` effects at its end (see `slots`)
     slot_releases: slots::PendingReleases,
+    /// Copies into R2 this step began, finished or abandoned (see `early_slots`)
+    storing: early_slots::StoringChanges,
 }
 
 /// Equality of the state (persisted parts and derived indexes), not of pending changes
@@ -295,6 +298,7 @@ impl Job {
             dirty: BTreeSet::new(),
             skipped: None,
             slot_releases: slots::PendingReleases::default(),
+            storing: early_slots::StoringChanges::default(),
         };
         let mut fx = Vec::new();
         job.set_status(now, JobStatus::Planning, None, &mut fx);
@@ -392,6 +396,7 @@ impl Job {
             dirty: BTreeSet::new(),
             skipped: None,
             slot_releases: slots::PendingReleases::default(),
+            storing: early_slots::StoringChanges::default(),
         })
     }
 
@@ -546,6 +551,7 @@ impl Job {
                 self.on_write_result(now, write, ok, error);
             }
         }
+        self.settle_early_slots(now, &mut fx);
         self.pump(now, &mut fx);
         self.drain_releases(now, &mut fx);
         if self.header.mark() != before {
@@ -757,6 +763,7 @@ impl Job {
         let new = &row.state;
         if self.spec.fleet.is_some() {
             self.slot_releases.note(i, &old, new);
+            self.storing.note(i, &old, new);
         }
         // Progress, polls and copies keep a stage's slot, queue and activity: only its deadline
         // moves, so the common callback touches one index instead of four.

@@ -196,6 +196,7 @@ impl Job {
                     asked_at: now,
                     ask_again_at: now.plus(SLOT_ASK_AGAIN),
                     ahead: None,
+                    granted: false,
                 }),
             },
         );
@@ -214,7 +215,8 @@ impl Job {
         }
     }
 
-    /// `Input::SlotGranted`: submit, unless the stage no longer wants the slot (then give it back)
+    /// `Input::SlotGranted`: submit, unless the stage no longer wants the slot (then give it
+    /// back), or an input is still being stored (then hold it until it is: `early_slots`)
     pub(super) fn on_slot_granted(
         &mut self,
         now: Timestamp,
@@ -223,7 +225,7 @@ impl Job {
         model: &ModelId,
         fx: &mut Vec<Effect>,
     ) {
-        let Some((i, waiting_on, _)) = self.waiting(stage, attempt) else {
+        let Some((i, waiting_on, mut wait)) = self.waiting(stage, attempt) else {
             // A grant for a request the stage withdrew (or a repeat of one it used): give it
             // back unless that attempt is the one now running on it.
             let holds = self
@@ -240,6 +242,33 @@ impl Job {
             }
             return;
         };
+        if !self.inputs_stored(i) {
+            let since = match self.row(i).map(|r| &r.state) {
+                Some(StageState::Ready { since, .. }) => *since,
+                _ => now,
+            };
+            wait.granted = true;
+            return self.set_state(
+                i,
+                StageState::Ready {
+                    model: waiting_on,
+                    since,
+                    slot: Some(wait),
+                },
+            );
+        }
+        self.use_grant(now, i, waiting_on, fx);
+    }
+
+    /// Submits stage `i` on the slot granted for `waiting_on`, unless the job is paused or the
+    /// budget now points elsewhere
+    pub(super) fn use_grant(
+        &mut self,
+        now: Timestamp,
+        i: u32,
+        waiting_on: ModelId,
+        fx: &mut Vec<Effect>,
+    ) {
         let pick = self
             .row(i)
             .and_then(|row| self.pick_affordable(row))
@@ -473,9 +502,15 @@ fn ahead_words(wait: &SlotWait) -> String {
     }
 }
 
-/// A waiting stage, for support: "waiting for a veo-3 slot, 3 ahead"
+/// A waiting stage, for support: "waiting for a veo-3 slot, 3 ahead", or "holding a veo-3 slot
+/// until its input is stored"
 pub(super) fn waiting_for_support(state: &StageState) -> Option<String> {
     match state {
+        StageState::Ready {
+            model,
+            slot: Some(wait),
+            ..
+        } if wait.granted => Some(format!("holding a {model} slot until its input is stored")),
         StageState::Ready {
             model,
             slot: Some(wait),
@@ -488,6 +523,12 @@ pub(super) fn waiting_for_support(state: &StageState) -> Option<String> {
 /// A waiting stage, for the creator, in Ra's words and without the model
 pub(super) fn waiting_for_creator(row: &StageRow) -> Option<String> {
     match &row.state {
+        StageState::Ready {
+            slot: Some(wait), ..
+        } if wait.granted => Some(crate::brief::ra::say(&format!(
+            "{} has its turn at the generator and starts the moment its input is in.",
+            stage_words(&row.spec)
+        ))),
         StageState::Ready {
             slot: Some(wait), ..
         } => Some(crate::brief::ra::say(&format!(

@@ -256,6 +256,10 @@ pub struct SlotWait {
     /// How many requests the gate will serve first, as it last said
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ahead: Option<u32>,
+    /// The gate granted the slot while an input was still being stored: the stage holds it and
+    /// submits once the input is in (see `early_slots`)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub granted: bool,
 }
 
 /// A stage's state; each variant carries what that state needs
@@ -265,7 +269,8 @@ pub enum StageState {
     /// Waiting for its dependencies
     Blocked,
     /// Inputs ready, waiting for a concurrency slot on `model`: first in the job's own queue,
-    /// then (with `slot`) at the provider's gate, which every job shares
+    /// then (with `slot`) at the provider's gate, which every job shares. With `slot`, the last
+    /// input may still be being stored: the stage asked early (see `early_slots`)
     Ready {
         /// The model it will be submitted to (budget permitting)
         model: ModelId,

@@ -350,6 +350,19 @@ impl World {
 
     fn after_step(&mut self, effects: Vec<Effect>) {
         self.store.persist(&mut self.job);
+        // No submit leaves before its inputs are stored, however early the stage took its slot.
+        for e in &effects {
+            if let Effect::Submit { stage, .. } = e {
+                let rows = self.job.stages();
+                let row = rows.iter().find(|r| &r.spec.id == stage).expect("a stage");
+                for dep in &row.spec.deps {
+                    let done = rows
+                        .iter()
+                        .any(|r| &r.spec.id == dep && matches!(r.state, StageState::Done { .. }));
+                    assert!(done, "{stage} submitted before its input {dep} was stored");
+                }
+            }
+        }
         if self.checks {
             self.check();
         }
