@@ -12,8 +12,9 @@
 //! Routes (internal, reached only through the Worker's own bindings):
 //! `POST /acquire`, `POST /release`, `POST /health`, `POST /retired`, `GET /view`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Deserialize;
 use studio::fleet::desk::{AcquireCall, Desk, ReleaseCall, SlotNotice};
@@ -79,6 +80,9 @@ pub struct ProviderGate {
     written: RefCell<Option<String>>,
     /// `PROVIDER_LIMITS` for this provider, parsed on first use
     limits: RefCell<Option<ProviderLimits>>,
+    /// The wake the alarm was last set to by this object (`None` before the first): a call that
+    /// leaves the desk's next wake where it was arms nothing, which most acquires and releases do
+    armed: Rc<Cell<Option<Option<u64>>>>,
 }
 
 impl ProviderGate {
@@ -277,7 +281,8 @@ impl ProviderGate {
         Ok((out, notices))
     }
 
-    /// Arms the alarm at the desk's next wake, then pushes the notices to their jobs
+    /// Arms the alarm at the desk's next wake (when it moved), then pushes the notices to their
+    /// jobs
     fn after(&self, notices: Vec<SlotNotice>) {
         let next = self
             .desk
@@ -285,19 +290,30 @@ impl ProviderGate {
             .as_ref()
             .and_then(Desk::next_wake)
             .map(|t| t.0);
+        let arm = self.armed.get() != Some(next);
+        if !arm && notices.is_empty() {
+            return;
+        }
         let storage = self.state.storage();
         let env = self.env.clone();
+        let armed_at = self.armed.clone();
         self.state.wait_until(async move {
-            let armed = match next {
-                Some(at) => {
-                    let date =
-                        worker::js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-                    storage.set_alarm(worker::ScheduledTime::new(date)).await
+            if arm {
+                let armed = match next {
+                    Some(at) => {
+                        let date =
+                            worker::js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+                        storage.set_alarm(worker::ScheduledTime::new(date)).await
+                    }
+                    None => storage.delete_alarm().await,
+                };
+                match armed {
+                    Ok(()) => armed_at.set(Some(next)),
+                    Err(e) => {
+                        armed_at.set(None);
+                        worker::console_error!("provider gate: arming alarm: {e}");
+                    }
                 }
-                None => storage.delete_alarm().await,
-            };
-            if let Err(e) = armed {
-                worker::console_error!("provider gate: arming alarm: {e}");
             }
             for notice in notices {
                 crate::fleet_client::push_grant(&env, &notice).await;
@@ -360,6 +376,7 @@ impl DurableObject for ProviderGate {
             desk: RefCell::new(None),
             written: RefCell::new(None),
             limits: RefCell::new(None),
+            armed: Rc::new(Cell::new(None)),
         }
     }
 
@@ -387,6 +404,8 @@ impl DurableObject for ProviderGate {
             }
         };
         let now = clock::now();
+        // The alarm that fired is spent: whatever the next wake is, it is armed afresh.
+        self.armed.set(None);
         let ((), notices) = self.with_desk(provider, now, |_| ())?;
         self.after(notices);
         Response::ok("ticked")
