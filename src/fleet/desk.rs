@@ -164,6 +164,11 @@ impl Desk {
         &mut self.gate
     }
 
+    /// Its models' health, as stored (the gate's benchmark weighs what writing it costs)
+    pub fn health(&self) -> &HealthBook {
+        &self.health
+    }
+
     /// For the stored layout, which takes the health book's record of changes
     pub(super) fn health_mut(&mut self) -> &mut HealthBook {
         &mut self.health
