@@ -59,14 +59,24 @@ impl StoringChanges {
 }
 
 impl Job {
+    /// How many dependencies of stage `i` are not done (their outputs not all stored)
+    fn inputs_missing(&self, i: u32) -> usize {
+        self.row(i).map_or(0, |row| {
+            row.spec
+                .deps
+                .iter()
+                .filter(|dep| {
+                    !self
+                        .stage(dep)
+                        .is_some_and(|d| matches!(d.state, StageState::Done { .. }))
+                })
+                .count()
+        })
+    }
+
     /// Every dependency of stage `i` is done (its outputs stored)
     pub(super) fn inputs_stored(&self, i: u32) -> bool {
-        self.row(i).is_some_and(|row| {
-            row.spec.deps.iter().all(|dep| {
-                self.stage(dep)
-                    .is_some_and(|d| matches!(d.state, StageState::Done { .. }))
-            })
-        })
+        self.inputs_missing(i) == 0
     }
 
     /// At the end of a step: early asks for the dependents of copies that began, grants used
@@ -157,17 +167,7 @@ impl Job {
             return;
         }
         self.set_state(d, StageState::Blocked);
-        let unmet = self.row(d).map_or(0, |row| {
-            row.spec
-                .deps
-                .iter()
-                .filter(|dep| {
-                    !self
-                        .stage(dep)
-                        .is_some_and(|s| matches!(s.state, StageState::Done { .. }))
-                })
-                .count()
-        });
+        let unmet = self.inputs_missing(d);
         if let Some(u) = self.idx.unmet.get_mut(d as usize) {
             *u = u32::try_from(unmet).unwrap_or(u32::MAX);
         }

@@ -316,6 +316,8 @@ impl Job {
             _ => now,
         };
         wait.ahead = Some(ahead);
+        // In line, so not holding a slot (a held one whose lease the gate no longer has).
+        wait.granted = false;
         // The gate's pace, within bounds a confused gate cannot push the job out of.
         let pace = pace.map_or(SLOT_ASK_AGAIN, |p| p.clamp(MIN_ASK_AGAIN, MAX_ASK_AGAIN));
         wait.ask_again_at = now.plus(pace);
