@@ -8,3 +8,4 @@ pub mod gate;
 pub mod health;
 pub mod job_calls;
 pub mod stored_desk;
+mod touched;

@@ -143,8 +143,7 @@ impl Desk {
     }
 
     fn health_json(&self) -> serde_json::Result<String> {
-        let (_, _, health, _) = self.parts();
-        serde_json::to_string(health)
+        serde_json::to_string(self.health())
     }
 
     /// Every row of the desk, for a first write (or a rewrite after a failed one). Clears the

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::lease::{RequesterKey, SlotRequest};
-use super::touched::Touched;
+use crate::fleet::touched::Touched;
 use crate::ids::CreatorId;
 use crate::time::Timestamp;
 

@@ -32,7 +32,6 @@ mod fairness;
 mod lease;
 mod snapshot;
 mod throttle;
-mod touched;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,10 +41,10 @@ pub use lease::{Grant, Lease, LeaseId, RequesterKey, SlotRequest};
 pub use snapshot::{CreatorWaiting, GateSnapshot};
 pub use throttle::{OUTCOME_WINDOW, OVERLOAD_MIN};
 
+use super::touched::Touched;
 use bucket::TokenBucket;
 use fairness::FairQueue;
 use throttle::Throttle;
-use touched::Touched;
 
 use crate::time::{Millis, Timestamp};
 

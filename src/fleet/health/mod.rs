@@ -43,6 +43,7 @@ pub use latency::{Latency, blend};
 pub use outcome::{FailureKind, Outcome};
 pub use window::WindowFigures;
 
+use crate::fleet::touched::Touched;
 use crate::ids::ModelId;
 use crate::time::{Millis, Timestamp};
 use window::Window;
@@ -111,20 +112,6 @@ pub struct ModelSnapshot {
     pub wakes_at: Option<Timestamp>,
 }
 
-/// Whether the book changed in a way its stored form must carry since it was last taken for
-/// writing. Not part of the book's value: two books with the same contents are equal whatever
-/// each has yet to write.
-#[derive(Debug, Clone, Copy, Default)]
-struct Unwritten(bool);
-
-impl PartialEq for Unwritten {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for Unwritten {}
-
 /// The health of all models of one provider
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HealthBook {
@@ -136,7 +123,7 @@ pub struct HealthBook {
     /// the next call after a load applies again from the stored book, so writing it would only
     /// cost the serialising (the book is the bulk of a busy gate's stored state).
     #[serde(skip)]
-    unwritten: Unwritten,
+    unwritten: Touched<()>,
 }
 
 impl HealthBook {
@@ -145,7 +132,7 @@ impl HealthBook {
         Self {
             config,
             models: BTreeMap::new(),
-            unwritten: Unwritten(false),
+            unwritten: Touched::default(),
         }
     }
 
@@ -158,14 +145,14 @@ impl HealthBook {
     /// from the next call on, without rewriting past trips
     pub fn set_config(&mut self, config: HealthConfig) {
         self.config = config;
-        self.unwritten = Unwritten(true);
+        self.unwritten.insert(());
     }
 
     /// Whether the book changed since the last call, in a way its stored form must carry (see
     /// the `unwritten` field); clears the record. A book loaded from its stored form and
     /// [`tick`](Self::tick)ed to the same moment equals this one.
     pub fn take_unwritten(&mut self) -> bool {
-        std::mem::take(&mut self.unwritten.0)
+        !self.unwritten.take().is_empty()
     }
 
     /// Records how an attempt at `model` ended; returns the breaker's new state when this
@@ -177,7 +164,7 @@ impl HealthBook {
         outcome: Outcome,
     ) -> Option<BreakerState> {
         self.tick(now);
-        self.unwritten = Unwritten(true);
+        self.unwritten.insert(());
         let max = usize::try_from(self.config.max_outcomes).unwrap_or(usize::MAX);
         let health = self.models.entry(model.clone()).or_default();
         health.window.push(now, outcome, max);
@@ -204,7 +191,7 @@ impl HealthBook {
         let admission = health.breaker.admit(now, model, probe_lease);
         // Only the probe slot taken changes the breaker here, and a load must keep it taken.
         if let Admission::Probe { .. } = admission {
-            self.unwritten = Unwritten(true);
+            self.unwritten.insert(());
         }
         admission
     }

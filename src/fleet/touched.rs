@@ -1,11 +1,12 @@
-//! Which stored rows of a gate a call has made out of date (its waiting requests', its leases').
+//! Which stored rows of a gate a call has made out of date: its waiting requests', its leases',
+//! and (keyed by `()`) its health book's.
 
 use std::collections::BTreeSet;
 
-/// Keys whose stored row is out of date. Not part of the owner's value: two gates (or lines)
-/// with the same contents are equal whatever each has yet to write.
+/// Keys whose stored row is out of date. Not part of the owner's value: two gates (lines,
+/// health books) with the same contents are equal whatever each has yet to write.
 #[derive(Debug, Clone)]
-pub(super) struct Touched<K>(BTreeSet<K>);
+pub(crate) struct Touched<K>(BTreeSet<K>);
 
 impl<K> Default for Touched<K> {
     fn default() -> Self {
@@ -15,12 +16,12 @@ impl<K> Default for Touched<K> {
 
 impl<K: Ord> Touched<K> {
     /// Marks `key`'s row out of date
-    pub(super) fn insert(&mut self, key: K) {
+    pub(crate) fn insert(&mut self, key: K) {
         self.0.insert(key);
     }
 
     /// The keys marked since the last take, in order; clears the record
-    pub(super) fn take(&mut self) -> BTreeSet<K> {
+    pub(crate) fn take(&mut self) -> BTreeSet<K> {
         std::mem::take(&mut self.0)
     }
 }
