@@ -244,29 +244,6 @@ fn wait_healthy(url: &str, secs: u64) -> bool {
     false
 }
 
-/// `wrangler dev` with a custom build (`[build] command`) builds once at start, answers, and
-/// then, when its file watcher on `build.watch_dir` has scanned the folder, builds and reloads
-/// the Worker a second time (wrangler's `BundlerController` runs the build on the watcher's
-/// "ready" event). A request in flight during that reload gets 503 "Your worker restarted
-/// mid-request", so a stack is ready only after it. Waits, at most `secs`, for the log (past
-/// its first `from` bytes, what earlier starts wrote) to say the watcher's build started and
-/// the server was ready again after it; a wrangler that never does it costs the wait.
-fn wait_for_watcher_reload(log: &Path, from: u64, secs: u64) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let from = usize::try_from(from).unwrap_or(usize::MAX);
-    while Instant::now() < deadline {
-        let bytes = std::fs::read(log).unwrap_or_default();
-        let text = String::from_utf8_lossy(bytes.get(from..).unwrap_or_default());
-        if let Some(at) = text.find("changed, restarting build")
-            && text[at..].contains("Ready on")
-        {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
-}
-
 impl Stack {
     /// Starts a fresh stack (its own state folder, free ports) and waits until both parts answer
     pub fn start() -> Result<Self, StackError> {
@@ -488,16 +465,10 @@ impl Stack {
             }
         };
         let log = self.log_dir.join("worker.log");
-        // A restart appends to the log: only what this start writes counts.
-        let already = std::fs::metadata(&log).map_or(0, |m| m.len());
         self.worker = Some(spawn_group(&self.root, what, cmd, &log)?);
-        let healthy = |secs| wait_healthy(&format!("{}/healthz", self.worker_url), secs);
-        let mut up = healthy(180);
-        if up && self.options.runtime == WorkerRuntime::WranglerDev {
-            let reloaded = wait_for_watcher_reload(&log, already, 60);
-            up = healthy(if reloaded { 60 } else { 5 });
-        }
-        if up {
+        // wrangler.toml's dev environment has no build command, so wrangler dev serves the
+        // Worker as built and does not rebuild and reload it once its file watcher is ready.
+        if wait_healthy(&format!("{}/healthz", self.worker_url), 180) {
             Ok(())
         } else {
             Err(StackError::Unhealthy {

@@ -158,12 +158,6 @@ async fn post_chunked(
             req = req.bearer_auth(key);
         }
         match req.send().await {
-            // `wrangler dev` rebuilds once right after it starts ("The file src changed"), and
-            // answers a POST that lands in that reload 503 "restarted mid-request, try again".
-            Ok(resp) if tries < 3 && resp.status() == StatusCode::SERVICE_UNAVAILABLE => {
-                tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-                continue;
-            }
             Ok(resp) => break resp,
             Err(e) if tries < 3 && e.is_request() => continue,
             Err(e) => panic!("post: {e:?}"),
