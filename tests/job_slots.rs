@@ -589,3 +589,32 @@ fn a_slot_held_for_an_input_that_fails_to_store_is_given_back_and_asked_for_agai
         "a slot leaked"
     );
 }
+
+#[test]
+fn a_stage_names_the_providers_its_dependents_would_be_sent_to() {
+    let mut w = gated(3, |_| {});
+    w.run();
+    let stages = w.job.stages();
+    let mut checked = 0;
+    for row in stages {
+        let mut expected: Vec<ProviderKind> = stages
+            .iter()
+            .filter(|d| d.spec.deps.contains(&row.spec.id))
+            .map(|d| {
+                let first = &d.decision.candidates[d.cursor as usize].model;
+                provider_of(&w, first)
+            })
+            .collect();
+        let mut named = w.job.dependent_providers(&row.spec.id);
+        expected.sort();
+        named.sort();
+        assert_eq!(named, expected, "dependents of {}", row.spec.id);
+        checked += usize::from(!named.is_empty());
+    }
+    assert!(checked > 0, "the brief has stages with dependents");
+    assert!(
+        w.job
+            .dependent_providers(&StageId("s99.none".into()))
+            .is_empty()
+    );
+}

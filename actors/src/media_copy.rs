@@ -4,7 +4,8 @@
 //! of megabytes, so a large output is never held whole: it is cut into R2 multipart parts of
 //! [`PART_BYTES`] as it arrives, so at most one part is in memory at a time. A small output of
 //! known length (at most one part) is handed to R2 as the fetch's own stream, which workerd pipes
-//! without it entering the isolate. Every copy has a byte cap and a deadline; past the deadline
+//! without it entering the isolate, unless the caller asked to keep it (a keyframe a submit will
+//! send inline, bounded by the caller). Every copy has a byte cap and a deadline; past the deadline
 //! the fetch is aborted, so nothing keeps downloading after we gave up.
 
 use std::time::Duration;
@@ -52,19 +53,24 @@ pub(crate) struct Copied {
     pub(crate) bytes: u64,
     /// The content type the source declared, when it did
     pub(crate) content_type: Option<String>,
+    /// The bytes themselves, when the caller asked to keep an output this small
+    pub(crate) kept: Option<Vec<u8>>,
 }
 
 fn io(what: &str) -> impl Fn(worker::Error) -> CopyError + '_ {
     move |e| CopyError::Io(format!("{what}: {e}"))
 }
 
-/// Streams `source` into `bucket` at `key`; `content_type` is used when the source declares none
+/// Streams `source` into `bucket` at `key`; `content_type` is used when the source declares none.
+/// With `keep`, an output of known length at most `keep` bytes is read into memory, stored from
+/// there and handed back in [`Copied::kept`] (a keyframe a submit will send inline).
 pub(crate) async fn copy(
     bucket: &Bucket,
     source: &HttpRequest,
     key: &str,
     content_type: Option<&str>,
     cap: u64,
+    keep: Option<u64>,
     timeout: Duration,
 ) -> Result<Copied, CopyError> {
     let controller = AbortController::default();
@@ -75,7 +81,7 @@ pub(crate) async fn copy(
             .send_with_signal(&signal)
             .await
             .map_err(io("fetch"))?;
-        copy_response(bucket, resp, key, content_type, cap).await
+        copy_response(bucket, resp, key, content_type, cap, keep).await
     });
     match select(work, Box::pin(Delay::from(timeout))).await {
         Either::Left((result, _)) => result,
@@ -92,6 +98,7 @@ async fn copy_response(
     key: &str,
     fallback_type: Option<&str>,
     cap: u64,
+    keep: Option<u64>,
 ) -> Result<Copied, CopyError> {
     let status = resp.status_code();
     if !(200..300).contains(&status) {
@@ -122,6 +129,24 @@ async fn copy_response(
     };
     match (length, encoded) {
         (Some(size), _) if size > cap => Err(CopyError::TooLarge { size, cap }),
+        (Some(size), false) if keep.is_some_and(|keep| size <= keep) => {
+            let bytes = resp.bytes().await.map_err(io("reading the download"))?;
+            let read = bytes.len() as u64;
+            if read > size {
+                return Err(CopyError::TooLarge { size: read, cap });
+            }
+            bucket
+                .put(key, Data::Bytes(bytes.clone()))
+                .http_metadata(metadata)
+                .execute()
+                .await
+                .map_err(io("writing to R2"))?;
+            Ok(Copied {
+                bytes: read,
+                content_type,
+                kept: Some(bytes),
+            })
+        }
         (Some(size), false) if size <= PART_BYTES as u64 => {
             let stream = match resp.body() {
                 ResponseBody::Stream(stream) => Data::ReadableStream(stream.clone()),
@@ -137,6 +162,7 @@ async fn copy_response(
             Ok(Copied {
                 bytes: size,
                 content_type,
+                kept: None,
             })
         }
         (Some(_) | None, _) => {
@@ -145,6 +171,7 @@ async fn copy_response(
             Ok(Copied {
                 bytes,
                 content_type,
+                kept: None,
             })
         }
     }

@@ -5,12 +5,14 @@
 //! out-of-order callbacks, and the render still completes with every artifact in R2 and
 //! nothing submitted twice.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use e2e::render::{create, is_terminal, sample_brief, sim_stats, support_view, wait_for};
 use e2e::{Client, Stack};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// Stage -> the model support puts on it (one per video provider, and the hosted assembler)
 const REROUTES: [(&str, &str); 10] = [
@@ -101,14 +103,56 @@ async fn every_provider_renders_through_the_simulator_with_faults_injected() {
         assert_eq!(row["model"], model, "{row}");
     }
     let http = reqwest::Client::new();
+    let mut digests: HashMap<String, String> = HashMap::new();
     for stage in stages {
         for artifact in stage["artifacts"].as_array().into_iter().flatten() {
             let url = artifact["url"].as_str().expect("signed url");
             let resp = http.get(url).send().await.expect("download");
             assert_eq!(resp.status(), StatusCode::OK, "{artifact}");
-            assert!(!resp.bytes().await.expect("bytes").is_empty(), "{artifact}");
+            let bytes = resp.bytes().await.expect("bytes");
+            assert!(!bytes.is_empty(), "{artifact}");
+            let stage_id = stage["id"].as_str().unwrap_or_default().to_owned();
+            digests.insert(stage_id, hex::encode(Sha256::digest(&bytes)));
         }
     }
+    // Veo takes its first frame inline: each Veo stage's submit carried exactly the keyframe
+    // stored in R2 (the job keeps the bytes it copied rather than reading them back).
+    let tasks = Client::new(&stack.sim_url, None)
+        .get("/__sim/tasks")
+        .await
+        .expect("tasks")
+        .json;
+    let mut checked = 0;
+    for motion in full_stages
+        .iter()
+        .filter(|s| s["model"].as_str().is_some_and(|m| m.starts_with("veo")))
+    {
+        let reference = motion["provider_ref"].as_str().expect("provider ref");
+        let task = tasks["tasks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| {
+                t["provider"] == "veo" && t["id"].as_str().is_some_and(|i| reference.ends_with(i))
+            })
+            .unwrap_or_else(|| panic!("no simulator task for {reference}: {tasks}"));
+        // Its image input: the dependency that is a keyframe (or a long shot's frame)
+        let image_dep = motion["deps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find(|d| d.ends_with(".keyframe") || d.ends_with(".frame"))
+            .expect("a motion stage has an image input");
+        let stored = digests.get(image_dep).expect("the keyframe was stored");
+        assert_eq!(
+            task["inline_image_sha256"].as_str(),
+            Some(stored.as_str()),
+            "{task}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "both Veo stages checked");
 
     let stats = sim_stats(&stack.sim_url).await;
     for provider in [

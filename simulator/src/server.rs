@@ -214,11 +214,26 @@ async fn tasks(State(sim): State<Sim>, uri: Uri) -> Response {
                     "deliveries": t.deliveries,
                     "downloads": t.downloads,
                     "done_polled_unix_us": t.done_polled_unix_us,
+                    "inline_image_sha256": inline_image_sha256(&t.input),
                 })
             })
             .collect()
     });
     http::json(StatusCode::OK, &json!({ "tasks": list }))
+}
+
+/// The SHA-256 (hex) of the image a submit carried inline (Veo's `instances[0].image`), so a
+/// test can check it is the keyframe the job stored
+fn inline_image_sha256(input: &serde_json::Value) -> Option<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let encoded = input
+        .pointer("/instances/0/image/bytesBase64Encoded")?
+        .as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    Some(hex::encode(Sha256::digest(bytes)))
 }
 
 async fn dispatch(

@@ -103,7 +103,7 @@ impl Job {
         }
     }
 
-    fn dependents_of(&self, i: u32) -> Vec<u32> {
+    pub(super) fn dependents_of(&self, i: u32) -> Vec<u32> {
         self.idx
             .dependents
             .get(i as usize)
@@ -176,7 +176,7 @@ impl Job {
 
 /// The model a blocked stage would be made ready on: its candidate at the cursor, unless that
 /// one refused it for good (then `make_ready` moves on when the time comes)
-fn current_candidate(row: &StageRow) -> Option<crate::ids::ModelId> {
+pub(super) fn current_candidate(row: &StageRow) -> Option<crate::ids::ModelId> {
     let at = usize::try_from(row.cursor).ok()?;
     row.decision
         .candidates

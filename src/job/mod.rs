@@ -663,6 +663,19 @@ impl Job {
         self.attempt_model(stage, attempt).map(|m| m.provider)
     }
 
+    /// The providers the stages that take `stage`'s output as an input would be sent to now
+    /// (each one's current candidate), so the Worker can keep what they will need of it
+    pub fn dependent_providers(&self, stage: &StageId) -> Vec<ProviderKind> {
+        let Some(&i) = self.positions.get(stage) else {
+            return Vec::new();
+        };
+        self.dependents_of(i)
+            .into_iter()
+            .filter_map(|d| early_slots::current_candidate(self.row(d)?))
+            .filter_map(|model| self.model(&model).map(|m| m.provider))
+            .collect()
+    }
+
     fn model(&self, id: &ModelId) -> Option<&ModelSpec> {
         self.spec.registry.get(id)
     }

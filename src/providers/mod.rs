@@ -26,6 +26,7 @@ pub mod adapter;
 pub mod config;
 pub mod errors;
 pub mod http;
+pub mod inline_images;
 pub mod kind;
 pub mod signature;
 pub mod status;

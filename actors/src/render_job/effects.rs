@@ -13,6 +13,7 @@ use studio::job::{
     Effect, Input, MAX_MEMORY_FETCHES, StageInputs, WriteId, artifact_key, submit_call_timeout,
 };
 use studio::plan::StageKind;
+use studio::providers::inline_images::KeptImage;
 use studio::providers::signature::token::callback_url;
 use studio::providers::{
     Delivery, InlineImage, Output, PollOutcome, ProviderError, ProviderKind, ProviderStatus,
@@ -33,6 +34,11 @@ const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 /// The largest keyframe sent inline (base64 in the request body, held in memory to encode):
 /// Gemini's limit for inline data in one request is 20 MB
 const MAX_INLINE_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+/// The type an inline keyframe is sent as when its source declared none
+const INLINE_DEFAULT_TYPE: &str = "image/png";
+/// The most bytes of keyframes a job object keeps in memory for inline submits: its isolate's
+/// 128 MB is shared with other objects, so a few keyframes, not a job's worth
+pub(super) const INLINE_IMAGE_BUDGET: usize = 8 * 1024 * 1024;
 /// Used when the memory graph has no voice for a speaker (ElevenLabs' premade "Rachel")
 const DEFAULT_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
 
@@ -50,7 +56,15 @@ fn media_url(inner: &Inner, key: &str, now: Timestamp) -> Result<String, Provide
     ))
 }
 
+/// The keyframe at `key`, base64: the bytes the job kept when it copied them, or read from R2
 async fn inline_image(inner: &Inner, key: &str) -> Result<InlineImage, ProviderError> {
+    let kept = inner.inline_images.borrow_mut().take(key);
+    if let Some(kept) = kept {
+        return Ok(InlineImage {
+            mime_type: kept.content_type,
+            data_base64: base64::engine::general_purpose::STANDARD.encode(kept.bytes),
+        });
+    }
     let transient = |reason: String| ProviderError::Transient { reason };
     let bucket = inner
         .env
@@ -75,7 +89,7 @@ async fn inline_image(inner: &Inner, key: &str) -> Result<InlineImage, ProviderE
     let mime_type = object
         .http_metadata()
         .content_type
-        .unwrap_or_else(|| "image/png".into());
+        .unwrap_or_else(|| INLINE_DEFAULT_TYPE.into());
     let body = object
         .body()
         .ok_or_else(|| transient(format!("{key} has no body")))?;
@@ -492,25 +506,50 @@ async fn perform_store(
         Output::Url { content_type, .. } => content_type.clone(),
         Output::Stored { .. } => None,
     };
+    // A dependent that sends this output inline would read it back from R2 right after the
+    // copy: keep it in hand instead (bounded by the cache's budget and the inline limit).
+    let sent_inline = inner
+        .with_job(|j| j.dependent_providers(&stage))
+        .unwrap_or_default()
+        .into_iter()
+        .any(|p| adapter(p).needs_inline_image());
+    let keep = sent_inline.then(|| {
+        let budget = inner.inline_images.borrow().budget() as u64;
+        budget.min(MAX_INLINE_IMAGE_BYTES)
+    });
     match media_copy::copy(
         &bucket,
         &request,
         &key,
         declared.as_deref(),
         media_copy::MAX_OUTPUT_BYTES,
+        keep,
         DOWNLOAD_TIMEOUT,
     )
     .await
     {
-        Ok(copied) => vec![Input::ArtifactStored {
-            stage,
-            attempt,
-            key,
-            content_type: copied
-                .content_type
-                .unwrap_or_else(|| "application/octet-stream".into()),
-            bytes: copied.bytes,
-        }],
+        Ok(copied) => {
+            if let Some(bytes) = copied.kept {
+                // As `inline_image` would read it back from R2
+                let image = KeptImage {
+                    content_type: copied
+                        .content_type
+                        .clone()
+                        .unwrap_or_else(|| INLINE_DEFAULT_TYPE.into()),
+                    bytes,
+                };
+                inner.inline_images.borrow_mut().keep(key.clone(), image);
+            }
+            vec![Input::ArtifactStored {
+                stage,
+                attempt,
+                key,
+                content_type: copied
+                    .content_type
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                bytes: copied.bytes,
+            }]
+        }
         Err(e) => failed(e.to_string()),
     }
 }

@@ -27,6 +27,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 use studio::job::{Effect, Input, Job, JobError};
+use studio::providers::inline_images::InlineImages;
 use studio::time::Timestamp;
 use worker::{Delay, DurableObject, Env, Method, Request, Response, Result, State, durable_object};
 
@@ -93,6 +94,9 @@ pub(crate) struct Inner {
     live: live::Live,
     /// The creator's webhook signing secret, once read from D1
     webhook_secret: RefCell<Option<String>>,
+    /// Keyframes copied into R2 that a dependent's submit will send inline (see
+    /// `studio::providers::inline_images`)
+    pub(crate) inline_images: RefCell<InlineImages>,
 }
 
 /// One render job
@@ -360,6 +364,7 @@ impl DurableObject for RenderJob {
                 reloaded: Cell::new(false),
                 live: live::Live::default(),
                 webhook_secret: RefCell::new(None),
+                inline_images: RefCell::new(InlineImages::new(effects::INLINE_IMAGE_BUDGET)),
             }),
         }
     }
