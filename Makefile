@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # A build that fails half-way (wasm-opt after worker-build) must not leave a bundle that looks done.
 .DELETE_ON_ERROR:
 
-RUST_SOURCES := $(shell find src actors/src -name '*.rs') actors/src/routes/openapi.json Cargo.toml Cargo.lock actors/Cargo.toml
+RUST_SOURCES := $(shell find src actors/src -name '*.rs') Cargo.toml Cargo.lock actors/Cargo.toml
 
 tools:
 	@scripts/install-tools.sh

@@ -1,4 +1,4 @@
-//! `actors/src/routes/openapi.json`, the document the Worker serves, is exactly what the types
+//! `actors/assets/openapi.json`, the document the Worker serves, is exactly what the types
 //! derive (`studio::api::openapi::document`): change a type, a limit or an operation and this
 //! fails until the file is regenerated with
 //! `UPDATE_OPENAPI=1 cargo test -p studio --test openapi_document`.
@@ -9,7 +9,7 @@ use serde_json::Value;
 use studio::api::openapi::{document, document_text};
 
 fn checked_in() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("actors/src/routes/openapi.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("actors/assets/openapi.json")
 }
 
 #[test]
@@ -22,7 +22,7 @@ fn the_served_document_is_the_derived_one() {
     let file = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         file == derived,
-        "actors/src/routes/openapi.json is not what the types derive: regenerate it with \
+        "actors/assets/openapi.json is not what the types derive: regenerate it with \
          `UPDATE_OPENAPI=1 cargo test -p studio --test openapi_document`"
     );
 }

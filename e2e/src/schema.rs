@@ -97,7 +97,7 @@ mod tests {
     /// The document the Worker serves compiles, and the sample brief is valid by it
     #[test]
     fn the_served_document_compiles() {
-        let doc: Value = serde_json::from_str(include_str!("../../actors/src/routes/openapi.json"))
+        let doc: Value = serde_json::from_str(include_str!("../../actors/assets/openapi.json"))
             .expect("openapi.json");
         let brief: Value =
             serde_json::from_str(include_str!("../../examples/brief.json")).expect("brief.json");

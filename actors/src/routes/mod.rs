@@ -7,7 +7,6 @@ mod memory;
 mod memory_looks;
 mod memory_voices;
 mod openapi;
-mod openapi_document;
 mod renders;
 mod support;
 mod support_memory;
@@ -94,7 +93,7 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             memory_voices::samples(req, env, name).await
         }
         (Method::Post, ["v1", "renders", id, "outcomes"]) => memory::outcomes(req, env, id).await,
-        (Method::Get, ["openapi.json"]) => openapi::serve(env),
+        (Method::Get, ["openapi.json"]) => openapi::serve(env).await,
         (Method::Get, ["v1", "renders", id, "events"]) => renders::events(&req, env, id).await,
         (Method::Get, ["v1", "webhooks", "secret"]) => webhooks::secret(&req, env).await,
         (Method::Get, ["v1", "support", "providers"]) => fleet::providers(&req, env).await,

@@ -8,9 +8,9 @@
 //! hand-written, are described in [`shell`] next to the rule each line mirrors. The operations
 //! (methods, parameters, status codes, security) are the small table in [`paths`].
 //!
-//! The Worker does not link this: `actors/src/routes/openapi.json` is generated from
+//! The Worker does not link this: `actors/assets/openapi.json` is generated from
 //! [`document`] by the test `openapi_document` (which fails when the checked-in file differs),
-//! so the bundle carries a JSON string instead of a schema generator.
+//! and the Worker serves it from its static assets: the bundle carries neither.
 
 mod paths;
 mod shell;
