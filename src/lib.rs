@@ -19,6 +19,7 @@ pub mod fleet;
 pub mod ids;
 pub mod job;
 pub mod journal;
+pub mod json_bytes;
 pub mod memory;
 pub mod plan;
 pub mod providers;

@@ -127,7 +127,7 @@ pub struct ValidatedBrief {
 /// Parses and validates a Director Brief from a request body
 pub fn parse_brief(json: &[u8]) -> Result<ValidatedBrief, BriefError> {
     let value: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| BriefError::Syntax {
+        crate::json_bytes::from_bytes(json).map_err(|e| BriefError::Syntax {
             message: clipped(e.to_string()),
         })?;
     let brief = match serde_json::from_value::<Brief>(value.clone()) {

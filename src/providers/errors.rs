@@ -57,7 +57,7 @@ pub fn retry_after(resp: &HttpResponse) -> Option<Millis> {
 
 /// A short human-readable reason from an error body, trying the shapes our providers use
 pub fn error_reason(body: &[u8]) -> String {
-    if let Ok(json) = serde_json::from_slice::<Value>(body) {
+    if let Ok(json) = crate::json_bytes::from_bytes::<Value>(body) {
         const POINTERS: [&str; 10] = [
             "/error/message",
             "/error",
@@ -96,7 +96,7 @@ pub fn truncate(s: &str) -> String {
 
 /// Parses a JSON body into `T`; a body that is not the shape we know is `Malformed`
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
-    serde_json::from_slice(body).map_err(|e| ProviderError::Malformed {
+    crate::json_bytes::from_bytes(body).map_err(|e| ProviderError::Malformed {
         reason: format!(
             "unexpected body ({e}): {}",
             truncate(&String::from_utf8_lossy(body))

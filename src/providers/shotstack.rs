@@ -329,7 +329,7 @@ struct Hook {
 /// Request` or an error message") and `response` ("`QueuedResponseData` or an error message");
 /// the validation shape is our reading of what the API answers, so every step is optional.
 fn detail(body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v: Value = crate::json_bytes::from_bytes(body).ok()?;
     [
         "/response",
         "/response/error",

@@ -70,7 +70,7 @@ pub(crate) async fn publish(mut req: Request, env: &Env) -> Result<Response, Api
     let principal = authenticate(&req, env).await?;
     require_support_admin(&principal)?;
     let body = read_body(&mut req, MAX_PUBLICATION_BYTES).await?;
-    let publication: Publication = serde_json::from_slice(&body).map_err(|e| {
+    let publication: Publication = studio::json_bytes::from_bytes(&body).map_err(|e| {
         ApiError::bad_field(
             "invalid_publication",
             "body",
@@ -134,7 +134,7 @@ pub(crate) async fn dev_hold(
         lease_ms: u64,
     }
     let body = read_body(&mut req, 4096).await?;
-    let hold: Hold = serde_json::from_slice(&body)
+    let hold: Hold = studio::json_bytes::from_bytes(&body)
         .map_err(|e| ApiError::bad_field("invalid_json", "body", e.to_string()))?;
     let now = crate::clock::now();
     let call = studio::fleet::desk::AcquireCall {

@@ -311,7 +311,7 @@ pub(crate) async fn act(mut req: Request, env: &Env, id: &str) -> Result<Respons
     require_support_admin(&principal)?;
     let job = indexed_job(env, id, None).await?;
     let bytes = read_body(&mut req, MAX_ACTION_BODY).await?;
-    let body: Value = serde_json::from_slice(&bytes)
+    let body: Value = studio::json_bytes::from_bytes(&bytes)
         .map_err(|e| ApiError::bad_field("invalid_json", "body", format!("request body: {e}")))?;
     let Value::Object(fields) = &body else {
         return Err(ApiError::bad_field(

@@ -43,7 +43,7 @@ fn described(session: &Session) -> Result<Response, ApiError> {
 /// HttpOnly, Secure, SameSite=Strict cookie); unknown keys 401, app keys 403
 pub(crate) async fn sign_in(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     let bytes = read_body(&mut req, MAX_SIGN_IN_BODY).await?;
-    let body: SignIn = serde_json::from_slice(&bytes).map_err(|e| {
+    let body: SignIn = studio::json_bytes::from_bytes(&bytes).map_err(|e| {
         ApiError::bad_field(
             "invalid_json",
             "key",

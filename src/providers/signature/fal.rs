@@ -52,7 +52,7 @@ impl Jwks {
     /// usable key is an error, so verification can never pass vacuously.
     pub fn from_json(body: &[u8]) -> Result<Self, SignatureError> {
         let parsed: JwksJson =
-            serde_json::from_slice(body).map_err(|e| SignatureError::InvalidKeySet {
+            crate::json_bytes::from_bytes(body).map_err(|e| SignatureError::InvalidKeySet {
                 reason: e.to_string(),
             })?;
         let keys: Vec<VerifyingKey> = parsed
