@@ -126,13 +126,18 @@ pub struct ValidatedBrief {
 
 /// Parses and validates a Director Brief from a request body
 pub fn parse_brief(json: &[u8]) -> Result<ValidatedBrief, BriefError> {
-    let value: serde_json::Value =
-        crate::json_bytes::from_bytes(json).map_err(|e| BriefError::Syntax {
-            message: clipped(e.to_string()),
-        })?;
-    let brief = match serde_json::from_value::<Brief>(value.clone()) {
+    let syntax = |e: &dyn std::fmt::Display| BriefError::Syntax {
+        message: clipped(e.to_string()),
+    };
+    let text = std::str::from_utf8(json)
+        .map_err(|e| syntax(&format_args!("the body is not UTF-8: {e}")))?;
+    // Straight from the text (the reader a stored job spec's brief is read with, so the Worker
+    // carries one deserializer of `Brief`); only a brief that fails is read again as a value,
+    // to tell bad JSON from a bad field and to name the field.
+    let brief = match serde_json::from_str::<Brief>(text) {
         Ok(brief) => brief,
         Err(e) => {
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| syntax(&e))?;
             return Err(diagnose::diagnose(&value).unwrap_or(BriefError::Type {
                 field: String::new(),
                 message: clipped(e.to_string()),
