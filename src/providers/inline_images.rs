@@ -51,11 +51,6 @@ impl InlineImages {
         self.held
     }
 
-    /// Whether an image of `len` bytes can be kept at all (it fits the whole budget)
-    pub fn fits(&self, len: u64) -> bool {
-        usize::try_from(len).is_ok_and(|len| len <= self.budget)
-    }
-
     /// Keeps `image` under `key`, replacing an older copy of the same key and dropping the
     /// oldest images until it fits; returns false (and keeps nothing) when it alone is larger
     /// than the budget
@@ -82,12 +77,6 @@ impl InlineImages {
         let (_, image) = self.images.remove(at)?;
         self.held -= image.bytes.len();
         Some(image)
-    }
-
-    /// Drops everything (the job ended: no submit will ask)
-    pub fn clear(&mut self) {
-        self.images.clear();
-        self.held = 0;
     }
 }
 
@@ -135,7 +124,6 @@ mod tests {
     fn an_image_larger_than_the_budget_is_refused_and_changes_nothing() {
         let mut cache = InlineImages::new(100);
         assert!(cache.keep("a".into(), image(60, 1)));
-        assert!(!cache.fits(101));
         assert!(!cache.keep("big".into(), image(101, 2)));
         assert_eq!(cache.held(), 60);
         assert_eq!(cache.take("a"), Some(image(60, 1)));
@@ -148,14 +136,5 @@ mod tests {
         assert!(cache.keep("a".into(), image(50, 2)));
         assert_eq!(cache.held(), 50);
         assert_eq!(cache.take("a"), Some(image(50, 2)));
-    }
-
-    #[test]
-    fn clear_empties_it() {
-        let mut cache = InlineImages::new(100);
-        assert!(cache.keep("a".into(), image(60, 1)));
-        cache.clear();
-        assert_eq!(cache.held(), 0);
-        assert_eq!(cache.take("a"), None);
     }
 }
