@@ -3,6 +3,9 @@
 //! `Content-Length` is only a claim and a chunked body has none, so the cap is checked as the
 //! bytes arrive: the shell feeds each chunk of the runtime's stream to [`CappedBody::push`] and
 //! stops at the first one that would pass the limit, having buffered at most `limit` bytes.
+//! A declared length within the limit bounds what HTTP delivers (the body ends there, and a
+//! client that sends less fails the read), so such a body may be read in one piece
+//! ([`CappedBody::length_declared`]) and pushed whole; the running count still checks it.
 
 use super::ApiError;
 
@@ -10,6 +13,8 @@ use super::ApiError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CappedBody {
     limit: usize,
+    /// The parsed `Content-Length`, when there was one (never over `limit`)
+    declared: Option<u64>,
     bytes: Vec<u8>,
 }
 
@@ -23,8 +28,15 @@ impl CappedBody {
         }
         Ok(Self {
             limit,
+            declared,
             bytes: Vec::new(),
         })
+    }
+
+    /// Whether the request declared a length (within the limit, or `new` refused it): then the
+    /// runtime delivers at most that many bytes and the body can be read in one call
+    pub fn length_declared(&self) -> bool {
+        self.declared.is_some()
     }
 
     /// Adds a chunk; 413 as soon as the total would pass the limit
@@ -59,6 +71,16 @@ mod tests {
             assert!(body.push(b"67890").is_ok());
             assert_eq!(body.push(b"x"), Err(ApiError::TooLarge { limit: 10 }));
         }
+    }
+
+    #[test]
+    fn only_a_parsable_length_within_the_limit_counts_as_declared() {
+        let declared = |h: Option<&str>| CappedBody::new(10, h).map(|b| b.length_declared());
+        assert_eq!(declared(Some("10")), Ok(true));
+        assert_eq!(declared(Some(" 0 ")), Ok(true));
+        assert_eq!(declared(None), Ok(false));
+        assert_eq!(declared(Some("junk")), Ok(false));
+        assert_eq!(declared(Some("11")), Err(ApiError::TooLarge { limit: 10 }));
         let mut body = CappedBody::new(4, Some("4")).unwrap_or_else(|_| unreachable!());
         assert!(body.push(b"ab").is_ok() && body.push(b"").is_ok() && body.push(b"cd").is_ok());
         assert_eq!(body.finish(), b"abcd");
