@@ -22,9 +22,17 @@ pub(crate) fn respond(err: &ApiError, request_id: &RequestId) -> Result<Response
     Ok(response)
 }
 
-/// The response with `x-request-id` set. The headers are copied first: a response relayed from
-/// a Durable Object or `fetch` has immutable headers, and its body (a stream) is passed on as is
-pub(crate) fn with_request_id(response: Response, request_id: &RequestId) -> Result<Response> {
+/// The response with `x-request-id` set. A response of ours takes it in place; a response
+/// relayed from a Durable Object or `fetch` has immutable headers, so they are copied first and
+/// its body (a stream) is passed on as is
+pub(crate) fn with_request_id(mut response: Response, request_id: &RequestId) -> Result<Response> {
+    if response
+        .headers_mut()
+        .set(REQUEST_ID_HEADER, request_id.as_str())
+        .is_ok()
+    {
+        return Ok(response);
+    }
     let headers = Headers::new();
     for (name, value) in response.headers().entries() {
         headers.append(&name, &value)?;

@@ -17,6 +17,8 @@ use studio::providers::ProviderKind;
 use studio::routing::live::LiveHealth;
 use worker::{Delay, Env, Method, Request, RequestInit};
 
+use crate::object_fetch;
+
 /// Names the provider a gate object serves (its object name)
 pub(crate) const PROVIDER_HEADER: &str = "x-provider";
 
@@ -34,22 +36,16 @@ async fn gate_call<T: DeserializeOwned>(
         .durable_object("PROVIDER_GATE")?
         .id_from_name(provider.as_str())?
         .get_stub()?;
-    let headers = worker::Headers::new();
-    headers.set(PROVIDER_HEADER, provider.as_str())?;
-    headers.set("content-type", "application/json")?;
-    let mut init = RequestInit::new();
-    init.with_method(method).with_headers(headers);
-    if let Some(body) = body {
-        init.with_body(Some(body.into()));
-    }
-    let req = Request::new_with_init(&format!("https://gate{path}"), &init)?;
+    let url = format!("https://gate{path}");
     let work = Box::pin(async move {
-        let mut resp = stub.fetch_with_request(req).await?;
-        let text = resp.text().await?;
-        if resp.status_code() != 200 {
+        let headers = [
+            (PROVIDER_HEADER, provider.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let (status, text) = object_fetch::text(stub, method, &url, &headers, body).await?;
+        if status != 200 {
             return Err(worker::Error::RustError(format!(
-                "{provider} gate answered {}: {text}",
-                resp.status_code()
+                "{provider} gate answered {status}: {text}"
             )));
         }
         serde_json::from_str(&text)

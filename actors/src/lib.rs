@@ -22,6 +22,7 @@ mod media_links;
 mod memory_client;
 mod memory_graph;
 mod model_registry;
+mod object_fetch;
 mod object_sql;
 mod outbound;
 mod provider_gate;

@@ -70,7 +70,7 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
 pub(crate) async fn read_json_response<T: serde::de::DeserializeOwned>(
     resp: &mut worker::Response,
 ) -> worker::Result<T> {
-    let text = resp.text().await?;
+    let text = crate::object_fetch::response_text(resp).await?;
     serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("response body: {e}")))
 }
 

@@ -20,7 +20,7 @@ use studio::providers::{
     CallbackEvent, HttpRequest, Method as CoreMethod, ProviderKind, VerifyContext, adapter, fal,
 };
 use studio::time::{Millis, Timestamp};
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Method, Request, Response, Url};
 
 use super::util::{call_job, job_stub, json_response, parse_job_id, read_body};
 use crate::error::OrInternal;
@@ -125,6 +125,7 @@ async fn lookup_task(
 pub(crate) async fn receive(
     mut req: Request,
     env: &Env,
+    url: &Url,
     provider: &str,
     rest: &[&str],
 ) -> Result<Response, ApiError> {
@@ -132,7 +133,7 @@ pub(crate) async fn receive(
         .ok_or_else(|| ApiError::NotFound(format!("no provider {provider}")))?;
     let now = clock::now();
     let callbacks = config::callbacks(env).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let url = req.url().or_internal("url")?.to_string();
+    let url = url.as_str().to_owned();
     let route = check_url(&url, kind, !rest.is_empty(), &callbacks.secret, now)?;
     let cfg = config::provider(env, kind).map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let headers = req.headers().entries().collect();
@@ -203,13 +204,8 @@ pub(crate) async fn receive(
         "delivery_id": callback.delivery_id,
         "event": callback.event,
     });
-    let (status, _, text) = call_job(
-        &job_stub(env, &job)?,
-        Method::Post,
-        "/callback",
-        Some(&body),
-    )
-    .await?;
+    let (status, _, text) =
+        call_job(job_stub(env, &job)?, Method::Post, "/callback", Some(&body)).await?;
     match status {
         200 => json_response(&json!({ "accepted": true }), 200),
         404 => Err(ApiError::NotFound(format!("no render {job}"))),

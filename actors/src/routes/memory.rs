@@ -171,7 +171,7 @@ pub(crate) async fn outcomes(mut req: Request, env: &Env, id: &str) -> Result<Re
     let creator = caller(&req, env).await?;
     let job = indexed_job(env, id, Some(&creator)).await?;
     let stub = job_stub(env, &job)?;
-    let (status, view, _) = call_job(&stub, Method::Get, "/view", None).await?;
+    let (status, view, _) = call_job(stub, Method::Get, "/view", None).await?;
     // Another creator's render answers exactly like a missing one.
     if status != 200 || view["creator"].as_str() != Some(creator.as_str()) {
         return Err(ApiError::NotFound(format!("no render {id}")));

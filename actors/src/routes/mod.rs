@@ -126,7 +126,7 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             support::act(req, env, id).await
         }
         (Method::Post, ["v1", "callbacks", provider, rest @ ..]) => {
-            callbacks::receive(req, env, provider, rest).await
+            callbacks::receive(req, env, &url, provider, rest).await
         }
         (Method::Get, ["v1", "media", key @ ..]) => media::serve(&req, env, &key.join("/")).await,
         (

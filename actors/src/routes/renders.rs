@@ -354,7 +354,7 @@ pub(crate) async fn cancel(req: &Request, env: &Env, id: &str) -> Result<Respons
     let job = indexed_job(env, id, Some(&creator)).await?;
     let stub = job_stub(env, &job)?;
     let (status, view, text) = call_job(
-        &stub,
+        stub,
         Method::Post,
         "/cancel",
         Some(&json!({ "by": format!("app:{}", principal.audit_name()) })),

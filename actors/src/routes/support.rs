@@ -156,7 +156,7 @@ pub(crate) async fn journal(req: &Request, env: &Env, id: &str) -> Result<Respon
     }
     let job = indexed_job(env, id, None).await?;
     let path = format!("/journal?after={after}&limit={limit}");
-    let (status, page, text) = call_job(&job_stub(env, &job)?, Method::Get, &path, None).await?;
+    let (status, page, text) = call_job(job_stub(env, &job)?, Method::Get, &path, None).await?;
     match status {
         200 => json_response(&page, 200),
         404 => Err(ApiError::NotFound(format!("no render {id}"))),
@@ -173,7 +173,7 @@ pub(crate) async fn timeline(req: &Request, env: &Env, id: &str) -> Result<Respo
     require_support(&principal)?;
     let job = indexed_job(env, id, None).await?;
     let (status, body, text) =
-        call_job(&job_stub(env, &job)?, Method::Get, "/timeline", None).await?;
+        call_job(job_stub(env, &job)?, Method::Get, "/timeline", None).await?;
     match status {
         200 => json_response(&body, 200),
         404 => Err(ApiError::NotFound(format!("no render {id}"))),
@@ -363,7 +363,7 @@ pub(crate) async fn act(mut req: Request, env: &Env, id: &str) -> Result<Respons
         "action": action_value,
     });
     let (status, answer, text) = call_job(
-        &job_stub(env, &job)?,
+        job_stub(env, &job)?,
         Method::Post,
         "/support/action",
         Some(&call),
