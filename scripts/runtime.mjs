@@ -52,6 +52,10 @@ const mf = new Miniflare({
   // here may reach beyond loopback, so it uses its built-in fallback object.
   cf: false,
   defaultPersistRoot: path.join(path.resolve(args.persistTo), "v3"),
+  // A DevTools inspector for CPU profiles (`scripts/cpu-profile.mjs`); off unless asked for.
+  ...(process.env.RUNTIME_INSPECTOR_PORT
+    ? { inspectorPort: Number(process.env.RUNTIME_INSPECTOR_PORT) }
+    : {}),
   workers: [
     {
       ...workerOptions,

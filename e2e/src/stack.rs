@@ -570,7 +570,9 @@ impl BareObject {
             .args(["--port", &port.to_string()])
             .args(["--config", "e2e/bare-object/wrangler.toml", "--env", ""])
             .arg("--persist-to")
-            .arg(temp.path());
+            .arg(temp.path())
+            // A profile asked for is of our Worker, and two runtimes cannot share its port.
+            .env_remove("RUNTIME_INSPECTOR_PORT");
         let log = temp.path().join("bare-object.log");
         let child = spawn_group(&root, "scripts/runtime.mjs (bare object)", cmd, &log)?;
         let bare = Self {
