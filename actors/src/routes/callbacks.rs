@@ -20,7 +20,7 @@ use studio::providers::{
     CallbackEvent, HttpRequest, Method as CoreMethod, ProviderKind, VerifyContext, adapter, fal,
 };
 use studio::time::{Millis, Timestamp};
-use worker::{Env, Method, Request, Response, Url};
+use worker::{Env, Method, Request, Response};
 
 use super::util::{call_job, job_stub, json_response, parse_job_id, read_body};
 use crate::error::OrInternal;
@@ -125,7 +125,6 @@ async fn lookup_task(
 pub(crate) async fn receive(
     mut req: Request,
     env: &Env,
-    url: &Url,
     provider: &str,
     rest: &[&str],
 ) -> Result<Response, ApiError> {
@@ -133,7 +132,8 @@ pub(crate) async fn receive(
         .ok_or_else(|| ApiError::NotFound(format!("no provider {provider}")))?;
     let now = clock::now();
     let callbacks = config::callbacks(env).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let url = url.as_str().to_owned();
+    // The URL as the runtime has it; the token check parses what it needs of it.
+    let url = req.inner().url();
     let route = check_url(&url, kind, !rest.is_empty(), &callbacks.secret, now)?;
     let cfg = config::provider(env, kind).map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let headers = req.headers().entries().collect();

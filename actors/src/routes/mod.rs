@@ -58,15 +58,13 @@ pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
 
 /// Dispatches one request; every failure comes back as an [`ApiError`]
 async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
-    let url = req.url().or_internal("request url")?;
-    let segments: Vec<String> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
-        .unwrap_or_default();
-    let path: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // The path as the runtime serialised the URL (normalised, still percent-encoded, no query),
+    // which workers-rs already cut out: no second parse of the whole URL on every request.
+    let raw_path = req.path();
+    let path: Vec<&str> = raw_path.split('/').filter(|p| !p.is_empty()).collect();
     let method = req.method();
     // Every route is a row of `table::ROUTES`, which /openapi.json publishes and the tests check.
-    table::gate(&method, &path, url.path())?;
+    table::gate(&method, &path, &raw_path)?;
     match (method.clone(), path.as_slice()) {
         (Method::Get, ["healthz"]) => health::check(env).await,
         (Method::Get, ["v1", "whoami"]) => {
@@ -126,7 +124,7 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             support::act(req, env, id).await
         }
         (Method::Post, ["v1", "callbacks", provider, rest @ ..]) => {
-            callbacks::receive(req, env, &url, provider, rest).await
+            callbacks::receive(req, env, provider, rest).await
         }
         (Method::Get, ["v1", "media", key @ ..]) => media::serve(&req, env, &key.join("/")).await,
         (
@@ -143,6 +141,6 @@ async fn handle(req: Request, env: &Env) -> Result<Response, ApiError> {
             | ["v1", "memory", "voices", _, "samples"],
         ) => Err(ApiError::MethodNotAllowed),
         (_, ["v1", "callbacks", ..] | ["v1", "media", ..]) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound(format!("no route for {}", url.path()))),
+        _ => Err(ApiError::NotFound(format!("no route for {raw_path}"))),
     }
 }
