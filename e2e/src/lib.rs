@@ -19,6 +19,7 @@ pub mod schema;
 pub mod shared;
 pub mod sse;
 pub mod stack;
+pub mod stage_timing;
 pub mod stats;
 pub mod webhook;
 

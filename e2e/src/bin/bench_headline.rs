@@ -31,6 +31,7 @@
 //! or `RUNS=load` runs one part. A benchmark reports, it does not judge timings: exits 0 once it
 //! ran, 1 when a stack did not start or a render did not succeed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -42,6 +43,8 @@ use e2e::render::{
     wait_for_every,
 };
 use e2e::schedule::{SimLatencies, limit_effects, unlimited_makespan};
+use e2e::stage_timing::{StageParts, entries, journal, sim_tasks, stage_parts};
+use e2e::stats::nearest_rank;
 use e2e::{Client, Stack, StackOptions, WorkerRuntime};
 use serde_json::{Value, json};
 
@@ -133,6 +136,7 @@ async fn widen_assembly_timeout(stack: &Stack, scale: f64) -> Result<(), String>
 /// One measured render: its wall time from the create to the terminal view, and its stages as
 /// the support view has them (each with its model)
 struct Measured {
+    id: String,
     wall_ms: f64,
     stages: Vec<Value>,
 }
@@ -181,6 +185,7 @@ async fn measure(app: &Client, brief: &Value, timeout: Duration) -> Result<Measu
     // Each stage's model is in the support view only.
     let full = support_view(&app.with_key(Some("sk_test_support")), &id).await?;
     Ok(Measured {
+        id,
         wall_ms,
         stages: full["stages"].as_array().cloned().unwrap_or_default(),
     })
@@ -196,7 +201,7 @@ fn assembly(stages: &[Value]) -> Option<(String, f64)> {
 
 /// Stages per model, most first
 fn models_used(stages: &[Value]) -> String {
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut counts: BTreeMap<&str, usize> = Default::default();
     for s in stages {
         *counts
             .entry(s["model"].as_str().unwrap_or("?"))
@@ -412,6 +417,7 @@ async fn under_load() -> Result<String, String> {
         let head: String = f.chars().take(400).collect();
         eprintln!("bench_headline: another render: {head}");
     }
+    let parts = inside_parts(&stack, &app, &latencies, [&alone, &loaded]).await?;
     let bench_s = bench_started.elapsed().as_secs_f64();
     Ok(format!(
         "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, created just before it ({others_ok} of {others} succeeded; {} of them still running when it finished); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; load average {load_before} before the others, {load_during} when it finished; the local runtime (one workerd process, every object's isolate in it) used {busy_loaded} of CPU while it ran, against {busy_alone} alone; {bench_s:.0} s in all |\n\
@@ -431,6 +437,81 @@ async fn under_load() -> Result<String, String> {
         (as_run_loaded - loaded_ideal) / 1000.0,
         (alone.wall_ms - as_run_alone) / 1000.0,
         (loaded.wall_ms - as_run_loaded) / 1000.0,
+    ) + &parts)
+}
+
+/// The row that splits the time inside stages of the lone and the loaded render into its parts
+/// (`stage_timing::stage_parts`): the provider slower than its latency, the result's delivery to
+/// the job, and the copy into R2
+async fn inside_parts(
+    stack: &Stack,
+    app: &Client,
+    latencies: &SimLatencies,
+    runs: [&Measured; 2],
+) -> Result<String, String> {
+    let support = app.with_key(Some("sk_test_support"));
+    let sim = Client::new(&stack.sim_url, None);
+    let tasks = sim_tasks(
+        &sim.get("/__sim/tasks")
+            .await
+            .map_err(|e| format!("simulator tasks: {e}"))?
+            .json,
+    );
+    let latency = |provider: &str| latencies.by_provider.get(provider).copied().unwrap_or(0) as f64;
+    let mut split = Vec::new();
+    for run in runs {
+        let entries = entries(&journal(&support, &run.id).await?);
+        split.push(stage_parts(&run.stages, &entries, &tasks, latency));
+    }
+    let part = |name: &str, get: fn(&StageParts) -> Option<f64>| {
+        let [alone, loaded] = [&split[0], &split[1]].map(|parts| {
+            let v: Vec<f64> = parts.iter().filter_map(get).collect();
+            (
+                nearest_rank(&v, 50.0).unwrap_or(f64::NAN),
+                nearest_rank(&v, 95.0).unwrap_or(f64::NAN),
+                v.iter().sum::<f64>() / 1000.0,
+            )
+        });
+        format!(
+            "{name} p50 {:.0} / {:.0} ms, p95 {:.0} / {:.0} ms, summed over the stages {:.1} / {:.1} s",
+            alone.0, loaded.0, alone.1, loaded.1, alone.2, loaded.2
+        )
+        .trim_start()
+        .to_owned()
+    };
+    // Which providers the loaded render's stages ran slowest at, beyond their latency
+    let mut by_provider: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for p in &split[1] {
+        by_provider
+            .entry(p.provider.as_str())
+            .or_default()
+            .push(p.over_latency_ms);
+    }
+    let providers: Vec<String> = by_provider
+        .iter()
+        .map(|(provider, v)| {
+            format!(
+                "{provider} {:.0} ms (n={})",
+                nearest_rank(v, 50.0).unwrap_or(f64::NAN),
+                v.len()
+            )
+        })
+        .collect();
+    Ok(format!(
+        "| inside stages, stage by stage, alone / loaded: from the submit reaching the provider to the output stored in R2 | {}; {} (of it the callback's round trip at the simulator: {}); {} (of it the job's step -> the download asked: {}; the simulator making the file: {}) | | the job's journal against the simulator's record of each task (`GET /__sim/tasks`), {} / {} stages; the provider's part is its submit's arrival to its result signalled (callback sent, or the poll that found it done) minus its latency; loaded, by provider, p50: {} |\n",
+        part("at the provider beyond its latency:", |p| Some(
+            p.over_latency_ms
+        )),
+        part("delivery (signalled -> the job's step):", |p| Some(
+            p.delivery_ms
+        )),
+        part("", |p| p.callback_round_trip_ms),
+        part("copy into R2 (step -> stored):", |p| Some(p.store_ms)),
+        part("", |p| p.download_asked_ms),
+        part("", |p| p.file_ready_ms),
+        split[0].len(),
+        split[1].len(),
+        providers.join(", "),
     ))
 }
 

@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 
 use e2e::bench_env::number;
 use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
+use e2e::stage_timing::{Entry, SimTask, entries, journal, sim_tasks, task_of};
 use e2e::stats::nearest_rank;
 use e2e::{Client, Stack, StackOptions, WorkerRuntime};
 use serde_json::{Value, json};
@@ -70,102 +71,6 @@ fn summary(v: &[f64]) -> String {
         }
         _ => "no samples".to_owned(),
     }
-}
-
-/// One journal entry, reduced to what the timing needs
-#[derive(Debug, Clone)]
-struct Entry {
-    at_ms: f64,
-    kind: String,
-    stage: String,
-    attempt: u64,
-}
-
-/// The whole journal of a render, every page
-async fn journal(support: &Client, id: &str) -> Result<Vec<Value>, String> {
-    let mut all = Vec::new();
-    let mut after = 0u64;
-    // Bounded: 200 pages of 500 is far beyond a 12-shot render's journal
-    for _ in 0..200 {
-        let r = support
-            .get(&format!(
-                "/v1/support/renders/{id}/journal?after={after}&limit=500"
-            ))
-            .await
-            .map_err(|e| e.to_string())?;
-        if !r.status.is_success() {
-            return Err(format!("journal: {} {}", r.status, r.text));
-        }
-        all.extend(r.json["entries"].as_array().cloned().unwrap_or_default());
-        match r.json["next_after"].as_u64() {
-            Some(next) => after = next,
-            None => return Ok(all),
-        }
-    }
-    Err("journal: more than 200 pages".into())
-}
-
-fn entries(journal: &[Value]) -> Vec<Entry> {
-    journal
-        .iter()
-        .filter_map(|e| {
-            Some(Entry {
-                at_ms: e["at"].as_f64()?,
-                kind: e["input"]["type"].as_str()?.to_owned(),
-                stage: e["input"]["stage"].as_str().unwrap_or("").to_owned(),
-                attempt: e["input"]["attempt"].as_u64().unwrap_or(0),
-            })
-        })
-        .collect()
-}
-
-/// One simulator task, reduced
-#[derive(Debug, Clone)]
-struct SimTask {
-    provider: String,
-    id: String,
-    received_ms: f64,
-    /// The first download of its output: asked, file ready (made by the simulator)
-    download: Option<(f64, f64)>,
-    /// When the first successful `done` callback was sent, and its round trip
-    done_callback: Option<(f64, f64)>,
-    done_polled_ms: Option<f64>,
-}
-
-fn us_to_ms(v: &Value) -> Option<f64> {
-    v.as_u64().map(|us| us as f64 / 1000.0)
-}
-
-fn sim_tasks(v: &Value) -> Vec<SimTask> {
-    v["tasks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            let done_callback = t["deliveries"].as_array().and_then(|ds| {
-                ds.iter()
-                    .find(|d| d["phase"] == "done" && d["ok"] == true)
-                    .and_then(|d| {
-                        let sent = us_to_ms(&d["sent_unix_us"])?;
-                        Some((sent, us_to_ms(&d["answered_unix_us"])? - sent))
-                    })
-            });
-            let download = t["downloads"].get(0).and_then(|d| {
-                Some((
-                    us_to_ms(&d["asked_unix_us"])?,
-                    us_to_ms(&d["ready_unix_us"])?,
-                ))
-            });
-            Some(SimTask {
-                provider: t["provider"].as_str()?.to_owned(),
-                id: t["id"].as_str()?.to_owned(),
-                received_ms: us_to_ms(&t["received_unix_us"])?,
-                download,
-                done_callback,
-                done_polled_ms: us_to_ms(&t["done_polled_unix_us"]),
-            })
-        })
-        .collect()
 }
 
 /// How a dependency's result reached the job
@@ -206,17 +111,6 @@ struct Sample {
     /// The submit's arrival at the simulator, or (`provider` "assembler") the job's
     /// `submit_accepted` step, which also holds the assembler's answer
     submit_ms: f64,
-}
-
-/// The simulator's task of a stage: the one its provider reference names (a Veo operation
-/// name, a BFL polling URL and a Kling path all end in or carry the task id)
-fn task_of<'a>(stage: &Value, tasks: &'a [SimTask]) -> Option<&'a SimTask> {
-    let reference = stage["provider_ref"].as_str()?;
-    tasks.iter().find(|t| {
-        reference == t.id
-            || reference.ends_with(&format!("/{}", t.id))
-            || reference.ends_with(&format!("={}", t.id))
-    })
 }
 
 /// Every dependent stage of one render
