@@ -43,6 +43,21 @@ pub async fn journal(support: &Client, id: &str) -> Result<Vec<Value>, String> {
     Err("journal: more than 200 pages".into())
 }
 
+/// The latest time the job took a `kind` step for `stage`'s `attempt`, no later than `before`
+pub fn last_at(
+    journal: &[Entry],
+    kind: &str,
+    stage: &str,
+    attempt: u64,
+    before: f64,
+) -> Option<f64> {
+    journal
+        .iter()
+        .filter(|e| e.kind == kind && e.stage == stage && e.attempt == attempt && e.at_ms <= before)
+        .map(|e| e.at_ms)
+        .reduce(f64::max)
+}
+
 /// The entries of a journal that name an input
 pub fn entries(journal: &[Value]) -> Vec<Entry> {
     journal
@@ -156,11 +171,7 @@ pub fn stage_parts(
     latency_ms: impl Fn(&str) -> f64,
 ) -> Vec<StageParts> {
     let last_at = |kind: &str, stage: &str, attempt: u64| {
-        journal
-            .iter()
-            .filter(|e| e.kind == kind && e.stage == stage && e.attempt == attempt)
-            .map(|e| e.at_ms)
-            .reduce(f64::max)
+        last_at(journal, kind, stage, attempt, f64::INFINITY)
     };
     stages
         .iter()

@@ -71,12 +71,18 @@ fn step_error(e: &StepError) -> Result<Response> {
 }
 
 fn view(inner: &Inner) -> Result<Response> {
-    // The app's view: support's actions in plain sentences (the support view has them whole).
-    match inner.with_job(|job| serde_json::to_string(&job.creator_view())) {
+    match view_text(inner) {
         Some(Ok(text)) => json_text(text),
         Some(Err(e)) => Response::error(format!("encoding view: {e}"), 500),
         None => Response::error("no such job", 404),
     }
+}
+
+/// The app's view as JSON text, encoded straight from the view (no JSON value in between), or
+/// `None` without a job. Support's actions read as plain sentences (the support view has them
+/// whole).
+fn view_text(inner: &Inner) -> Option<serde_json::Result<String>> {
+    inner.with_job(|job| serde_json::to_string(&job.creator_view()))
 }
 
 /// A 200 whose body is JSON already encoded
@@ -93,14 +99,14 @@ fn view_etag(json: &str) -> String {
     format!("\"{}\"", hex::encode(digest.get(..12).unwrap_or_default()))
 }
 
-/// The view's JSON and its ETag, or `None` without a job. Encoded once, straight from the view
-/// (no JSON value in between): a poll costs one encoding and one digest of it, which 51
-/// renders polled four times a second made a tenth of the runtime's CPU when done three times.
-type CurrentView = Option<std::result::Result<(String, String), serde_json::Error>>;
+/// The view's JSON and its ETag, or `None` without a job
+type CurrentView = Option<serde_json::Result<(String, String)>>;
 
+/// The view encoded once and its digest: a poll costs one encoding and one digest, which 51
+/// renders polled four times a second made a tenth of the runtime's CPU when done three times
 fn current_view(inner: &Inner) -> CurrentView {
-    inner.with_job(|job| {
-        serde_json::to_string(&job.creator_view()).map(|text| {
+    view_text(inner).map(|text| {
+        text.map(|text| {
             let tag = view_etag(&text);
             (text, tag)
         })

@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use e2e::bench_env::number;
 use e2e::render::{create, is_terminal, sample_brief, support_view, wait_for};
-use e2e::stage_timing::{Entry, SimTask, entries, journal, sim_tasks, task_of};
+use e2e::stage_timing::{self, Entry, SimTask, entries, journal, sim_tasks, task_of};
 use e2e::stats::nearest_rank;
 use e2e::{Client, Stack, StackOptions, WorkerRuntime};
 use serde_json::{Value, json};
@@ -121,13 +121,7 @@ fn samples(view: &Value, journal: &[Entry], tasks: &[SimTask]) -> Vec<Sample> {
         .filter_map(|s| Some((s["id"].as_str()?, s)))
         .collect();
     let last_at = |kind: &str, stage: &str, attempt: u64, before: f64| {
-        journal
-            .iter()
-            .filter(|e| {
-                e.kind == kind && e.stage == stage && e.attempt == attempt && e.at_ms <= before
-            })
-            .map(|e| e.at_ms)
-            .reduce(f64::max)
+        stage_timing::last_at(journal, kind, stage, attempt, before)
     };
     // Each stage's model and the job's step for its final status at the provider (when it left
     // the provider and gave the job's own slot for its model back)
