@@ -23,7 +23,10 @@
 //!    the lone one. Provider capacity is taken out of what is measured: `PROVIDER_LIMITS` is far
 //!    above the load and the simulator has no caps. Assembly goes to the hosted route (the
 //!    simulated Shotstack), as in part 1; it composes with real ffmpeg two at a time, so the
-//!    others are twice the measured job's size and still generating when it assembles.
+//!    others are twice the measured job's size and still generating when it assembles. The
+//!    runtime's state is in memory (tmpfs) unless `BENCH_STATE=disk`: on one workerd every
+//!    object's SQLite commit waits on this machine's disk on the one thread they all share
+//!    (`e2e::stack::StateMedium`).
 //!
 //! Both runs use the Worker on Miniflare alone (`WORKER_RUNTIME=wrangler` for `wrangler dev`)
 //! and the simulator's per-shape media (one picture per shape, so the simulator's ffmpeg is not
@@ -43,6 +46,7 @@ use e2e::render::{
     wait_for_every,
 };
 use e2e::schedule::{SimLatencies, limit_effects, unlimited_makespan};
+use e2e::stack::StateMedium;
 use e2e::stage_timing::{StageParts, entries, journal, sim_tasks, stage_parts};
 use e2e::stats::nearest_rank;
 use e2e::{Client, Stack, StackOptions, WorkerRuntime};
@@ -88,7 +92,7 @@ fn load_average() -> String {
 /// an assembler not started, a submit to it hung for minutes; started, its real ffmpeg time
 /// does not scale, and the scaled registry times it out (at 0.1 a 300 s assembly timed out
 /// three times at about 37 s before falling back).
-fn start(mut worker_vars: Vec<(String, String)>) -> Result<Stack, String> {
+fn start(mut worker_vars: Vec<(String, String)>, state: StateMedium) -> Result<Stack, String> {
     worker_vars.push(("ASSEMBLER_BASE_URL".into(), String::new()));
     // `FLEET_GATES=off` runs the jobs without the providers' gates, to see what they cost
     if let Ok(gates) = std::env::var("FLEET_GATES") {
@@ -99,6 +103,7 @@ fn start(mut worker_vars: Vec<(String, String)>) -> Result<Stack, String> {
         sim_env: vec![("SIM_MEDIA_VARIETY".into(), "per-shape".into())],
         without_assembler: true,
         runtime: WorkerRuntime::from_env(WorkerRuntime::Miniflare),
+        state_parent: state.parent(),
         ..StackOptions::default()
     })
     .map_err(|e| format!("the stack did not start: {e}"))
@@ -224,7 +229,10 @@ async fn headline() -> Result<String, String> {
     let latencies = SimLatencies::builtin(scale);
     let load_before = load_average();
     let bench_started = Instant::now();
-    let stack = start(vec![("REGISTRY_LATENCY_SCALE".into(), scale.to_string())])?;
+    let stack = start(
+        vec![("REGISTRY_LATENCY_SCALE".into(), scale.to_string())],
+        StateMedium::from_env(StateMedium::Disk),
+    )?;
     widen_assembly_timeout(&stack, scale).await?;
     latencies.apply(&Client::new(&stack.sim_url, None)).await?;
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
@@ -333,10 +341,15 @@ async fn under_load() -> Result<String, String> {
     let limits = json!({ "*": {
         "max_concurrent": 100_000, "requests_per_minute": 1_000_000, "burst": 100_000
     } });
-    let stack = start(vec![
-        ("REGISTRY_LATENCY_SCALE".into(), LOAD_SCALE.to_string()),
-        ("PROVIDER_LIMITS".into(), limits.to_string()),
-    ])?;
+    // In memory unless `BENCH_STATE=disk`: see `StateMedium` for why.
+    let state = StateMedium::from_env(StateMedium::Memory);
+    let stack = start(
+        vec![
+            ("REGISTRY_LATENCY_SCALE".into(), LOAD_SCALE.to_string()),
+            ("PROVIDER_LIMITS".into(), limits.to_string()),
+        ],
+        state,
+    )?;
     widen_assembly_timeout(&stack, LOAD_SCALE).await?;
     latencies.apply(&Client::new(&stack.sim_url, None)).await?;
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
@@ -420,13 +433,14 @@ async fn under_load() -> Result<String, String> {
     let parts = inside_parts(&stack, &app, &latencies, [&alone, &loaded]).await?;
     let bench_s = bench_started.elapsed().as_secs_f64();
     Ok(format!(
-        "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, created just before it ({others_ok} of {others} succeeded; {} of them still running when it finished); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; load average {load_before} before the others, {load_during} when it finished; the local runtime (one workerd process, every object's isolate in it) used {busy_loaded} of CPU while it ran, against {busy_alone} alone; {bench_s:.0} s in all |\n\
+        "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, created just before it ({others_ok} of {others} succeeded; {} of them still running when it finished); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; {}; load average {load_before} before the others, {load_during} when it finished; the local runtime (one workerd process, every object's isolate in it) used {busy_loaded} of CPU while it ran, against {busy_alone} alone; {bench_s:.0} s in all |\n\
          | the same job alone, same stack, just before | {:.1} s vs {:.1} s: **{r_alone:.3}x** | | after one warm-up render; load average {load_alone}. Both assemble on the hosted route (simulated Shotstack, our assembler unset): assembly stage {} alone, {} loaded, against {:.1} s of latency |\n\
          | one job under load of {others} others vs alone, each over its ideal | **{:.3}x** | at most {LOAD_TARGET:.2}x | the two rows above |\n\
          | where the excess went, alone / loaded: inside stages (the DAG with each stage as long as it took, first submit to done, minus the ideal) and between them (wall time minus that) | inside {:.1} / {:.1} s, between {:.1} / {:.1} s | | a stage's time includes the provider's own (the simulator shares the machine), its result's delivery and the copy into R2; between stages: the gate, the submit, the create and the client's poll |\n",
         loaded.wall_ms / 1000.0,
         loaded_ideal / 1000.0,
         others.saturating_sub(others_done_then),
+        state.describe(),
         alone.wall_ms / 1000.0,
         alone_ideal / 1000.0,
         fallback(&alone),
