@@ -1,14 +1,24 @@
 //! Signed download links for artifact keys inside JSON (views for the app, timelines for the
 //! assembler), so R2 never has to be public. Without an acceptable key (empty, or outside dev a
-//! dev one) nothing is signed: the caller fails as "not configured".
+//! dev one) nothing is signed: the caller fails as "not configured". Links are signed by one
+//! [`LinkSigner`] per isolate, which rounds expiries up to a whole window and remembers them: a
+//! polled view signs each artifact once per window, not on every poll.
+
+use std::cell::RefCell;
 
 use serde_json::Value;
-use studio::api::media::{self, MediaKey};
+use studio::api::link_signer::LinkSigner;
+use studio::api::media;
 use studio::api::secrets::SecretError;
 use studio::time::{Millis, Timestamp};
 use worker::Env;
 
 use crate::config;
+
+thread_local! {
+    /// This isolate's signer (vars and secrets cannot change under a running isolate)
+    static SIGNER: RefCell<Option<LinkSigner>> = const { RefCell::new(None) };
+}
 
 /// Adds a signed `url` next to every `key` (and `master_key`, `poster_key`, `captions_key`) that
 /// names an artifact
@@ -20,11 +30,19 @@ pub(crate) fn sign_keys(
 ) -> Result<(), SecretError> {
     let base = config::public_base(env);
     let secret = config::media_key(env)?;
-    sign(&base, &secret, value, now.plus(lifetime));
+    SIGNER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let signer = match slot.take() {
+            Some(signer) if signer.signs_for(&base, &secret) => signer,
+            Some(_) | None => LinkSigner::new(base, secret),
+        };
+        let signer = slot.insert(signer);
+        sign(signer, value, now, lifetime);
+    });
     Ok(())
 }
 
-fn sign(base: &str, secret: &MediaKey, value: &mut Value, expires: Timestamp) {
+fn sign(signer: &mut LinkSigner, value: &mut Value, now: Timestamp, lifetime: Millis) {
     match value {
         Value::Object(map) => {
             for (field, url_field) in [
@@ -38,17 +56,17 @@ fn sign(base: &str, secret: &MediaKey, value: &mut Value, expires: Timestamp) {
                 {
                     map.insert(
                         url_field.into(),
-                        Value::String(media::signed_url(base, secret, &key, expires)),
+                        Value::String(signer.url(&key, now, lifetime)),
                     );
                 }
             }
             for v in map.values_mut() {
-                sign(base, secret, v, expires);
+                sign(signer, v, now, lifetime);
             }
         }
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|v| sign(base, secret, v, expires)),
+            .for_each(|v| sign(signer, v, now, lifetime)),
         _ => {}
     }
 }

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod body_cap;
 pub mod error;
+pub mod link_signer;
 pub mod media;
 pub mod openapi;
 pub mod request_id;

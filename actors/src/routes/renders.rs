@@ -296,7 +296,7 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
             let mut view: Value = object_sql::read_json_response(&mut resp)
                 .await
                 .or_internal("reading view")?;
-            // The ETag covers the state, not the signed links, whose expiry moves every request.
+            // The ETag covers the state, not the signed links, whose expiry moves window by window.
             media_links::sign_keys(env, &mut view, clock::now(), DOWNLOAD_LINK_LIFETIME)?;
             json_response(&view, 200)?
         }
