@@ -208,3 +208,43 @@ fn a_job_stored_before_ra_words_were_kept_still_hides_models() {
     // The support view of it still names the models.
     assert!(!leaks(&serde_json::to_string(&old.view()).unwrap()).is_empty());
 }
+
+/// The creator's stages are built straight from the rows (not by trimming support's view, which
+/// clones every routing decision): they must say what support's stages say of the same job
+fn assert_stages_agree(w: &World) {
+    let creator = w.job.creator_view();
+    let support = w.job.view();
+    assert_eq!(creator.stages.len(), support.stages.len());
+    for (c, s) in creator.stages.iter().zip(&support.stages) {
+        assert_eq!(c.id, s.id);
+        assert_eq!(c.kind, s.kind);
+        assert_eq!(c.shot, s.shot);
+        assert_eq!(c.status, s.status);
+        assert_eq!(c.deps, s.deps);
+        assert_eq!(c.attempt, s.attempt);
+        assert_eq!(c.cost_usd, s.cost_usd);
+        assert_eq!(c.seconds, s.seconds);
+        assert_eq!(
+            serde_json::to_value(&c.artifacts).unwrap(),
+            serde_json::to_value(&s.artifacts).unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_creator_stages_agree_with_support_stages_mid_flight_and_at_the_end() {
+    let failed = Fault::FailStatus {
+        reason: "transient".into(),
+        retryable: true,
+    };
+    let mut w = World::with(created(webhook_brief(2), 42, false), |f| {
+        f.fault_stage("s01.motion", std::iter::repeat_n(failed, 1));
+    });
+    // Mid-flight: some stages done (artifacts, seconds), others running or backing off.
+    assert!(w.run_until(|w| w.job.view().stages.iter().any(|s| s.status == "done")));
+    assert_eq!(w.status(), JobStatus::Rendering);
+    assert_stages_agree(&w);
+    w.run();
+    assert_eq!(w.status(), JobStatus::Succeeded);
+    assert_stages_agree(&w);
+}

@@ -188,7 +188,7 @@ fn support_note(action: &SupportAction) -> RaNote {
 impl Job {
     /// The job for the creator's app; see the module doc for what it leaves out
     pub fn creator_view(&self) -> CreatorJobView {
-        let view = self.view();
+        let view = self.view_of_stages(false);
         let mut rows: Vec<&StageRow> = self.rows.iter().collect();
         rows.sort_by_key(|r| r.spec.order);
         let by_support = self.header.actions.iter().any(|a| {
@@ -218,20 +218,22 @@ impl Job {
             captions_key: view.captions_key,
             stages: rows
                 .into_iter()
-                .zip(view.stages)
-                .map(|(row, stage)| CreatorStageView {
-                    error: self.stage_error_for_creator(row),
-                    why: self.why_for_creator(row),
-                    waiting: super::slots::waiting_for_creator(row),
-                    id: stage.id,
-                    kind: stage.kind,
-                    shot: stage.shot,
-                    status: stage.status,
-                    deps: stage.deps,
-                    attempt: stage.attempt,
-                    cost_usd: stage.cost_usd,
-                    seconds: stage.seconds,
-                    artifacts: stage.artifacts,
+                .map(|row| {
+                    let (artifacts, seconds, _) = super::view::stage_outcome(row);
+                    CreatorStageView {
+                        error: self.stage_error_for_creator(row),
+                        why: self.why_for_creator(row),
+                        waiting: super::slots::waiting_for_creator(row),
+                        id: row.spec.id.clone(),
+                        kind: row.spec.kind,
+                        shot: row.spec.shot.clone(),
+                        status: row.state.name().to_owned(),
+                        deps: row.spec.deps.clone(),
+                        attempt: row.attempt,
+                        cost_usd: row.spent.usd(),
+                        seconds,
+                        artifacts,
+                    }
                 })
                 .collect(),
             paused_from: view.paused_from,

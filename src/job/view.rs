@@ -184,6 +184,13 @@ impl Job {
 
     /// The job for the API
     pub fn view(&self) -> JobView {
+        self.view_of_stages(true)
+    }
+
+    /// [`Self::view`], with its stages only when `with_stages` (the creator's view builds its
+    /// own, smaller ones: a polled render would otherwise clone every stage's routing decision
+    /// and attempts to drop them)
+    pub(crate) fn view_of_stages(&self, with_stages: bool) -> JobView {
         let mut rows: Vec<_> = self.rows.iter().collect();
         rows.sort_by_key(|r| r.spec.order);
         let mut cost_by_shot: Vec<ShotCost> = Vec::new();
@@ -254,7 +261,11 @@ impl Job {
             variants,
             poster_key: self.assembled("poster").map(|a| a.key.clone()),
             captions_key: self.assembled("captions").map(|a| a.key.clone()),
-            stages: rows.into_iter().map(stage_view).collect(),
+            stages: if with_stages {
+                rows.into_iter().map(stage_view).collect()
+            } else {
+                Vec::new()
+            },
             next_deadline: self.next_deadline(),
             paused_from: h.paused_from,
             actions: h.actions.clone(),
@@ -272,9 +283,12 @@ impl Job {
     }
 }
 
-fn stage_view(r: &super::state::StageRow) -> StageView {
-    let last = r.attempts.last();
-    let (artifacts, seconds, error) = match &r.state {
+/// A stage's outcome as views show it: its artifacts and seconds when done, its error when
+/// backing off or failed
+pub(crate) fn stage_outcome(
+    r: &super::state::StageRow,
+) -> (Vec<Artifact>, Option<f64>, Option<String>) {
+    match &r.state {
         StageState::Done {
             artifacts,
             finished_at,
@@ -292,7 +306,12 @@ fn stage_view(r: &super::state::StageRow) -> StageView {
         | StageState::Running { .. }
         | StageState::Storing { .. }
         | StageState::Cancelled { .. } => (Vec::new(), None, None),
-    };
+    }
+}
+
+fn stage_view(r: &super::state::StageRow) -> StageView {
+    let last = r.attempts.last();
+    let (artifacts, seconds, error) = stage_outcome(r);
     StageView {
         id: r.spec.id.clone(),
         kind: r.spec.kind,
