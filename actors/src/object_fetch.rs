@@ -46,6 +46,13 @@ pub(crate) async fn response_text(response: &Response) -> Result<String> {
     read_text(web_sys::Response::from(response).text()?).await
 }
 
+/// The whole body of a fetched response as bytes, with one `arrayBuffer()` (the caller has
+/// bounded its length)
+pub(crate) async fn response_bytes(response: &Response) -> Result<Vec<u8>> {
+    let buffer = JsFuture::from(web_sys::Response::from(response).array_buffer()?).await?;
+    Ok(worker::js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 async fn read_text(promise: Promise) -> Result<String> {
     JsFuture::from(promise)
         .await?

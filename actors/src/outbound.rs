@@ -12,8 +12,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::future::{Either, select};
+use studio::api::body_cap::CappedBody;
 use studio::providers::{HttpRequest, HttpResponse, Method, ProviderError};
 use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect};
+
+use crate::object_fetch;
 
 /// How long one provider control call may take before it counts as unanswered (the core's
 /// `CALL_TIMEOUT`; a submit answered with the result gets `submit_call_timeout`)
@@ -95,25 +98,27 @@ async fn send_inner(
 }
 
 async fn read_capped(resp: &mut worker::Response, cap: usize) -> Result<Vec<u8>, String> {
-    let declared = resp
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|l| l.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > cap as u64) {
-        return Err(format!("the response is larger than {cap} bytes"));
+    let too_large = |_| format!("the response is larger than {cap} bytes");
+    let headers = resp.headers();
+    let length = headers.get("content-length").ok().flatten();
+    let encoding = headers.get("content-encoding").ok().flatten();
+    let mut body =
+        CappedBody::for_response(cap, length.as_deref(), encoding.as_deref()).map_err(too_large)?;
+    // A plain body of declared length ends there: one read, not a stream reader's round trips
+    // (whose `releaseLock` alone was 3% of the runtime's CPU under fifty renders).
+    if body.length_declared() {
+        let bytes = object_fetch::response_bytes(resp)
+            .await
+            .map_err(|e| e.to_string())?;
+        body.push(&bytes).map_err(too_large)?;
+        return Ok(body.finish());
     }
     let mut stream = resp.stream().map_err(|e| e.to_string())?;
-    let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| e.to_string())?;
-        if body.len() + chunk.len() > cap {
-            return Err(format!("the response is larger than {cap} bytes"));
-        }
-        body.extend_from_slice(&chunk);
+        body.push(&chunk).map_err(too_large)?;
     }
-    Ok(body)
+    Ok(body.finish())
 }
 
 /// A call that brought back no answer we can read: it timed out, the connection failed, or the

@@ -5,7 +5,10 @@
 //! stops at the first one that would pass the limit, having buffered at most `limit` bytes.
 //! A declared length within the limit bounds what HTTP delivers (the body ends there, and a
 //! client that sends less fails the read), so such a body may be read in one piece
-//! ([`CappedBody::length_declared`]) and pushed whole; the running count still checks it.
+//! ([`CappedBody::length_declared`]) and pushed whole; the running count still checks it. The
+//! same holds for a response the Worker fetched ([`CappedBody::for_response`]), unless it is
+//! content-encoded: the runtime decodes it as it is read, so its declared length is the encoded
+//! size and bounds nothing that arrives.
 
 use super::ApiError;
 
@@ -33,6 +36,18 @@ impl CappedBody {
         })
     }
 
+    /// Starts reading a fetched response: as [`Self::new`], except that a content-encoded body's
+    /// declared length is the encoded size, so it is neither refused on it nor read in one piece
+    /// (the running count alone bounds what the decoder delivers)
+    pub fn for_response(
+        limit: usize,
+        content_length: Option<&str>,
+        content_encoding: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let encoded = content_encoding.is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
+        Self::new(limit, content_length.filter(|_| !encoded))
+    }
+
     /// Whether the request declared a length (within the limit, or `new` refused it): then the
     /// runtime delivers at most that many bytes and the body can be read in one call
     pub fn length_declared(&self) -> bool {
@@ -57,6 +72,23 @@ impl CappedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_encoded_response_is_counted_as_it_is_decoded() {
+        // Plain: as a request, refused on its declared length and readable in one piece.
+        assert!(CappedBody::for_response(10, Some("11"), None).is_err());
+        let plain = CappedBody::for_response(10, Some("10"), Some("identity"))
+            .unwrap_or_else(|_| unreachable!());
+        assert!(plain.length_declared());
+        // gzip: the declared 4 bytes say nothing of the decoded size, so never one piece, and
+        // the running count still stops it at the limit.
+        let mut gzip = CappedBody::for_response(10, Some("4"), Some("gzip"))
+            .unwrap_or_else(|_| unreachable!());
+        assert!(!gzip.length_declared());
+        assert!(gzip.push(b"1234567890").is_ok());
+        assert_eq!(gzip.push(b"x"), Err(ApiError::TooLarge { limit: 10 }));
+        assert!(CappedBody::for_response(10, Some("11"), Some("br")).is_ok());
+    }
 
     #[test]
     fn the_cap_holds_whatever_the_header_says() {
