@@ -7,7 +7,9 @@
 use std::cell::RefCell;
 
 use serde_json::Value;
+use studio::api::ApiError;
 use studio::api::link_signer::LinkSigner;
+use studio::api::link_splice::{LINKED_FIELDS, splice_links};
 use studio::api::media;
 use studio::api::secrets::SecretError;
 use studio::time::{Millis, Timestamp};
@@ -20,6 +22,20 @@ thread_local! {
     static SIGNER: RefCell<Option<LinkSigner>> = const { RefCell::new(None) };
 }
 
+/// Runs `f` with this isolate's signer for the configured base and key
+fn with_signer<T>(env: &Env, f: impl FnOnce(&mut LinkSigner) -> T) -> Result<T, SecretError> {
+    let base = config::public_base(env);
+    let secret = config::media_key(env)?;
+    Ok(SIGNER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let signer = match slot.take() {
+            Some(signer) if signer.signs_for(&base, &secret) => signer,
+            Some(_) | None => LinkSigner::new(base, secret),
+        };
+        f(slot.insert(signer))
+    }))
+}
+
 /// Adds a signed `url` next to every `key` (and `master_key`, `poster_key`, `captions_key`) that
 /// names an artifact
 pub(crate) fn sign_keys(
@@ -28,29 +44,28 @@ pub(crate) fn sign_keys(
     now: Timestamp,
     lifetime: Millis,
 ) -> Result<(), SecretError> {
-    let base = config::public_base(env);
-    let secret = config::media_key(env)?;
-    SIGNER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let signer = match slot.take() {
-            Some(signer) if signer.signs_for(&base, &secret) => signer,
-            Some(_) | None => LinkSigner::new(base, secret),
-        };
-        let signer = slot.insert(signer);
-        sign(signer, value, now, lifetime);
-    });
-    Ok(())
+    with_signer(env, |signer| sign(signer, value, now, lifetime))
+}
+
+/// The same links spliced into a JSON text (a polled view), which is never parsed into a tree
+pub(crate) fn sign_text(
+    env: &Env,
+    json: &str,
+    now: Timestamp,
+    lifetime: Millis,
+) -> Result<String, ApiError> {
+    with_signer(env, |signer| {
+        splice_links(json, |key| {
+            media::servable_key(key).then(|| signer.url(key, now, lifetime))
+        })
+    })?
+    .map_err(|e| ApiError::Internal(format!("signing links: {e}")))
 }
 
 fn sign(signer: &mut LinkSigner, value: &mut Value, now: Timestamp, lifetime: Millis) {
     match value {
         Value::Object(map) => {
-            for (field, url_field) in [
-                ("key", "url"),
-                ("master_key", "master_url"),
-                ("poster_key", "poster_url"),
-                ("captions_key", "captions_url"),
-            ] {
+            for (field, url_field) in LINKED_FIELDS {
                 if let Some(Value::String(key)) = map.get(field).cloned()
                     && media::servable_key(&key)
                 {

@@ -2,12 +2,14 @@
 //!
 //! [`error`] is the one table from failure to HTTP status and stable code; [`auth`] holds roles
 //! and API-key hashing; [`request_id`] names each request; [`body_cap`] reads bodies under a
-//! running cap; [`webhook_url`] says where an app's status webhooks may go.
+//! running cap; [`link_splice`] adds signed links to a view's text; [`webhook_url`] says where
+//! an app's status webhooks may go.
 
 pub mod auth;
 pub mod body_cap;
 pub mod error;
 pub mod link_signer;
+pub mod link_splice;
 pub mod media;
 pub mod openapi;
 pub mod request_id;

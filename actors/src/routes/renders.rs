@@ -1,7 +1,7 @@
 //! `/v1/renders`: the app's surface.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use studio::api::ApiError;
 use studio::api::webhook_url::{WebhookUrlPolicy, check_webhook_url};
@@ -12,13 +12,13 @@ use worker::{Env, Method, Request, Response};
 
 use super::util::{
     Cursor, MAX_BODY, bounded_param, call_job, indexed_job, job_request, job_stub, json_response,
-    query_pairs, read_body, read_job_answer, status_param,
+    json_text_response, query_pairs, read_body, read_job_answer, status_param,
 };
 use crate::auth::{authenticate, require_app};
 use crate::error::OrInternal;
 use crate::render_job::MAX_WAIT_SECS;
 use crate::server_timing::PhaseTimer;
-use crate::{clock, config, media_links, object_sql};
+use crate::{clock, config, media_links, object_fetch, object_sql};
 
 /// A fresh random job id
 fn random_job_id() -> Result<JobId, ApiError> {
@@ -293,12 +293,13 @@ pub(crate) async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, 
     let tag = resp.headers().get("etag").ok().flatten();
     let mut out = match status {
         200 => {
-            let mut view: Value = object_sql::read_json_response(&mut resp)
+            let view = object_fetch::response_text(&resp)
                 .await
                 .or_internal("reading view")?;
             // The ETag covers the state, not the signed links, whose expiry moves window by window.
-            media_links::sign_keys(env, &mut view, clock::now(), DOWNLOAD_LINK_LIFETIME)?;
-            json_response(&view, 200)?
+            // The view is spliced as text, never parsed: polls are most of what the Worker serves.
+            let signed = media_links::sign_text(env, &view, clock::now(), DOWNLOAD_LINK_LIFETIME)?;
+            json_text_response(signed)?
         }
         304 => Response::empty().or_internal("empty")?.with_status(304),
         404 => return Err(ApiError::NotFound(format!("no render {id}"))),

@@ -132,6 +132,15 @@ pub(crate) fn json_response(value: &Value, status: u16) -> Result<Response, ApiE
         .or_internal("encoding response")
 }
 
+/// A 200 response whose body is JSON already encoded
+pub(crate) fn json_text_response(json: String) -> Result<Response, ApiError> {
+    let mut resp = Response::ok(json).or_internal("json response")?;
+    resp.headers_mut()
+        .set("content-type", "application/json")
+        .or_internal("content-type")?;
+    Ok(resp)
+}
+
 /// Calls a job object's internal route with extra headers; returns its response unread (a
 /// stream stays a stream)
 pub(crate) async fn job_request(
