@@ -60,6 +60,54 @@ pub(crate) async fn indexed_job(
     owner: Option<&CreatorId>,
 ) -> Result<JobId, ApiError> {
     let job = parse_job_id(id)?;
+    let creator = match known_owner(&job) {
+        Some(creator) => Some(creator),
+        None => {
+            let creator = indexed_owner(env, &job).await?;
+            if let Some(creator) = &creator {
+                remember_owner(&job, creator);
+            }
+            creator
+        }
+    };
+    match (creator, owner) {
+        (Some(creator), Some(owner)) if creator != owner.as_str() => {
+            Err(ApiError::NotFound(format!("no render {id}")))
+        }
+        (Some(_), _) => Ok(job),
+        (None, _) => Err(ApiError::NotFound(format!("no render {id}"))),
+    }
+}
+
+/// The most job owners an isolate remembers; past it the memory starts over
+const MAX_KNOWN_OWNERS: usize = 20_000;
+
+thread_local! {
+    /// Job id -> creator id of jobs this isolate found in the index. A render's row is written
+    /// once, at creation, with its creator, and is never re-owned or deleted, so a remembered
+    /// owner cannot go stale; the job object checks the creator again on every read. A poll
+    /// then costs no D1 query for the index (one a poll was a share of the Worker's CPU under
+    /// fleet load). Ids not found are not remembered: a job's row may be written a moment later.
+    static KNOWN_OWNERS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn known_owner(job: &JobId) -> Option<String> {
+    KNOWN_OWNERS.with(|known| known.borrow().get(job.as_str()).cloned())
+}
+
+fn remember_owner(job: &JobId, creator: &str) {
+    KNOWN_OWNERS.with(|known| {
+        let mut known = known.borrow_mut();
+        if known.len() >= MAX_KNOWN_OWNERS {
+            known.clear();
+        }
+        known.insert(job.as_str().to_owned(), creator.to_owned());
+    });
+}
+
+/// The creator the D1 render index names for `job`, if it has the job
+async fn indexed_owner(env: &Env, job: &JobId) -> Result<Option<String>, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         creator_id: String,
@@ -73,13 +121,7 @@ pub(crate) async fn indexed_job(
         .first(None)
         .await
         .or_internal("render lookup")?;
-    match (row, owner) {
-        (Some(row), Some(owner)) if row.creator_id != owner.as_str() => {
-            Err(ApiError::NotFound(format!("no render {id}")))
-        }
-        (Some(_), _) => Ok(job),
-        (None, _) => Err(ApiError::NotFound(format!("no render {id}"))),
-    }
+    Ok(row.map(|row| row.creator_id))
 }
 
 /// The job object of a job id
