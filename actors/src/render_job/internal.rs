@@ -16,7 +16,7 @@ use studio::routing::Registry;
 use worker::{Delay, Method, Request, Response, Result};
 
 use super::store;
-use super::{Inner, StepError};
+use super::{EncodedView, Inner, StepError};
 use crate::clock;
 use crate::object_sql;
 use crate::server_timing::PhaseTimer;
@@ -71,18 +71,11 @@ fn step_error(e: &StepError) -> Result<Response> {
 }
 
 fn view(inner: &Inner) -> Result<Response> {
-    match view_text(inner) {
-        Some(Ok(text)) => json_text(text),
+    match current_view(inner) {
+        Some(Ok(view)) => json_text(view.json.clone()),
         Some(Err(e)) => Response::error(format!("encoding view: {e}"), 500),
         None => Response::error("no such job", 404),
     }
-}
-
-/// The app's view as JSON text, encoded straight from the view (no JSON value in between), or
-/// `None` without a job. Support's actions read as plain sentences (the support view has them
-/// whole).
-fn view_text(inner: &Inner) -> Option<serde_json::Result<String>> {
-    inner.with_job(|job| serde_json::to_string(&job.creator_view()))
 }
 
 /// A 200 whose body is JSON already encoded
@@ -100,17 +93,20 @@ fn view_etag(json: &str) -> String {
 }
 
 /// The view's JSON and its ETag, or `None` without a job
-type CurrentView = Option<serde_json::Result<(String, String)>>;
+type CurrentView = Option<serde_json::Result<Rc<EncodedView>>>;
 
-/// The view encoded once and its digest: a poll costs one encoding and one digest, which 51
-/// renders polled four times a second made a tenth of the runtime's CPU when done three times
+/// The view encoded once per change of the job and its digest, kept until the next change (see
+/// `Inner::keep_view`). Support's actions read as plain sentences (the support view has them
+/// whole).
 fn current_view(inner: &Inner) -> CurrentView {
-    view_text(inner).map(|text| {
-        text.map(|text| {
-            let tag = view_etag(&text);
-            (text, tag)
-        })
-    })
+    if let Some(kept) = inner.kept_view() {
+        return Some(Ok(kept));
+    }
+    let encoded = inner.with_job(|job| serde_json::to_string(&job.creator_view()))?;
+    Some(encoded.map(|json| {
+        let etag = view_etag(&json);
+        inner.keep_view(EncodedView { json, etag })
+    }))
 }
 
 /// Whether an `If-None-Match` value names `tag`
@@ -153,10 +149,10 @@ fn with_etag(resp: Response, tag: &str) -> Result<Response> {
 /// The view with its ETag, or 304 when `If-None-Match` names the tag
 fn answer(current: CurrentView, if_none_match: Option<&str>) -> Result<Response> {
     match current {
-        Some(Ok((_, tag))) if matches(if_none_match, &tag) => {
-            with_etag(Response::empty()?.with_status(304), &tag)
+        Some(Ok(view)) if matches(if_none_match, &view.etag) => {
+            with_etag(Response::empty()?.with_status(304), &view.etag)
         }
-        Some(Ok((view, tag))) => with_etag(json_text(view)?, &tag),
+        Some(Ok(view)) => with_etag(json_text(view.json.clone())?, &view.etag),
         Some(Err(e)) => Response::error(format!("encoding view: {e}"), 500),
         None => Response::error("no such job", 404),
     }
@@ -180,7 +176,7 @@ async fn view_or_wait(inner: &Inner, req: &Request) -> Result<Response> {
     loop {
         let current = current_view(inner);
         let fresh = match &current {
-            Some(Ok((_, tag))) => matches(inm, tag),
+            Some(Ok(view)) => matches(inm, &view.etag),
             Some(Err(_)) | None => return answer(current, inm),
         };
         let remaining = deadline.saturating_sub(clock::now().0);

@@ -19,7 +19,7 @@ mod timeline;
 
 pub(crate) use internal::{LOAD_MS_HEADER, MAX_WAIT_SECS, STORAGE_BYTES_HEADER};
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -97,7 +97,21 @@ pub(crate) struct Inner {
     /// Keyframes copied into R2 that a dependent's submit will send inline (see
     /// `studio::providers::inline_images`)
     pub(crate) inline_images: RefCell<InlineImages>,
+    /// The creator's view as JSON with its ETag, until the job next changes: an app polls far
+    /// more often than a job steps, and building and encoding the view was a tenth of the
+    /// runtime's CPU under fleet load
+    view: RefCell<Option<Rc<EncodedView>>>,
 }
+
+/// The creator's view encoded, with its ETag
+pub(crate) struct EncodedView {
+    pub(crate) json: String,
+    pub(crate) etag: String,
+}
+
+/// The largest encoded view kept between polls, bytes (a job of thousands of stages is encoded
+/// on each poll instead of pinning megabytes in the isolate)
+const MAX_KEPT_VIEW: usize = 512 * 1024;
 
 /// One render job
 #[durable_object]
@@ -115,7 +129,7 @@ impl Inner {
         if !self.loaded.get() {
             let started = clock::now();
             let job = store::load(&self.sql())?;
-            *self.job.borrow_mut() = job;
+            *self.job_mut() = job;
             self.loaded.set(true);
             self.load_ms
                 .set(Some(clock::now().0.saturating_sub(started.0)));
@@ -172,6 +186,27 @@ impl Inner {
         self.job.borrow().as_ref().map(f)
     }
 
+    /// The job for changing: the only way to it, so the kept view is dropped with every
+    /// change (and with every refused input too, which changes nothing, to stay simple)
+    fn job_mut(&self) -> RefMut<'_, Option<Job>> {
+        self.view.borrow_mut().take();
+        self.job.borrow_mut()
+    }
+
+    /// The creator's view kept since the job last changed
+    pub(crate) fn kept_view(&self) -> Option<Rc<EncodedView>> {
+        self.view.borrow().clone()
+    }
+
+    /// Keeps the creator's view until the job next changes (unless it is too big to pin)
+    pub(crate) fn keep_view(&self, view: EncodedView) -> Rc<EncodedView> {
+        let view = Rc::new(view);
+        if view.json.len() <= MAX_KEPT_VIEW {
+            *self.view.borrow_mut() = Some(Rc::clone(&view));
+        }
+        view
+    }
+
     /// Creates the job: the first step, committed with `extra` (the creation fingerprint). The
     /// job is kept in memory only once it is stored.
     pub(crate) fn create(
@@ -186,7 +221,7 @@ impl Inner {
         let storage = self.state.storage();
         let committed = store::commit(&storage, &mut job, now, actor, &input, extra)?;
         self.live.publish(&job, &committed);
-        *self.job.borrow_mut() = Some(job);
+        *self.job_mut() = Some(job);
         self.loaded.set(true);
         Ok(effects)
     }
@@ -206,7 +241,7 @@ impl Inner {
     ) -> std::result::Result<Vec<Effect>, StepError> {
         self.ensure_loaded()?;
         let storage = self.state.storage();
-        let mut slot = self.job.borrow_mut();
+        let mut slot = self.job_mut();
         let job = slot.as_mut().ok_or(StepError::NoJob)?;
         let effects = job.handle(now, input.clone())?;
         let committed = match store::commit(&storage, job, now, actor, &input, Vec::new()) {
@@ -365,6 +400,7 @@ impl DurableObject for RenderJob {
                 live: live::Live::default(),
                 webhook_secret: RefCell::new(None),
                 inline_images: RefCell::new(InlineImages::new(effects::INLINE_IMAGE_BUDGET)),
+                view: RefCell::new(None),
             }),
         }
     }
