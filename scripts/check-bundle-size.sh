@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CEILING_GZ_BYTES=990000
+CEILING_GZ_BYTES=991000
 # An override for trying the check itself (`BUNDLE_CEILING_GZ_BYTES=1000 scripts/...`).
 ceiling=${BUNDLE_CEILING_GZ_BYTES:-$CEILING_GZ_BYTES}
 wasm=actors/build/index_bg.wasm

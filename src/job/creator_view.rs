@@ -188,9 +188,25 @@ fn support_note(action: &SupportAction) -> RaNote {
 impl Job {
     /// The job for the creator's app; see the module doc for what it leaves out
     pub fn creator_view(&self) -> CreatorJobView {
-        let view = self.view_of_stages(false);
+        let mut view = self.creator_view_without_stages();
+        view.stages = self
+            .rows_in_order()
+            .into_iter()
+            .map(|row| self.creator_stage_view(row))
+            .collect();
+        view
+    }
+
+    /// Stage rows in plan order
+    pub(super) fn rows_in_order(&self) -> Vec<&StageRow> {
         let mut rows: Vec<&StageRow> = self.rows.iter().collect();
         rows.sort_by_key(|r| r.spec.order);
+        rows
+    }
+
+    /// [`Self::creator_view`] with `stages` left empty: what does not depend on one stage alone
+    pub(super) fn creator_view_without_stages(&self) -> CreatorJobView {
+        let view = self.view_of_stages(false);
         let by_support = self.header.actions.iter().any(|a| {
             a.action == SupportAction::Cancel && view.cancelled_by.as_ref() == Some(&a.by)
         });
@@ -216,26 +232,7 @@ impl Job {
             variants: view.variants,
             poster_key: view.poster_key,
             captions_key: view.captions_key,
-            stages: rows
-                .into_iter()
-                .map(|row| {
-                    let (artifacts, seconds, _) = super::view::stage_outcome(row);
-                    CreatorStageView {
-                        error: self.stage_error_for_creator(row),
-                        why: self.why_for_creator(row),
-                        waiting: super::slots::waiting_for_creator(row),
-                        id: row.spec.id.clone(),
-                        kind: row.spec.kind,
-                        shot: row.spec.shot.clone(),
-                        status: row.state.name().to_owned(),
-                        deps: row.spec.deps.clone(),
-                        attempt: row.attempt,
-                        cost_usd: row.spent.usd(),
-                        seconds,
-                        artifacts,
-                    }
-                })
-                .collect(),
+            stages: Vec::new(),
             paused_from: view.paused_from,
             actions: self
                 .header
@@ -244,6 +241,26 @@ impl Job {
                 .map(CreatorActionView::of)
                 .collect(),
             notifications: view.notifications,
+        }
+    }
+
+    /// One stage as the creator sees it: its row and, for a support reroute's words, the
+    /// support actions taken (see [`super::CreatorViewText`], which relies on exactly that)
+    pub(super) fn creator_stage_view(&self, row: &StageRow) -> CreatorStageView {
+        let (artifacts, seconds, _) = super::view::stage_outcome(row);
+        CreatorStageView {
+            error: self.stage_error_for_creator(row),
+            why: self.why_for_creator(row),
+            waiting: super::slots::waiting_for_creator(row),
+            id: row.spec.id.clone(),
+            kind: row.spec.kind,
+            shot: row.spec.shot.clone(),
+            status: row.state.name().to_owned(),
+            deps: row.spec.deps.clone(),
+            attempt: row.attempt,
+            cost_usd: row.spent.usd(),
+            seconds,
+            artifacts,
         }
     }
 

@@ -99,6 +99,7 @@
 mod budget;
 mod changes;
 mod creator_view;
+mod creator_view_text;
 mod deadlines;
 mod dispatch;
 mod early_slots;
@@ -131,6 +132,7 @@ pub use changes::Changes;
 pub use creator_view::{
     CreatorAction, CreatorActionKind, CreatorActionView, CreatorJobView, CreatorStageView,
 };
+pub use creator_view_text::{CreatorViewText, MAX_KEPT_PARTS, ViewText};
 pub use deadlines::{
     CALL_TIMEOUT, Delivery, MAX_MEMORY_FETCHES, MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES,
     MEMORY_TIMEOUT, STORE_TIMEOUT, SUBMIT_ACK_TIMEOUT, answers_with_result, attempt_timeout,

@@ -6,17 +6,16 @@ use std::time::Duration;
 use futures::future::{Either, select};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use studio::api::tier_limits::Tier;
 use studio::brief::Brief;
 use studio::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef, StageId};
-use studio::job::{Created, Input, JobError, SupportAction};
+use studio::job::{Created, Input, JobError, SupportAction, ViewText};
 use studio::providers::{CallbackEvent, ProviderKind};
 use studio::routing::Registry;
 use worker::{Delay, Method, Request, Response, Result};
 
 use super::store;
-use super::{EncodedView, Inner, StepError};
+use super::{Inner, StepError};
 use crate::clock;
 use crate::object_sql;
 use crate::server_timing::PhaseTimer;
@@ -85,28 +84,20 @@ fn json_text(text: String) -> Result<Response> {
     Ok(resp)
 }
 
-/// The strong validator of a view: a digest of its JSON (signed links are added later by the
-/// Worker and are not part of it, so it changes only when the state does)
-fn view_etag(json: &str) -> String {
-    let digest = Sha256::digest(json.as_bytes());
-    format!("\"{}\"", hex::encode(digest.get(..12).unwrap_or_default()))
-}
-
 /// The view's JSON and its ETag, or `None` without a job
-type CurrentView = Option<serde_json::Result<Rc<EncodedView>>>;
+type CurrentView = Option<serde_json::Result<Rc<ViewText>>>;
 
-/// The view encoded once per change of the job and its digest, kept until the next change (see
-/// `Inner::keep_view`). Support's actions read as plain sentences (the support view has them
-/// whole).
+/// The view encoded once per change of the job, with its ETag (a digest of the text; signed
+/// links are added later by the Worker and are not part of it, so it changes only when the
+/// state does), kept until the next change (see `Inner::keep_view`); only the stages that
+/// changed are encoded again (`studio::job::CreatorViewText`). Support's actions read as plain
+/// sentences (the support view has them whole).
 fn current_view(inner: &Inner) -> CurrentView {
     if let Some(kept) = inner.kept_view() {
         return Some(Ok(kept));
     }
-    let encoded = inner.with_job(|job| serde_json::to_string(&job.creator_view()))?;
-    Some(encoded.map(|json| {
-        let etag = view_etag(&json);
-        inner.keep_view(EncodedView { json, etag })
-    }))
+    let encoded = inner.with_job(|job| inner.view_parts.borrow_mut().encode(job))?;
+    Some(encoded.map(|text| inner.keep_view(text)))
 }
 
 /// Whether an `If-None-Match` value names `tag`

@@ -26,7 +26,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use studio::job::{Effect, Input, Job, JobError};
+use studio::job::{CreatorViewText, Effect, Input, Job, JobError, ViewText};
 use studio::providers::inline_images::InlineImages;
 use studio::time::Timestamp;
 use worker::{Delay, DurableObject, Env, Method, Request, Response, Result, State, durable_object};
@@ -100,13 +100,10 @@ pub(crate) struct Inner {
     /// The creator's view as JSON with its ETag, until the job next changes: an app polls far
     /// more often than a job steps, and building and encoding the view was a tenth of the
     /// runtime's CPU under fleet load
-    view: RefCell<Option<Rc<EncodedView>>>,
-}
-
-/// The creator's view encoded, with its ETag
-pub(crate) struct EncodedView {
-    pub(crate) json: String,
-    pub(crate) etag: String,
+    view: RefCell<Option<Rc<ViewText>>>,
+    /// Each stage's part of that view, kept until the stage's row changes: under fleet load
+    /// most polls find the job changed, but in a stage or two
+    pub(crate) view_parts: RefCell<CreatorViewText>,
 }
 
 /// The largest encoded view kept between polls, bytes (a job of thousands of stages is encoded
@@ -130,6 +127,7 @@ impl Inner {
             let started = clock::now();
             let job = store::load(&self.sql())?;
             *self.job_mut() = job;
+            self.view_parts.borrow_mut().clear();
             self.loaded.set(true);
             self.load_ms
                 .set(Some(clock::now().0.saturating_sub(started.0)));
@@ -194,12 +192,12 @@ impl Inner {
     }
 
     /// The creator's view kept since the job last changed
-    pub(crate) fn kept_view(&self) -> Option<Rc<EncodedView>> {
+    pub(crate) fn kept_view(&self) -> Option<Rc<ViewText>> {
         self.view.borrow().clone()
     }
 
     /// Keeps the creator's view until the job next changes (unless it is too big to pin)
-    pub(crate) fn keep_view(&self, view: EncodedView) -> Rc<EncodedView> {
+    pub(crate) fn keep_view(&self, view: ViewText) -> Rc<ViewText> {
         let view = Rc::new(view);
         if view.json.len() <= MAX_KEPT_VIEW {
             *self.view.borrow_mut() = Some(Rc::clone(&view));
@@ -222,6 +220,7 @@ impl Inner {
         let committed = store::commit(&storage, &mut job, now, actor, &input, extra)?;
         self.live.publish(&job, &committed);
         *self.job_mut() = Some(job);
+        self.view_parts.borrow_mut().clear();
         self.loaded.set(true);
         Ok(effects)
     }
@@ -249,6 +248,7 @@ impl Inner {
             Err(e) => {
                 *slot = None;
                 drop(slot);
+                self.view_parts.borrow_mut().clear();
                 self.loaded.set(false);
                 if let Err(reload) = self.ensure_loaded() {
                     worker::console_error!("reloading after a failed commit: {reload}");
@@ -259,6 +259,7 @@ impl Inner {
         // Still synchronous: waiters and streams hear of the step in the order steps commit
         // (their answers leave the object only once the writes are durable: the output gate).
         self.live.publish(job, &committed);
+        self.view_parts.borrow_mut().forget(&committed.changes);
         Ok(effects)
     }
 
@@ -401,6 +402,7 @@ impl DurableObject for RenderJob {
                 webhook_secret: RefCell::new(None),
                 inline_images: RefCell::new(InlineImages::new(effects::INLINE_IMAGE_BUDGET)),
                 view: RefCell::new(None),
+                view_parts: RefCell::new(CreatorViewText::default()),
             }),
         }
     }
