@@ -196,11 +196,19 @@ async fn a_render_survives_sigkill_of_its_runtime_without_duplicate_submissions(
     // Kill with provider tasks in flight (running stages whose callbacks and polls the dead
     // runtime will miss) but no submit call in progress: a crash inside a submit call itself
     // is re-submitted on resume, which only a provider's idempotency key can absorb (README).
+    // Nor one about to start: a stage ready, or storing an output a dependent waits for, can
+    // be submitting a few milliseconds after the poll that saw it (a Veo clip was submitted
+    // twice so once, its keyframe stored between the poll and the kill).
     wait_for(&client, &id, RENDER_TIMEOUT, |v| {
         let stages = v["stages"].as_array().cloned().unwrap_or_default();
         v["progress"]["done"].as_u64().unwrap_or(0) >= 3
             && stages.iter().any(|s| s["status"] == "running")
-            && stages.iter().all(|s| s["status"] != "submitting")
+            && stages.iter().all(|s| {
+                !matches!(
+                    s["status"].as_str(),
+                    Some("submitting" | "ready" | "storing")
+                )
+            })
     })
     .await
     .expect("progress");
