@@ -38,6 +38,12 @@ pub struct Settings {
     /// whatever the prompt: load tests, so hundreds of renders do not wait on ffmpeg)
     #[arg(long, env = "SIM_MEDIA_VARIETY", default_value = "per-task")]
     pub media_variety: String,
+    /// `per-task` (Shotstack composes every master) or `per-shape` (one master per frame, rate,
+    /// length and poster, composed once and served to every edit of that shape, whose sources
+    /// are still fetched: load tests, so the masters of hundreds of renders do not queue on
+    /// this machine's cores, which the real service's capacity would not)
+    #[arg(long, env = "SIM_MASTERS", default_value = "per-task")]
+    pub masters: String,
 }
 
 impl Settings {
@@ -51,6 +57,7 @@ impl Settings {
             latency_ms: 1500,
             seed: 0,
             media_variety: "per-task".into(),
+            masters: "per-task".into(),
         }
     }
 }
@@ -163,6 +170,8 @@ pub struct SimConfig {
     pub limits: BTreeMap<Provider, ProviderLimits>,
     /// Every picture and score of one shape is one file (`SIM_MEDIA_VARIETY=per-shape`)
     pub media_per_shape: bool,
+    /// Shotstack composes one master per shape (`SIM_MASTERS=per-shape`)
+    pub masters_per_shape: bool,
 }
 
 impl SimConfig {
@@ -183,6 +192,7 @@ impl SimConfig {
             pad_outputs_bytes: BTreeMap::new(),
             limits: BTreeMap::new(),
             media_per_shape: s.media_variety == "per-shape",
+            masters_per_shape: s.masters == "per-shape",
         }
     }
 

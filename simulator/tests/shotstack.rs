@@ -5,6 +5,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -380,5 +382,74 @@ async fn shotstack_fails_a_render_whose_source_cannot_be_fetched() {
         .unwrap();
     assert_eq!(r.status(), 404);
     sim.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A loopback file server that counts the requests it answers; returns its base URL and count
+async fn counting_file_server(dir: PathBuf) -> (String, Arc<AtomicUsize>) {
+    let served = Arc::new(AtomicUsize::new(0));
+    let counted = served.clone();
+    let app = Router::new().fallback(move |uri: Uri| {
+        let (dir, counted) = (dir.clone(), counted.clone());
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            serve_file(State(dir), uri).await
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}"), served)
+}
+
+/// The master of a finished render, downloaded
+async fn master_of(sim: &Sim, body: &Value) -> Vec<u8> {
+    let id = submit(sim, body).await;
+    let (done, _) = wait_for_end(sim, &id).await;
+    assert_eq!(done["response"]["status"], "done", "{done:#}");
+    let url = done["response"]["url"].as_str().unwrap();
+    let r = sim.client.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_shape_masters_compose_each_shape_once_and_still_fetch_every_source() {
+    let dir = scratch("per-shape");
+    make_sources(&dir);
+    let (files, served) = counting_file_server(dir.clone()).await;
+    let rx = Receiver::start().await;
+    let callback = rx.url("/v1/callbacks/shotstack/rnd_3/assembly/1?exp=1&token=t3");
+    let first = edit(&files, &callback);
+    // The same shape with its two clips' sources swapped: another picture
+    let mut swapped = first.clone();
+    let clips = &mut swapped["timeline"]["tracks"][1]["clips"];
+    clips[0]["asset"]["src"] = json!(format!("{files}/b.mp4"));
+    clips[1]["asset"]["src"] = json!(format!("{files}/a.mp4"));
+
+    let mut settings = simulator::Settings::ephemeral();
+    settings.latency_ms = 100;
+    settings.masters = "per-shape".into();
+    let sim = Sim::start_with(settings).await;
+    let a = master_of(&sim, &first).await;
+    let fetched_by_first = served.load(Ordering::SeqCst);
+    assert_eq!(fetched_by_first, 3, "three sources");
+    let b = master_of(&sim, &swapped).await;
+    assert_eq!(a, b, "one master per shape");
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        2 * fetched_by_first,
+        "the second edit still fetched every source"
+    );
+    sim.stop().await;
+
+    // By default each edit is composed: the swapped one is another video
+    let each = Sim::start(100, 1.0).await;
+    let c = master_of(&each, &first).await;
+    let d = master_of(&each, &swapped).await;
+    assert_ne!(c, d, "each edit its own master");
+    each.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,6 +20,7 @@ pub mod replicate;
 pub mod runway;
 pub mod seedance;
 pub mod shotstack;
+mod shotstack_masters;
 pub mod sora;
 pub mod veo;
 

@@ -42,6 +42,7 @@ use serde_json::{Map, Value, json};
 use tokio::process::Command;
 use tokio::sync::Semaphore;
 
+use super::shotstack_masters::{self, Rendered, Shape};
 use super::{Admission, Failure, Provider, Submission, admit, reject};
 use crate::delivery::{self, Outgoing, Signer};
 use crate::http::{self, SimRequest};
@@ -650,8 +651,18 @@ fn ensure_started(sim: &Sim, t: &Task) {
         let started = Instant::now();
         let result = match task.input.as_object().map(parse_edit) {
             Some(Ok(edit)) => {
-                let _permit = semaphore().acquire().await;
-                render(&sim, &task.id, &edit).await
+                let once = if sim.config().masters_per_shape {
+                    shotstack_masters::cell(shape(&edit))
+                } else {
+                    None
+                };
+                match once {
+                    Some(cell) => composed_once(&sim, &task.id, &edit, &cell).await,
+                    None => {
+                        let _permit = semaphore().acquire().await;
+                        render(&sim, &task.id, &edit).await
+                    }
+                }
             }
             Some(Err(f)) => Err(f.message()),
             None => Err("the edit is not an object".to_string()),
@@ -838,7 +849,15 @@ fn not_found() -> Response {
 // ---- Rendering with ffmpeg ----
 
 /// Fetches, renders and reads back one edit; the error is the render's `error`
-async fn render(sim: &Sim, id: &str, edit: &Edit) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
+async fn render(sim: &Sim, id: &str, edit: &Edit) -> Result<Rendered, String> {
+    let dir = work_dir(id).await?;
+    let result = render_in(sim, id, edit, &dir).await;
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    result
+}
+
+/// A scratch directory of its own for one render
+async fn work_dir(id: &str) -> Result<PathBuf, String> {
     // Render ids come from the simulator's seeded generator, so two simulators in one
     // process (tests run side by side) hand out the same ids.
     let seq = util::next_in_process();
@@ -849,18 +868,49 @@ async fn render(sim: &Sim, id: &str, edit: &Edit) -> Result<(Vec<u8>, Option<Vec
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| format!("Render failed: work directory {}: {e}", dir.display()))?;
-    let result = render_in(sim, id, edit, &dir).await;
-    let _ = tokio::fs::remove_dir_all(&dir).await;
-    result
+    Ok(dir)
 }
 
-async fn render_in(
+/// The edit's shape, for `SIM_MASTERS=per-shape`
+fn shape(edit: &Edit) -> Shape {
+    Shape {
+        width: edit.width,
+        height: edit.height,
+        fps: edit.fps.to_bits(),
+        duration: edit.duration.to_bits(),
+        poster: edit.poster.map(f64::to_bits),
+    }
+}
+
+/// The master of `edit`'s shape (`SIM_MASTERS=per-shape`): the first edit of the shape composes
+/// it, later ones still fetch every source (the orchestrator serves those downloads as it
+/// would for a real render) and get that master. Edits that arrive while the first composes
+/// wait for it.
+async fn composed_once(
     sim: &Sim,
     id: &str,
     edit: &Edit,
-    dir: &Path,
-) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
-    // Every source, fetched once per use (each is one ffmpeg input)
+    master: &tokio::sync::OnceCell<Rendered>,
+) -> Result<Rendered, String> {
+    if let Some(done) = master.get() {
+        let dir = work_dir(id).await?;
+        let fetched = fetch_sources(sim, edit, &dir).await;
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        fetched?;
+        return Ok(done.clone());
+    }
+    master
+        .get_or_try_init(|| async {
+            let _permit = semaphore().acquire().await;
+            render(sim, id, edit).await
+        })
+        .await
+        .cloned()
+}
+
+/// Every source of `edit` fetched into `dir`, once per use (each is one ffmpeg input), in the
+/// order of the clips then the soundtrack
+async fn fetch_sources(sim: &Sim, edit: &Edit, dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut sources = Vec::new();
     for clip in &edit.clips {
         if let Asset::Visual { src, .. } | Asset::Audio { src, .. } = &clip.asset {
@@ -884,6 +934,11 @@ async fn render_in(
         };
         files.push(path);
     }
+    Ok(files)
+}
+
+async fn render_in(sim: &Sim, id: &str, edit: &Edit, dir: &Path) -> Result<Rendered, String> {
+    let files = fetch_sources(sim, edit, dir).await?;
     set_progress(sim, id, Progress::Rendering);
     let mut with_sound = Vec::new();
     let mut n = 0;
