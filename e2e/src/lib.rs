@@ -12,6 +12,7 @@ pub mod client;
 pub mod fault_run;
 pub mod fleet_run;
 pub mod keyframe_target;
+pub mod load_fleet;
 pub mod media;
 pub mod render;
 pub mod schedule;

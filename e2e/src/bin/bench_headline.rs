@@ -18,32 +18,38 @@
 //!    again with each model's limit raised in turn).
 //! 2. **One job under fleet load.** The sample brief (`bench`'s critical path: latencies at the
 //!    medians x 0.25) measured alone, then again while `OTHERS` (default 50) other 24-shot
-//!    renders (the sample's shots twice, one platform) from the two studio creators, created just before it, run through the same
-//!    Worker; each as its end-to-end time over its own ideal schedule, and the loaded ratio over
-//!    the lone one. Provider capacity is taken out of what is measured: `PROVIDER_LIMITS` is far
-//!    above the load and the simulator has no caps. Assembly goes to the hosted route (the
-//!    simulated Shotstack), as in part 1; it composes with real ffmpeg two at a time, so the
-//!    others are twice the measured job's size and still generating when it assembles. The
-//!    runtime's state is in memory (tmpfs) unless `BENCH_STATE=disk`: on one workerd every
-//!    object's SQLite commit waits on this machine's disk on the one thread they all share
-//!    (`e2e::stack::StateMedium`).
+//!    renders (the sample's shots twice, one platform) from the two studio creators run through
+//!    the same Worker; each as its end-to-end time over its own ideal schedule, and the loaded
+//!    ratio over the lone one. Twice, each on its own stack, as the others arrive
+//!    (`e2e::load_fleet::Arrival`, `ARRIVAL=together|steady|both`): all created just before it,
+//!    or a fleet kept at that size all along with its renders at every phase. In both, 50 others
+//!    are in flight when the measured one starts; in the first their results come in waves.
+//!    Provider capacity is taken out of what is measured: `PROVIDER_LIMITS` is far above the
+//!    load and the simulator has no caps. Assembly goes to the hosted route (the simulated
+//!    Shotstack), as in part 1, which composes one master per shape with real ffmpeg (the
+//!    measured job's shape first by the warm-up render) and serves it to later edits of that
+//!    shape after fetching their sources. The runtime's state is in memory (tmpfs) unless
+//!    `BENCH_STATE=disk`: on one workerd every object's SQLite commit waits on this machine's
+//!    disk on the one thread they all share (`e2e::stack::StateMedium`).
 //!
 //! Both runs use the Worker on Miniflare alone (`WORKER_RUNTIME=wrangler` for `wrangler dev`)
-//! and the simulator's per-shape media (one picture per shape, so the simulator's ffmpeg is not
-//! the load). The machine's load average is printed with each run: it is shared. `RUNS=headline`
-//! or `RUNS=load` runs one part. A benchmark reports, it does not judge timings: exits 0 once it
-//! ran, 1 when a stack did not start or a render did not succeed.
+//! and the simulator's per-shape media: one picture per shape, and one master per shape at the
+//! simulated Shotstack (`SIM_MASTERS`), so the simulator's ffmpeg is not the load (composed
+//! for each of fifty renders arriving steadily, masters queued on this machine's two cores for
+//! a minute in front of the measured one's). The machine's load average is printed with each
+//! run: it is shared. `RUNS=headline` or `RUNS=load` runs one part. A benchmark reports, it
+//! does not judge timings: exits 0 once it ran, 1 when a stack did not start or a render did
+//! not succeed, 2 on an `ARRIVAL` it does not know.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use e2e::bench_env::number;
-use e2e::fault_run::{small_render, unique_texts};
+use e2e::fault_run::unique_texts;
+use e2e::load_fleet::{Arrival, Fleet, LOAD_TIMEOUT, OTHER_SHOTS};
 use e2e::render::{
-    create, created_job_id, five_minute_brief, is_terminal, sample_brief, support_view, wait_for,
-    wait_for_every,
+    created_job_id, five_minute_brief, is_terminal, sample_brief, support_view, wait_for,
 };
 use e2e::schedule::{SimLatencies, limit_effects, unlimited_makespan};
 use e2e::stack::StateMedium;
@@ -60,16 +66,6 @@ const LOAD_SCALE: f64 = 0.25;
 const LOAD_TARGET: f64 = 1.05;
 /// Longest wait for the five-minute render (its ideal is minutes at 0.1)
 const HEADLINE_TIMEOUT: Duration = Duration::from_secs(1800);
-/// Longest wait for any render of the load run
-const LOAD_TIMEOUT: Duration = Duration::from_secs(900);
-/// Shots of each other render of the load run: twice the measured one's, so that the others
-/// are still generating when it assembles and their 50 assemblies (real ffmpeg in the
-/// simulator, two at a time) do not queue in front of its own
-const OTHER_SHOTS: usize = 24;
-/// How often each of the other renders is polled: 50 of them make 25 reads a second, so the
-/// harness's own polling stays a small part of the load
-const OTHERS_POLL: Duration = Duration::from_secs(2);
-
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
         .ok()
@@ -100,7 +96,14 @@ fn start(mut worker_vars: Vec<(String, String)>, state: StateMedium) -> Result<S
     }
     Stack::start_with(StackOptions {
         worker_vars,
-        sim_env: vec![("SIM_MEDIA_VARIETY".into(), "per-shape".into())],
+        sim_env: vec![
+            ("SIM_MEDIA_VARIETY".into(), "per-shape".into()),
+            // `SIM_MASTERS=per-task` composes every master, as before it existed
+            (
+                "SIM_MASTERS".into(),
+                std::env::var("SIM_MASTERS").unwrap_or_else(|_| "per-shape".into()),
+            ),
+        ],
         without_assembler: true,
         runtime: WorkerRuntime::from_env(WorkerRuntime::Miniflare),
         state_parent: state.parent(),
@@ -299,31 +302,6 @@ async fn headline() -> Result<String, String> {
     ))
 }
 
-/// Another render of the load run: the sample's shots twice over ([`OTHER_SHOTS`]), one
-/// platform, texts unique to `n`
-fn other_brief(n: usize) -> Value {
-    let mut brief = small_render(12, n);
-    let shots: Vec<Value> = brief["shots"].as_array().cloned().unwrap_or_default();
-    let doubled: Vec<Value> = (0..OTHER_SHOTS)
-        .filter_map(|i| {
-            let mut shot = shots.get(i % shots.len().max(1))?.clone();
-            shot["id"] = json!(format!("o{:02}", i + 1));
-            Some(shot)
-        })
-        .collect();
-    let total: f64 = doubled
-        .iter()
-        .filter_map(|s| s["duration_s"].as_f64())
-        .sum();
-    brief["shots"] = Value::Array(doubled);
-    brief["pacing"]["target_duration_s"] = json!(total);
-    brief["score"]["duration_s"] = json!(total);
-    // Within the studio tier's caps, and above what twice the sample's shots cost
-    brief["budget_usd"] = json!(200.0);
-    brief["project_id"] = json!(format!("proj_headline_other_{n}"));
-    brief
-}
-
 /// The sample brief under its own project, its texts unique to `n` (the simulator tells
 /// requests apart by body for some providers, so a repeat would read as a duplicate)
 fn measured_brief(n: usize) -> Value {
@@ -333,7 +311,7 @@ fn measured_brief(n: usize) -> Value {
     brief
 }
 
-async fn under_load() -> Result<String, String> {
+async fn under_load(arrival: Arrival) -> Result<String, String> {
     let others = number::<usize>("OTHERS", 50);
     let latencies = SimLatencies::builtin(LOAD_SCALE);
     let bench_started = Instant::now();
@@ -368,53 +346,29 @@ async fn under_load() -> Result<String, String> {
         .iter()
         .map(|k| Client::new(&stack.worker_url, Some(k)))
         .collect();
-    let creates = (0..others).map(|n| {
-        let client = clients[n % clients.len()].clone();
-        async move {
-            let brief = other_brief(1000 + n);
-            create(&client, &brief).await.map(|id| (client, id))
-        }
-    });
-    let created: Vec<(Client, String)> = futures_util::future::join_all(creates)
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(|e| {
+    let fleet = match arrival {
+        Arrival::Together => Fleet::together(&clients, others).await.map_err(|e| {
             format!(
                 "creating the others: {e}\nthe Worker's log:\n{}",
                 stack.worker_log()
             )
-        })?;
-    // The others are watched while the measured one runs: how many were still running when it
-    // finished says whether it ran under the load or after it.
-    let terminal = Arc::new(AtomicUsize::new(0));
-    let watchers: Vec<_> = created
-        .into_iter()
-        .map(|(client, id)| {
-            let terminal = terminal.clone();
-            tokio::spawn(async move {
-                let view = wait_for_every(&client, &id, LOAD_TIMEOUT, is_terminal, OTHERS_POLL)
-                    .await
-                    .map(|v| v["status"] == "succeeded");
-                terminal.fetch_add(1, Ordering::SeqCst);
-                view
-            })
-        })
-        .collect();
+        })?,
+        Arrival::Steady => {
+            // Their first creates spread over the lone job's time, so that when the measured
+            // one starts the others are at every phase of their own renders.
+            let spacing = Duration::from_secs_f64(alone.wall_ms / 1000.0 / others.max(1) as f64);
+            Fleet::steady(&clients, others, spacing).await
+        }
+    };
     let busy = Busy::start(&stack);
     let loaded = measure(&app, &measured_brief(2), LOAD_TIMEOUT).await;
     let busy_loaded = busy.cores(&stack);
-    let others_done_then = terminal.load(Ordering::SeqCst);
     let load_during = load_average();
-    let mut others_ok = 0;
-    let mut others_failed = Vec::new();
-    for w in watchers {
-        match w.await {
-            Ok(Ok(true)) => others_ok += 1,
-            Ok(Ok(false)) => others_failed.push("ended other than succeeded".to_owned()),
-            Ok(Err(e)) => others_failed.push(e),
-            Err(e) => others_failed.push(e.to_string()),
-        }
+    let fleet = fleet.finish().await;
+    for f in &fleet.failed {
+        // A timed-out wait carries the whole last view: its head says what it was doing.
+        let head: String = f.chars().take(400).collect();
+        eprintln!("bench_headline: another render: {head}");
     }
     let loaded = loaded?;
     let loaded_ideal = latencies.ideal_ms(&loaded.stages);
@@ -425,27 +379,25 @@ async fn under_load() -> Result<String, String> {
     );
     let fallback =
         |m: &Measured| assembly(&m.stages).map_or_else(|| "?".into(), |(_, s)| format!("{s:.1} s"));
-    for f in &others_failed {
-        // A timed-out wait carries the whole last view: its head says what it was doing.
-        let head: String = f.chars().take(400).collect();
-        eprintln!("bench_headline: another render: {head}");
-    }
     let parts = inside_parts(&stack, &app, &latencies, [&alone, &loaded]).await?;
     let bench_s = bench_started.elapsed().as_secs_f64();
     Ok(format!(
-        "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, created just before it ({others_ok} of {others} succeeded; {} of them still running when it finished); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; {}; load average {load_before} before the others, {load_during} when it finished; the local runtime (one workerd process, every object's isolate in it) used {busy_loaded} of CPU while it ran, against {busy_alone} alone; {bench_s:.0} s in all |\n\
+        "| sample brief end to end vs its ideal schedule, while {others} other {OTHER_SHOTS}-shot renders run, {} | {:.1} s vs {:.1} s: **{r_loaded:.3}x** | | `bench_headline`: the others from the two studio creators, {} ({}); latencies = registry medians x {LOAD_SCALE}; `PROVIDER_LIMITS` 100,000 at once and 1,000,000 a minute and the simulator uncapped, so no provider capacity is measured, only our orchestration; {}; load average {load_before} before the others, {load_during} when it finished; the local runtime (one workerd process, every object's isolate in it) used {busy_loaded} of CPU while it ran, against {busy_alone} alone; {bench_s:.0} s in all |\n\
          | the same job alone, same stack, just before | {:.1} s vs {:.1} s: **{r_alone:.3}x** | | after one warm-up render; load average {load_alone}. Both assemble on the hosted route (simulated Shotstack, our assembler unset): assembly stage {} alone, {} loaded, against {:.1} s of latency |\n\
-         | one job under load of {others} others vs alone, each over its ideal | **{:.3}x** | at most {LOAD_TARGET:.2}x | the two rows above |\n\
+         | one job under load of {others} others ({}) vs alone, each over its ideal | **{:.3}x** | at most {LOAD_TARGET:.2}x | the two rows above |\n\
          | where the excess went, alone / loaded: inside stages (the DAG with each stage as long as it took, first submit to done, minus the ideal) and between them (wall time minus that) | inside {:.1} / {:.1} s, between {:.1} / {:.1} s | | a stage's time includes the provider's own (the simulator shares the machine), its result's delivery and the copy into R2; between stages: the gate, the submit, the create and the client's poll |\n",
+        arrival.name(),
         loaded.wall_ms / 1000.0,
         loaded_ideal / 1000.0,
-        others.saturating_sub(others_done_then),
+        arrival.describe(),
+        fleet.describe(),
         state.describe(),
         alone.wall_ms / 1000.0,
         alone_ideal / 1000.0,
         fallback(&alone),
         fallback(&loaded),
         latencies.by_provider.get("shotstack").copied().unwrap_or(0) as f64 / 1000.0,
+        arrival.name(),
         r_loaded / r_alone,
         (as_run_alone - alone_ideal) / 1000.0,
         (as_run_loaded - loaded_ideal) / 1000.0,
@@ -561,14 +513,27 @@ async fn main() {
     let only = std::env::var("RUNS").ok().filter(|r| r != "all");
     let mut table = String::from("| figure | measured | target | how |\n|---|---|---|---|\n");
     let mut failed = false;
-    for name in ["headline", "load"] {
+    let arrivals = match Arrival::from_env() {
+        Ok(arrivals) => arrivals,
+        Err(e) => {
+            eprintln!("bench_headline: {e}");
+            std::process::exit(2);
+        }
+    };
+    let parts = std::iter::once(None).chain(arrivals.into_iter().map(Some));
+    for arrival in parts {
+        let name = if arrival.is_some() {
+            "load"
+        } else {
+            "headline"
+        };
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
         // Each part on its own stack, one at a time, stopped before the next starts.
-        let result = match name {
-            "headline" => headline().await,
-            _ => under_load().await,
+        let result = match arrival {
+            None => headline().await,
+            Some(arrival) => under_load(arrival).await,
         };
         match result {
             Ok(rows) => {
