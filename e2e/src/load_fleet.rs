@@ -22,9 +22,10 @@ use crate::Client;
 use crate::fault_run::small_render;
 use crate::render::{create, is_terminal, wait_for_every};
 
-/// Shots of each other render: twice the measured one's, so that the others are still
-/// generating when it assembles and their assemblies (real ffmpeg in the simulator, two at a
-/// time) do not queue in front of its own in the together pattern
+/// Longest wait for any render of the load run
+pub const LOAD_TIMEOUT: Duration = Duration::from_secs(900);
+/// Shots of each other render: twice the measured one's, so that in the together pattern the
+/// others are still generating when it assembles
 pub const OTHER_SHOTS: usize = 24;
 /// How often each other render is polled: 50 of them make 25 reads a second, so the harness's
 /// own polling stays a small part of the load
@@ -113,7 +114,7 @@ pub struct Fleet {
     stop: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
     slots: Vec<JoinHandle<SlotOutcome>>,
-    sampler: Option<JoinHandle<Vec<usize>>>,
+    sampler: JoinHandle<Vec<usize>>,
 }
 
 /// What the fleet did, once every render of it has ended
@@ -253,19 +254,22 @@ impl Fleet {
             stop,
             in_flight,
             slots,
-            sampler: Some(sampler),
+            sampler,
         }
     }
 
     /// Stops sampling and creating (call when the measured render has ended), then waits for
     /// every render of the fleet to end
-    pub async fn finish(mut self) -> FleetOutcome {
-        self.stop.store(true, Ordering::SeqCst);
-        let at_end = self.in_flight.load(Ordering::SeqCst);
-        let in_flight = match self.sampler.take() {
-            Some(sampler) => sampler.await.unwrap_or_default(),
-            None => Vec::new(),
-        };
+    pub async fn finish(self) -> FleetOutcome {
+        let Fleet {
+            stop,
+            in_flight,
+            slots,
+            sampler,
+        } = self;
+        stop.store(true, Ordering::SeqCst);
+        let at_end = in_flight.load(Ordering::SeqCst);
+        let in_flight = sampler.await.unwrap_or_default();
         let mut outcome = FleetOutcome {
             succeeded: 0,
             created: 0,
@@ -273,7 +277,7 @@ impl Fleet {
             in_flight,
             at_end,
         };
-        for slot in self.slots {
+        for slot in slots {
             match slot.await {
                 Ok(slot) => {
                     outcome.succeeded += slot.succeeded;
@@ -298,6 +302,3 @@ async fn watch(client: &Client, id: &str, outcome: &mut SlotOutcome) {
         Err(e) => outcome.failed.push(e),
     }
 }
-
-/// Longest wait for any render of the fleet
-pub const LOAD_TIMEOUT: Duration = Duration::from_secs(900);

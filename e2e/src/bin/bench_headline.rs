@@ -66,6 +66,7 @@ const LOAD_SCALE: f64 = 0.25;
 const LOAD_TARGET: f64 = 1.05;
 /// Longest wait for the five-minute render (its ideal is minutes at 0.1)
 const HEADLINE_TIMEOUT: Duration = Duration::from_secs(1800);
+
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
         .ok()

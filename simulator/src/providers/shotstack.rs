@@ -651,12 +651,11 @@ fn ensure_started(sim: &Sim, t: &Task) {
         let started = Instant::now();
         let result = match task.input.as_object().map(parse_edit) {
             Some(Ok(edit)) => {
-                let once = if sim.config().masters_per_shape {
-                    shotstack_masters::cell(shape(&edit))
-                } else {
-                    None
-                };
-                match once {
+                let per_shape = sim.config().masters_per_shape;
+                match per_shape
+                    .then(|| shotstack_masters::cell(shape(&edit)))
+                    .flatten()
+                {
                     Some(cell) => composed_once(&sim, &task.id, &edit, &cell).await,
                     None => {
                         let _permit = semaphore().acquire().await;
