@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CEILING_GZ_BYTES=991000
+# 992,000: raised by 1 KB when the job's records moved into modules of their own (the raw module
+# 103 B smaller; gzip 1.1 KB larger, as the build sorts functions by name and the moved ones'
+# names changed).
+CEILING_GZ_BYTES=992000
 # An override for trying the check itself (`BUNDLE_CEILING_GZ_BYTES=1000 scripts/...`).
 ceiling=${BUNDLE_CEILING_GZ_BYTES:-$CEILING_GZ_BYTES}
 wasm=actors/build/index_bg.wasm

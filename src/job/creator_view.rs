@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Job;
 use super::ra_notes::stage_words;
+use super::state::{ActionRecord, SUPPORT_ACTOR, SupportAction};
 use super::state::{Artifact, JobStatus, StageRow, StageState, StatusEntry};
-use super::support::{ActionRecord, SUPPORT_ACTOR, SupportAction};
 use super::view::{NotificationView, ProgressView, ShotCost, VariantView};
 use crate::brief::PacingWarning;
 use crate::brief::ra::{self, NoteTopic, RaNote};

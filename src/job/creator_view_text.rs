@@ -12,7 +12,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::support::ActionRecord;
+use super::state::ActionRecord;
 use super::{Changes, Job};
 use crate::ids::StageId;
 

@@ -7,7 +7,7 @@
 //! and ignores the rest, so an alarm that fires twice or late is harmless.
 //!
 //! The table is derived from the states (each stage's [`wake_at`](super::state::StageState::wake_at),
-//! each notification's [`wake_at`](super::notify::NotificationState::wake_at)), so it is rebuilt
+//! each notification's [`wake_at`](super::state::NotificationState::wake_at)), so it is rebuilt
 //! on load and never persisted. Stages are keyed by their plan position, so
 //! moving a deadline costs one O(1) lookup and two O(log n) integer-keyed set operations.
 

@@ -9,10 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::notify::StatusEvent;
-use super::state::JobStatus;
+use super::state::{JobStatus, StatusEvent, WriteId};
 use super::summary::RenderSummary;
-use super::writes::WriteId;
 use crate::api::tier_limits::Tier;
 use crate::brief::AspectRatio;
 use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, StageId};

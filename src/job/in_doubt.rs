@@ -26,11 +26,10 @@ use serde::{Deserialize, Serialize};
 use super::Job;
 use super::deadlines::{MAX_SUBMIT_REISSUES, SUBMIT_ACK_TIMEOUT, attempt_timeout};
 use super::effect::Effect;
-use super::retry::Failure;
-use super::state::StageState;
-use super::transition::Outcome;
+use super::state::{InDoubt, StageState};
+use super::transition::{DoubtStep, Outcome};
 use crate::ids::{Attempt, StageId};
-use crate::providers::{ProviderError, ProviderKind, ProviderStatus};
+use crate::providers::{ProviderError, ProviderKind};
 use crate::time::{Millis, Timestamp};
 
 /// How long a provider that calls back on its first status change has to do so once we are
@@ -93,70 +92,6 @@ pub fn reconcile(kind: ProviderKind) -> Reconcile {
         | ProviderKind::Runway
         | ProviderKind::MinimaxMusic
         | ProviderKind::Shotstack => Reconcile::Resubmit { idempotent: false },
-    }
-}
-
-/// Where an in-doubt submit stands; kept on [`StageState::Submitting`], whose `deadline` is
-/// the end of the current step
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InDoubt {
-    /// Waiting for a callback on the attempt's URL
-    AwaitingCallback,
-    /// The lookup is due at the deadline
-    LookUp,
-    /// The lookup was issued; its answer is awaited
-    LookingUp,
-    /// Submitted again at the deadline
-    Resubmit,
-    /// A callback showed the task exists; its result is awaited
-    Adopted,
-}
-
-/// What an in-doubt submit does next (applied by [`Job::apply_doubt`])
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DoubtStep {
-    /// The task exists: wait for its result until the attempt's timeout
-    Adopt,
-    /// Search the provider now
-    LookUp,
-    /// The search could not tell: search again after [`LOOKUP_RETRY`]
-    LookUpLater,
-}
-
-/// The in-doubt part of the stage table: `Some` for the events an in-doubt submit handles its
-/// own way, `None` for those it handles like any submit (a result, an acknowledgement, a failure)
-pub(crate) fn transition(
-    doubt: InDoubt,
-    deadline: Timestamp,
-    reissues: u32,
-    now: Timestamp,
-    status: Option<&ProviderStatus>,
-) -> Option<Outcome> {
-    let due = now >= deadline;
-    let spent = reissues >= MAX_SUBMIT_REISSUES;
-    match (doubt, status) {
-        // A status short of the result proves the task exists.
-        (
-            InDoubt::AwaitingCallback | InDoubt::LookUp | InDoubt::LookingUp | InDoubt::Resubmit,
-            Some(ProviderStatus::Queued | ProviderStatus::Running),
-        ) => Some(Outcome::Doubt(DoubtStep::Adopt)),
-        (InDoubt::Adopted, Some(ProviderStatus::Queued | ProviderStatus::Running)) => {
-            Some(Outcome::Ignore)
-        }
-        (_, Some(_)) => None,
-        // The deadline (a `Due`, since no status came with the event)
-        (_, None) if !due => Some(Outcome::Ignore),
-        (InDoubt::Adopted, None) => Some(Outcome::Failed(Failure::TimedOut {
-            reason: "the task adopted after a restart never reported a result".into(),
-        })),
-        (InDoubt::AwaitingCallback | InDoubt::Resubmit, None) if !spent => Some(Outcome::Resubmit),
-        (InDoubt::LookUp | InDoubt::LookingUp, None) if !spent => {
-            Some(Outcome::Doubt(DoubtStep::LookUp))
-        }
-        (_, None) => Some(Outcome::Failed(Failure::TimedOut {
-            reason: "the provider never acknowledged the submit".into(),
-        })),
     }
 }
 
@@ -367,8 +302,6 @@ impl Job {
 mod tests {
     use super::*;
 
-    const T: Timestamp = Timestamp(1_000_000);
-
     #[test]
     fn every_provider_has_a_plan_and_only_resubmits_can_duplicate() {
         for kind in ProviderKind::ALL {
@@ -386,37 +319,5 @@ mod tests {
             reconcile(ProviderKind::MinimaxMusic),
             Reconcile::Resubmit { idempotent: false }
         );
-    }
-
-    #[test]
-    fn a_running_status_adopts_and_the_deadline_runs_the_plan() {
-        let running = Some(&ProviderStatus::Running);
-        assert_eq!(
-            transition(InDoubt::AwaitingCallback, T, 0, T, running),
-            Some(Outcome::Doubt(DoubtStep::Adopt))
-        );
-        assert_eq!(
-            transition(InDoubt::Adopted, T, 0, T, running),
-            Some(Outcome::Ignore)
-        );
-        let early = Timestamp(T.0 - 1);
-        assert_eq!(
-            transition(InDoubt::LookUp, T, 0, early, None),
-            Some(Outcome::Ignore)
-        );
-        assert_eq!(
-            transition(InDoubt::LookUp, T, 0, T, None),
-            Some(Outcome::Doubt(DoubtStep::LookUp))
-        );
-        assert_eq!(
-            transition(InDoubt::AwaitingCallback, T, 0, T, None),
-            Some(Outcome::Resubmit)
-        );
-        assert!(matches!(
-            transition(InDoubt::LookingUp, T, MAX_SUBMIT_REISSUES, T, None),
-            Some(Outcome::Failed(Failure::TimedOut { .. }))
-        ));
-        let done = ProviderStatus::Succeeded { outputs: vec![] };
-        assert_eq!(transition(InDoubt::LookingUp, T, 0, T, Some(&done)), None);
     }
 }

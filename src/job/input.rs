@@ -5,8 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::support::SupportAction;
-use super::writes::WriteId;
+use super::state::{SupportAction, WriteId};
 use crate::api::tier_limits::Tier;
 use crate::brief::Brief;
 use crate::ids::ModelId;

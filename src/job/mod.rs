@@ -140,30 +140,31 @@ pub use deadlines::{
 };
 pub use effect::{Effect, IdempotencyKey, SlotOutcome, SlotPriority, StageInputs, artifact_key};
 pub use error::JobError;
-pub use in_doubt::{CALLBACK_GRACE, COMPLETION_GRACE, InDoubt, LOOKUP_RETRY, Reconcile, reconcile};
+pub use in_doubt::{CALLBACK_GRACE, COMPLETION_GRACE, LOOKUP_RETRY, Reconcile, reconcile};
 pub use input::{Created, Input};
 pub use notify::{
-    EventType, MAX_NOTIFY_ATTEMPTS, MAX_OUTBOX, NOTIFY_RESULT_TIMEOUT, NOTIFY_RETRY_AFTER_MAX,
-    NOTIFY_SCHEDULE, Notification, NotificationState, StatusEvent, notify_backoff, webhook_id,
+    MAX_NOTIFY_ATTEMPTS, MAX_OUTBOX, NOTIFY_RESULT_TIMEOUT, NOTIFY_RETRY_AFTER_MAX,
+    NOTIFY_SCHEDULE, notify_backoff, webhook_id,
 };
 pub use ra_notes::MAX_SAID;
 pub use retry::{BACKOFF_BASE, BACKOFF_MAX, Failure, MAX_FAILURES_PER_MODEL, backoff};
 pub use slots::{SLOT_ASK_AGAIN, SPILL_AHEAD, SPILL_QUALITY};
 pub use stage_flow::MAX_OUTPUTS_PER_STAGE;
 pub use state::{
-    Artifact, AttemptOutcome, AttemptRecord, Counts, JobHeader, JobSpec, JobStatus, MemoryWait,
-    PendingOutput, Progress, SlotWait, StageRow, StageState, StatusEntry,
+    ActionRecord, Artifact, AttemptOutcome, AttemptRecord, Counts, EventType, InDoubt, JobHeader,
+    JobSpec, JobStatus, MemoryWait, Notification, NotificationState, PendingOutput, PendingWrite,
+    Progress, SlotWait, StageRow, StageState, StatusEntry, StatusEvent, SupportAction, WriteId,
+    WriteKind, WriteState,
 };
 pub use summary::{RenderSummary, StageSummary};
-pub use support::{ActionRecord, MAX_ACTIONS, SupportAction};
+pub use support::MAX_ACTIONS;
 pub use timeline::{
     StageTimeline, Timeline, TimelineEvent, TimelineEventKind, TimelinePhase, TimelineRecorder,
     TimelineSpan,
 };
 pub use view::{JobView, NotificationView, ProgressView, ShotCost, StageView, VariantView};
 pub use writes::{
-    MAX_WRITE_ATTEMPTS, PendingWrite, WRITE_BACKOFF_BASE, WRITE_BACKOFF_MAX, WRITE_RESULT_TIMEOUT,
-    WriteId, WriteKind, WriteState, write_backoff,
+    MAX_WRITE_ATTEMPTS, WRITE_BACKOFF_BASE, WRITE_BACKOFF_MAX, WRITE_RESULT_TIMEOUT, write_backoff,
 };
 
 use self::deadlines::DeadlineKey;

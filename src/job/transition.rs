@@ -5,9 +5,8 @@
 //! an event for any attempt but the one in flight is stale and changes nothing.
 
 use super::deadlines::{MAX_STORE_REISSUES, MAX_SUBMIT_REISSUES};
-use super::in_doubt::{self, DoubtStep};
 use super::retry::Failure;
-use super::state::{Progress, StageState};
+use super::state::{InDoubt, Progress, StageState};
 use crate::ids::{Attempt, ProviderRef};
 use crate::providers::{Output, ProviderError, ProviderStatus};
 use crate::time::Timestamp;
@@ -114,9 +113,9 @@ pub(crate) fn transition(state: &StageState, now: Timestamp, event: StageEvent) 
     {
         let in_doubt = match &event {
             E::Update { status, .. } => {
-                in_doubt::transition(*doubt, *deadline, *reissues, now, Some(status))
+                in_doubt_transition(*doubt, *deadline, *reissues, now, Some(status))
             }
-            E::Due => in_doubt::transition(*doubt, *deadline, *reissues, now, None),
+            E::Due => in_doubt_transition(*doubt, *deadline, *reissues, now, None),
             E::Accepted { .. }
             | E::SubmitFailed { .. }
             | E::PollFailed { .. }
@@ -343,6 +342,53 @@ pub(crate) fn transition(state: &StageState, now: Timestamp, event: StageEvent) 
     }
 }
 
+/// What an in-doubt submit does next (applied by [`Job::apply_doubt`])
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DoubtStep {
+    /// The task exists: wait for its result until the attempt's timeout
+    Adopt,
+    /// Search the provider now
+    LookUp,
+    /// The search could not tell: search again after [`LOOKUP_RETRY`]
+    LookUpLater,
+}
+
+/// The in-doubt part of the stage table: `Some` for the events an in-doubt submit handles its
+/// own way, `None` for those it handles like any submit (a result, an acknowledgement, a failure)
+pub(crate) fn in_doubt_transition(
+    doubt: InDoubt,
+    deadline: Timestamp,
+    reissues: u32,
+    now: Timestamp,
+    status: Option<&ProviderStatus>,
+) -> Option<Outcome> {
+    let due = now >= deadline;
+    let spent = reissues >= MAX_SUBMIT_REISSUES;
+    match (doubt, status) {
+        // A status short of the result proves the task exists.
+        (
+            InDoubt::AwaitingCallback | InDoubt::LookUp | InDoubt::LookingUp | InDoubt::Resubmit,
+            Some(ProviderStatus::Queued | ProviderStatus::Running),
+        ) => Some(Outcome::Doubt(DoubtStep::Adopt)),
+        (InDoubt::Adopted, Some(ProviderStatus::Queued | ProviderStatus::Running)) => {
+            Some(Outcome::Ignore)
+        }
+        (_, Some(_)) => None,
+        // The deadline (a `Due`, since no status came with the event)
+        (_, None) if !due => Some(Outcome::Ignore),
+        (InDoubt::Adopted, None) => Some(Outcome::Failed(Failure::TimedOut {
+            reason: "the task adopted after a restart never reported a result".into(),
+        })),
+        (InDoubt::AwaitingCallback | InDoubt::Resubmit, None) if !spent => Some(Outcome::Resubmit),
+        (InDoubt::LookUp | InDoubt::LookingUp, None) if !spent => {
+            Some(Outcome::Doubt(DoubtStep::LookUp))
+        }
+        (_, None) => Some(Outcome::Failed(Failure::TimedOut {
+            reason: "the provider never acknowledged the submit".into(),
+        })),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
@@ -473,5 +519,40 @@ mod tests {
             provider_ref: ProviderRef("x".into()),
         };
         assert_eq!(transition(&done, T, ev), Outcome::Ignore);
+    }
+
+    #[test]
+    fn a_running_status_adopts_and_the_deadline_runs_the_plan() {
+        let running = Some(&ProviderStatus::Running);
+        assert_eq!(
+            in_doubt_transition(InDoubt::AwaitingCallback, T, 0, T, running),
+            Some(Outcome::Doubt(DoubtStep::Adopt))
+        );
+        assert_eq!(
+            in_doubt_transition(InDoubt::Adopted, T, 0, T, running),
+            Some(Outcome::Ignore)
+        );
+        let early = Timestamp(T.0 - 1);
+        assert_eq!(
+            in_doubt_transition(InDoubt::LookUp, T, 0, early, None),
+            Some(Outcome::Ignore)
+        );
+        assert_eq!(
+            in_doubt_transition(InDoubt::LookUp, T, 0, T, None),
+            Some(Outcome::Doubt(DoubtStep::LookUp))
+        );
+        assert_eq!(
+            in_doubt_transition(InDoubt::AwaitingCallback, T, 0, T, None),
+            Some(Outcome::Resubmit)
+        );
+        assert!(matches!(
+            in_doubt_transition(InDoubt::LookingUp, T, MAX_SUBMIT_REISSUES, T, None),
+            Some(Outcome::Failed(Failure::TimedOut { .. }))
+        ));
+        let done = ProviderStatus::Succeeded { outputs: vec![] };
+        assert_eq!(
+            in_doubt_transition(InDoubt::LookingUp, T, 0, T, Some(&done)),
+            None
+        );
     }
 }

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Job;
 use super::budget::Micros;
-use super::notify::NotificationState;
-use super::state::{Artifact, AttemptRecord, JobStatus, StageState, StatusEntry};
-use super::support::ActionRecord;
+use super::state::{
+    ActionRecord, Artifact, AttemptRecord, JobStatus, NotificationState, StageState, StatusEntry,
+};
 use crate::brief::ra::RaNote;
 use crate::brief::{AspectRatio, PacingWarning};
 use crate::ids::{Attempt, CreatorId, JobId, ModelId, ProviderRef, ShotId, StageId};

@@ -4,13 +4,27 @@
 //!   (brief, registry, seed, warnings, context);
 //! - [`JobHeader`]: one small row, rewritten on most steps (status, counters, money);
 //! - [`StageRow`]: one row per stage, rewritten only when that stage changes.
+//!
+//! The records those rows hold live in the submodules, each beside nothing but its data, so
+//! that the modules acting on them (`notify`, `writes`, `support`, `in_doubt`) depend on the
+//! state and never the other way round.
+
+mod doubt;
+mod notification;
+mod pending_write;
+mod status;
+mod support_action;
 
 use serde::{Deserialize, Serialize};
 
+pub use doubt::InDoubt;
+pub use notification::{EventType, Notification, NotificationState, StatusEvent};
+pub use pending_write::{PendingWrite, WriteId, WriteKind, WriteState};
+pub use status::JobStatus;
+pub(crate) use support_action::SUPPORT_ACTOR;
+pub use support_action::{ActionRecord, SupportAction};
+
 use super::budget::Micros;
-use super::in_doubt::InDoubt;
-use super::notify::Notification;
-use super::support::ActionRecord;
 use crate::api::tier_limits::Tier;
 use crate::brief::{AspectRatio, Brief, PacingWarning};
 use crate::ids::{Attempt, CreatorId, DeliveryId, JobId, ModelId, ProviderRef};
@@ -20,67 +34,6 @@ use crate::providers::Output;
 use crate::routing::live::LiveHealth;
 use crate::routing::{Decision, Registry};
 use crate::time::Timestamp;
-
-/// Where a job is in its life
-///
-/// `paused` sits beside `planning`, `rendering` and `assembling`: every in-flight attempt and
-/// its deadlines keep going, only new submissions stop; the header's `paused_from` is the
-/// status a resume returns to (and follows the job while paused, e.g. rendering -> assembling).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(schemars::JsonSchema)]
-pub enum JobStatus {
-    /// Stored, nothing started
-    Queued,
-    /// Waiting for the memory context, then planning and routing
-    Planning,
-    /// Stages are being rendered
-    Rendering,
-    /// Everything is rendered; the assembly is running
-    Assembling,
-    /// Support paused it: nothing new is submitted, work in flight is still collected
-    Paused,
-    /// The master and variants are in R2
-    Succeeded,
-    /// A stage had no model left, or the budget could not cover it
-    Failed,
-    /// Cancelled by the app or support
-    Cancelled,
-}
-
-impl JobStatus {
-    /// Whether nothing more will happen
-    pub fn is_terminal(self) -> bool {
-        match self {
-            Self::Succeeded | Self::Failed | Self::Cancelled => true,
-            Self::Queued | Self::Planning | Self::Rendering | Self::Assembling | Self::Paused => {
-                false
-            }
-        }
-    }
-
-    /// Whether ready stages may be submitted (not paused, not ended)
-    pub fn submits(self) -> bool {
-        match self {
-            Self::Queued | Self::Planning | Self::Rendering | Self::Assembling => true,
-            Self::Paused | Self::Succeeded | Self::Failed | Self::Cancelled => false,
-        }
-    }
-
-    /// The snake_case name, as on the wire
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Planning => "planning",
-            Self::Rendering => "rendering",
-            Self::Assembling => "assembling",
-            Self::Paused => "paused",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
 
 /// What a job is pinned to; written at creation and when the memory context arrives
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,7 +140,7 @@ pub struct JobHeader {
     pub notifications_issued: u32,
     /// Writes to the D1 index and ledger and the memory graph not yet acknowledged, by id
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub writes: Vec<super::writes::PendingWrite>,
+    pub writes: Vec<PendingWrite>,
     /// Writes issued so far (the last id)
     #[serde(default, skip_serializing_if = "is_zero")]
     pub writes_issued: u32,
