@@ -10,6 +10,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod api_keys;
 mod assembly_route;
 mod auth;
 mod clock;

@@ -9,14 +9,14 @@
 //! counts twice). The task index is best effort (a lost row only costs Sora's webhook its
 //! routing; the job's safety-net poll still finds the result).
 
-use studio::ids::{Attempt, JobId, ModelId, ProviderRef, StageId};
-use studio::job::JobStatus;
+use studio::ids::{Attempt, CreatorId, JobId, ModelId, ProjectId, ProviderRef, StageId};
+use studio::job::{Job, JobStatus};
 use studio::providers::ProviderKind;
+use studio::time::Timestamp;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::clock;
-use crate::render_job::Inner;
 
 async fn exec(env: &Env, what: &str, sql: &str, args: &[JsValue]) -> Result<(), String> {
     let result = async { env.d1("DB")?.prepare(sql).bind(args)?.run().await }.await;
@@ -52,36 +52,57 @@ pub(crate) async fn index_task(
     }
 }
 
+/// What a job's D1 rows say of it besides the change itself, read from the job before a write
+/// (a write awaits D1, so it cannot hold the job object's borrow)
+pub(crate) struct JobFacts {
+    job: JobId,
+    creator: CreatorId,
+    project: ProjectId,
+    created_at: Timestamp,
+}
+
+impl JobFacts {
+    /// The facts of `job`
+    pub(crate) fn of(job: &Job) -> Self {
+        let spec = job.spec();
+        Self {
+            job: spec.job_id.clone(),
+            creator: spec.creator.clone(),
+            project: spec.brief.project_id.clone(),
+            created_at: spec.created_at,
+        }
+    }
+}
+
+/// The provider a model of the job's pinned registry runs on, for the ledger
+pub(crate) fn provider_of(job: &Job, model: &ModelId) -> &'static str {
+    job.spec()
+        .registry
+        .get(model)
+        .map(|m| m.provider.as_str())
+        .unwrap_or("unknown")
+}
+
 /// One ledger row per paid stage attempt (a repeat of the same attempt changes nothing)
 pub(crate) async fn record_cost(
-    inner: &Inner,
+    env: &Env,
+    facts: &JobFacts,
+    provider: &str,
     stage: &StageId,
     attempt: Attempt,
     model: &ModelId,
     usd: f64,
 ) -> Result<(), String> {
-    let facts = inner.with_job(|j| {
-        let provider = j
-            .spec()
-            .registry
-            .get(model)
-            .map(|m| m.provider.as_str())
-            .unwrap_or("unknown");
-        (j.spec().job_id.clone(), j.spec().creator.clone(), provider)
-    });
-    let Some((job, creator, provider)) = facts else {
-        return Err("no job in this object".into());
-    };
     exec(
-        &inner.env,
+        env,
         "cost_ledger",
         "INSERT INTO cost_ledger (job_id, stage_id, attempt, creator_id, model, provider, usd, recorded_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (job_id, stage_id, attempt) DO NOTHING",
         &[
-            job.as_str().into(),
+            facts.job.as_str().into(),
             stage.as_str().into(),
             f64::from(attempt.0).into(),
-            creator.as_str().into(),
+            facts.creator.as_str().into(),
             model.as_str().into(),
             provider.into(),
             usd.into(),
@@ -95,25 +116,14 @@ pub(crate) async fn record_cost(
 /// job's status sequence); an upsert, so a missing row (the Worker's insert raced a crash) is
 /// written whole
 pub(crate) async fn index_status(
-    inner: &Inner,
+    env: &Env,
+    facts: &JobFacts,
     status: JobStatus,
     seq: u32,
     total_usd: f64,
 ) -> Result<(), String> {
-    let facts = inner.with_job(|j| {
-        let spec = j.spec();
-        (
-            spec.job_id.clone(),
-            spec.creator.clone(),
-            spec.brief.project_id.clone(),
-            spec.created_at,
-        )
-    });
-    let Some((job, creator, project, created_at)) = facts else {
-        return Err("no job in this object".into());
-    };
     exec(
-        &inner.env,
+        env,
         "renders status",
         "INSERT INTO renders (job_id, creator_id, project_id, status, total_usd, created_at, \
          updated_at, status_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
@@ -121,12 +131,12 @@ pub(crate) async fn index_status(
          total_usd = excluded.total_usd, updated_at = excluded.updated_at, \
          status_seq = excluded.status_seq WHERE renders.status_seq < excluded.status_seq",
         &[
-            job.as_str().into(),
-            creator.as_str().into(),
-            project.as_str().into(),
+            facts.job.as_str().into(),
+            facts.creator.as_str().into(),
+            facts.project.as_str().into(),
             status.as_str().into(),
             total_usd.into(),
-            (created_at.0 as f64).into(),
+            (facts.created_at.0 as f64).into(),
             (clock::now().0 as f64).into(),
             f64::from(seq).into(),
         ],

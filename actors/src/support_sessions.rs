@@ -11,7 +11,7 @@ use studio::time::Timestamp;
 use wasm_bindgen::JsValue;
 use worker::{Env, Request};
 
-use crate::auth::{KeyRow, principal_of};
+use crate::api_keys::{KeyRow, principal_of};
 use crate::clock;
 use crate::error::OrInternal;
 

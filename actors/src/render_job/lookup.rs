@@ -12,7 +12,7 @@ use studio::providers::{LookedUp, ProviderError, ProviderKind, adapter};
 use studio::time::Timestamp;
 
 use super::Inner;
-use super::effects::submit_request;
+use super::submit_request::{accepted_with_status, submit_request};
 use crate::{clock, config, outbound};
 
 /// A `LookUp` effect's fields
@@ -96,7 +96,7 @@ pub(crate) async fn perform(inner: &Rc<Inner>, effect: LookUpEffect) -> Vec<Inpu
             status,
         }) => {
             worker::console_log!("{stage} attempt {attempt}: found {provider_ref} at {provider}");
-            super::effects::accepted_with_status(stage, attempt, provider_ref, status)
+            accepted_with_status(stage, attempt, provider_ref, status)
         }
         Ok(LookedUp::NotFound) => missed(None),
         Err(e) => missed(Some(e)),

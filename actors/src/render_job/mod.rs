@@ -15,6 +15,7 @@ mod live;
 mod lookup;
 mod notify;
 pub(crate) mod store;
+mod submit_request;
 mod timeline;
 
 pub(crate) use internal::{LOAD_MS_HEADER, MAX_WAIT_SECS, STORAGE_BYTES_HEADER};

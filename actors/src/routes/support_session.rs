@@ -11,7 +11,7 @@ use studio::api::{ApiError, Role};
 use worker::{Env, Request, Response};
 
 use super::util::{json_response, read_body};
-use crate::auth::{key_row, principal_of};
+use crate::api_keys::{key_row, principal_of};
 use crate::error::OrInternal;
 use crate::support_sessions::{self, Session};
 
