@@ -75,6 +75,7 @@ bench: tools system worker simulator assembler
 	cargo run --quiet --profile fast -p e2e --bin bench_fleet
 	cargo run --quiet --profile fast -p e2e --bin bench_gate_line
 	cargo run --quiet --profile fast -p e2e --bin bench_bare_object
+	cargo run --quiet --profile fast -p e2e --bin bench_local_r2
 	cargo run --quiet --profile fast -p e2e --bin bench_headline
 	cargo run --quiet --profile fast -p e2e --bin bench_stage_overhead
 	cargo run --quiet --profile fast -p e2e --bin chaos

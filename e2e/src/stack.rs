@@ -603,16 +603,25 @@ pub struct BareObject {
 }
 
 impl BareObject {
-    /// Starts it on a free loopback port with its own temporary state folder
+    /// Starts it on a free loopback port with its own temporary state folder on disk
     pub fn start() -> Result<Self, StackError> {
+        Self::start_in(StateMedium::Disk)
+    }
+
+    /// As [`Self::start`], its state folder made on `medium` (a benchmark compared with the
+    /// stack's runs keeps both on the same medium)
+    pub fn start_in(medium: StateMedium) -> Result<Self, StackError> {
         let root = repo_root();
-        let temp = tempfile::Builder::new()
-            .prefix("studio-bare-object-")
-            .tempdir()
-            .map_err(|source| StackError::Spawn {
-                what: "temp dir".into(),
-                source,
-            })?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("studio-bare-object-");
+        let temp = match medium.parent() {
+            Some(parent) => builder.tempdir_in(parent),
+            None => builder.tempdir(),
+        }
+        .map_err(|source| StackError::Spawn {
+            what: "temp dir".into(),
+            source,
+        })?;
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
         let mut cmd = Command::new("node");
