@@ -10,8 +10,9 @@ use studio::brief::limits::{
     MAX_LOGLINE_CHARS, MAX_MASTER_DURATION_S, MAX_PLAN_TEXT_CHARS, MAX_PLATFORMS, MAX_PROMPT_CHARS,
     MAX_QUOTED_MESSAGE_CHARS, MAX_SCORE_MOOD_CHARS, MAX_SHOTS, MAX_STAGE_TEXT_CHARS,
     MAX_TIMELINE_CLIPS, MAX_UTF8_BYTES_PER_CHAR, MAX_VOICE_CHARS, MAX_VOICEOVER_TEXT_CHARS,
-    MAX_WEBHOOK_URL_CHARS, cast_note_chars, keyframe_prompt_chars, plan_text_chars,
+    MAX_WEBHOOK_URL_CHARS,
 };
+use studio::brief::text_size::{cast_note_chars, keyframe_prompt_chars, plan_text_chars};
 use studio::brief::{
     Brief, BriefError, CastMember, DialogueLine, Shot, ShotKind, parse_brief, validate_brief,
 };

@@ -8,6 +8,7 @@
 pub mod limits;
 pub mod ra;
 pub mod schema;
+pub mod text_size;
 pub mod types;
 pub mod validate;
 

@@ -38,8 +38,20 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::brief::validate::pacing::PacingWarning;
 use crate::ids::ShotId;
+
+/// A note from Ra about the pacing of the shot list
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PacingWarning {
+    /// Always [`RA`] ("Ra"): the creator reads these as Ra's notes to the Director
+    pub from: String,
+    /// The field the note is about (`shots[0].duration_s`, `pacing.target_duration_s`)
+    pub field: String,
+    /// The shot, when the note is about one
+    pub shot: Option<ShotId>,
+    /// The note, in Ra's voice, opening with "Director, "
+    pub message: String,
+}
 
 /// Who every creator-visible note is from
 pub const RA: &str = "Ra";

@@ -23,6 +23,7 @@ mod diagnose;
 pub mod feasible;
 pub mod format_pacing;
 pub mod pacing;
+pub mod screen_time;
 
 use std::collections::BTreeMap;
 
@@ -33,16 +34,18 @@ use super::limits::{
     MAX_DIALOGUE_LINE_CHARS, MAX_FORMAT_CHARS, MAX_KEYFRAME_PROMPT_CHARS, MAX_LOGLINE_CHARS,
     MAX_PLAN_TEXT_CHARS, MAX_PLATFORMS, MAX_PROMPT_CHARS, MAX_QUOTED_MESSAGE_CHARS,
     MAX_SCORE_MOOD_CHARS, MAX_TIMELINE_CLIPS, MAX_VOICE_CHARS, MAX_VOICEOVER_TEXT_CHARS,
-    MAX_WEBHOOK_URL_CHARS, MIN_SPLIT_CLIP_S, keyframe_prompt_chars, motion_parts, plan_text_chars,
+    MAX_WEBHOOK_URL_CHARS, MIN_SPLIT_CLIP_S,
 };
+use super::text_size::{keyframe_prompt_chars, motion_parts, plan_text_chars};
 use super::types::Brief;
 
 pub use super::limits::{
     MAX_DEADLINE_S, MAX_ID_LEN, MAX_MASTER_DURATION_S, MAX_SHOT_DURATION_S, MAX_SHOTS,
 };
+pub use super::ra::PacingWarning;
 pub use cast_from_graph::{cast_from_graph, graph_cast_ids};
 pub use format_pacing::require_pacing;
-pub use pacing::{PacingWarning, pacing_warnings, pacing_warnings_for};
+pub use pacing::{pacing_warnings, pacing_warnings_for};
 
 /// Why a brief was refused; every variant but `Syntax` names the field (`shots[3].duration_s`)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]

@@ -9,9 +9,9 @@ use super::stage::{
 use super::{audience, style};
 use crate::brief::limits::{
     MAX_KEYFRAME_PROMPT_CHARS, MAX_PLAN_TEXT_CHARS, MAX_PROMPT_CHARS, MIN_SPLIT_CLIP_S,
-    cast_note_chars, keyframe_prompt_chars, plan_text_chars,
 };
-use crate::brief::validate::pacing::speaking_time_s;
+use crate::brief::text_size::{cast_note_chars, keyframe_prompt_chars, plan_text_chars};
+use crate::brief::validate::screen_time::speaking_time_s;
 use crate::brief::{AspectRatio, Brief, Shot};
 use crate::ids::StageId;
 use crate::memory::MemoryContext;

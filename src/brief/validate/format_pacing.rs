@@ -14,8 +14,9 @@
 //! - the energy: a brief asking for another energy than the format's, said once.
 
 use super::BriefError;
-use super::pacing::{PacingWarning, min_duration_s, speaking_time_s};
+use super::screen_time::{min_duration_s, speaking_time_s};
 use crate::brief::ra;
+use crate::brief::ra::PacingWarning;
 use crate::brief::types::{Brief, Energy, Shot};
 use crate::memory::graph::FormatDna;
 

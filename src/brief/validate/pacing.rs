@@ -6,51 +6,19 @@
 //! speaking rate (about 2.5 words per second), and a cut that lands far from the intended length
 //! usually means a shot list that was not timed.
 
-use serde::{Deserialize, Serialize};
-
-use crate::brief::ra;
-use crate::brief::types::{Brief, Energy, Shot, ShotKind};
+pub use super::screen_time::{WORDS_PER_SECOND, min_duration_s, speaking_time_s};
+use crate::brief::ra::{self, PacingWarning};
+use crate::brief::types::{Brief, Energy, Shot};
 use crate::ids::ShotId;
 use crate::memory::graph::FormatDna;
 
 /// Who the warnings are from: Ra, speaking to the creator as "Director"
 pub const AUTHOR: &str = ra::RA;
-/// Natural speaking rate used to time dialogue and narration, words per second
-pub const WORDS_PER_SECOND: f64 = 2.5;
 /// How far the shot list's total may drift from the pacing target before Ra says so
 pub const TOTAL_TOLERANCE: f64 = 0.20;
 
-/// A note from Ra about the pacing of the shot list
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PacingWarning {
-    /// Always [`AUTHOR`] ("Ra"): the creator reads these as Ra's notes to the Director
-    pub from: String,
-    /// The field the note is about (`shots[0].duration_s`, `pacing.target_duration_s`)
-    pub field: String,
-    /// The shot, when the note is about one
-    pub shot: Option<ShotId>,
-    /// The note, in Ra's voice, opening with "Director, "
-    pub message: String,
-}
-
 fn note(field: String, shot: Option<&ShotId>, body: String) -> PacingWarning {
     ra::pacing(field, shot, &body)
-}
-
-/// The shortest a shot of this kind reads on screen, seconds
-pub fn min_duration_s(kind: ShotKind) -> f64 {
-    match kind {
-        ShotKind::Establishing => 3.0,
-        ShotKind::Crowd => 2.5,
-        ShotKind::Dialogue => 2.0,
-        ShotKind::CloseUp | ShotKind::Action => 1.5,
-        ShotKind::BRoll => 1.0,
-    }
-}
-
-/// How long a line takes to say at [`WORDS_PER_SECOND`]
-pub fn speaking_time_s(text: &str) -> f64 {
-    text.split_whitespace().count() as f64 / WORDS_PER_SECOND
 }
 
 fn shot_notes(i: usize, shot: &Shot, out: &mut Vec<PacingWarning>) {
