@@ -18,6 +18,15 @@ use crate::brief::ShotKind;
 use crate::ids::StageId;
 use crate::routing::{Registry, StageRequest};
 
+/// What a stage may spend (`cap_usd`, deciding eligibility) and what it was meant to spend
+/// (`share_usd`, the scale of the cost score). They differ when the plan lends a stage its surplus:
+/// more models become eligible, but "cheap" still means cheap against the stage's own share.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StageBudget {
+    pub cap_usd: f64,
+    pub share_usd: f64,
+}
+
 /// Importance multiplier of hero shots
 pub const HERO_WEIGHT: f64 = 2.0;
 /// Importance multiplier of fillers

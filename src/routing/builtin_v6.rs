@@ -32,7 +32,8 @@ use crate::plan::Capability;
 use crate::providers::ProviderKind;
 use crate::time::Timestamp;
 
-use super::registry::{ModelSpec, Pricing, Registry, builtin_v5};
+use super::builtin_early::builtin_v5;
+use super::registry::{ModelSpec, Pricing, Registry};
 
 /// The moment OpenAI shut the Sora 2 models and the Videos API down: 2026-09-24T00:00:00Z
 const SORA_2_SHUTDOWN: Timestamp = Timestamp(1_790_208_000_000);

@@ -49,6 +49,8 @@
 //! shots), order quality, continuity, cost, latency, outcome; model id breaks exact ties.
 
 pub mod budget;
+mod builtin;
+mod builtin_early;
 mod builtin_v6;
 pub mod feasible;
 pub mod live;

@@ -21,9 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::ModelId;
 use crate::plan::StageKind;
+use crate::routing::budget::StageBudget;
 use crate::routing::budget::{BudgetShare, Importance, allocate_budget, importance_of};
 use crate::routing::rank::RankRule;
-use crate::routing::route::{StageBudget, route_stage_with};
+use crate::routing::route::route_stage_with;
 use crate::routing::{Decision, Registry, RoutingContext, RoutingError, StageRequest};
 
 /// The routed plan

@@ -8,10 +8,10 @@ use crate::brief::ShotKind;
 use crate::brief::ra;
 use crate::ids::ModelId;
 use crate::plan::StageKind;
+use crate::routing::budget::StageBudget;
 use crate::routing::budget::{Importance, importance_of};
 use crate::routing::outcome::OutcomeEvidence;
 use crate::routing::rank::{Dimension, RankRule, deciding_dimension};
-use crate::routing::route::StageBudget;
 use crate::routing::score::{fmt_num, verdict_text};
 use crate::routing::{Candidate, FeatureFlag, FlagVerdict, Scores, StageRequest};
 

@@ -1,6 +1,7 @@
 //! Routing one stage: eligibility, scores, ranking, and the recorded decision.
 
 use crate::ids::ModelId;
+use crate::routing::budget::StageBudget;
 use crate::routing::outcome::OutcomeEvidence;
 use crate::routing::rank::{RankRule, rank_order};
 use crate::routing::reason::{self, Ranked};
@@ -23,15 +24,6 @@ pub fn route_stage(
         share_usd: ctx.budget_usd,
     };
     route_stage_with(registry, req, ctx, &RankRule::for_stage(req), budget)
-}
-
-/// What a stage may spend (`cap_usd`, deciding eligibility) and what it was meant to spend
-/// (`share_usd`, the scale of the cost score). They differ when the plan lends a stage its surplus:
-/// more models become eligible, but "cheap" still means cheap against the stage's own share.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct StageBudget {
-    pub cap_usd: f64,
-    pub share_usd: f64,
 }
 
 /// [`route_stage`] under an explicit rule (the plan uses the latency-first variant near deadlines)

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::error::RegistryError;
+use super::error::{RegistryError, capability_name};
 use super::limits::{
     MAX_ALLOWLIST, MAX_CONCURRENCY, MAX_DURATION_S, MAX_FLAG_NAME_CHARS, MAX_ID_CHARS,
     MAX_LATENCY_MS, MAX_MODELS, MAX_PRICE_USD, MAX_PROVIDER_MODEL_CHARS,
@@ -22,18 +22,6 @@ const CAPABILITIES: [Capability; 6] = [
     Capability::Assembly,
     Capability::Frame,
 ];
-
-/// The name of a capability on the wire
-pub(crate) fn capability_name(capability: Capability) -> &'static str {
-    match capability {
-        Capability::Image => "image",
-        Capability::Video => "video",
-        Capability::Speech => "speech",
-        Capability::Music => "music",
-        Capability::Assembly => "assembly",
-        Capability::Frame => "frame",
-    }
-}
 
 /// Whether every registry must keep a model of this capability in service.
 ///

@@ -31,7 +31,7 @@ pub enum RegistryError {
     /// service for good and open to every creator
     #[error(
         "{field}: no {} model would stay in service for every creator",
-        super::check::capability_name(*capability)
+        capability_name(*capability)
     )]
     NoModelInService {
         /// The edit that took the last one away (`edits[3]`), or `models` for a whole list
@@ -82,5 +82,17 @@ impl RegistryError {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+/// The name of a capability on the wire
+pub(crate) fn capability_name(capability: Capability) -> &'static str {
+    match capability {
+        Capability::Image => "image",
+        Capability::Video => "video",
+        Capability::Speech => "speech",
+        Capability::Music => "music",
+        Capability::Assembly => "assembly",
+        Capability::Frame => "frame",
     }
 }
