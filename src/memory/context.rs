@@ -6,10 +6,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::brief::{OutcomeTarget, ShotKind};
 use crate::ids::{JobId, ModelId, ShotId};
+use crate::memory::graph::GraphRow;
 use crate::memory::graph::{AudienceSignal, FormatDna, VisualFingerprint};
-use crate::memory::pacing_evidence::PacingEvidence;
-use crate::memory::row_embed::GraphRow;
 use crate::memory::voice_cast::Casting;
+
+/// How much of this format's videos the creator's audience watches
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PacingEvidence {
+    /// The format
+    pub format: String,
+    /// Renders with a reported watch time and a known length
+    pub renders: u32,
+    /// Their mean watch time, seconds
+    pub avg_watch_s: f64,
+    /// Their mean length, seconds
+    pub avg_duration_s: f64,
+    /// The mean share of each video watched, 0..=1
+    pub avg_watch_share: f64,
+}
 
 /// Everything the planner and router take from the memory graph for one brief.
 ///

@@ -16,12 +16,11 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::brief::Brief;
 use crate::brief::ra::{NoteTopic, RaNote};
 use crate::ids::JobId;
 use crate::memory::context::MemoryContext;
+pub use crate::memory::context::PacingEvidence;
 use crate::memory::graph::MemoryGraph;
 use crate::memory::metric::watch_share;
 
@@ -34,21 +33,6 @@ pub const MIN_RENDERS: u32 = 3;
 pub const WELL_BEYOND: f64 = 2.0;
 /// Headroom of the suggested length over the watch time
 pub const SUGGESTED_HEADROOM: f64 = 1.2;
-
-/// How much of this format's videos the creator's audience watches
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PacingEvidence {
-    /// The format
-    pub format: String,
-    /// Renders with a reported watch time and a known length
-    pub renders: u32,
-    /// Their mean watch time, seconds
-    pub avg_watch_s: f64,
-    /// Their mean length, seconds
-    pub avg_duration_s: f64,
-    /// The mean share of each video watched, 0..=1
-    pub avg_watch_share: f64,
-}
 
 /// Each recorded render's length: the sum of its shots' lengths, by job
 pub fn render_durations(graph: &MemoryGraph) -> HashMap<&JobId, f64> {

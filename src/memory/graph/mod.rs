@@ -6,14 +6,18 @@
 //! Durable Object can write only the rows an operation touched: every operation returns what
 //! it changed.
 
+mod channel;
+mod row;
+
+pub use channel::{ChannelPriors, FormatPrior};
+pub use row::{GraphRow, RowEmbedding};
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::brief::{Energy, OutcomeTarget, Platform, ShotKind};
 use crate::ids::{CreatorId, JobId, ModelId, ShotId};
-use crate::memory::import::ChannelPriors;
-use crate::memory::row_embed::RowEmbedding;
 use crate::time::Timestamp;
 
 /// One creator's graph
