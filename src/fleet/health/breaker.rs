@@ -4,42 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::HealthConfig;
-use super::admission::{Admission, Refusal, RefusedBy};
+use super::admission::{Admission, Refusal, RefusedBy, Trip, TripCause};
 use super::outcome::Outcome;
 use super::window::{Tally, Window};
 use crate::ids::ModelId;
 use crate::time::{Millis, Timestamp};
-
-/// What opened the breaker
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TripCause {
-    /// At least `min_samples` outcomes and a failure rate at or above the threshold
-    FailureRate,
-    /// Too many failures in a row
-    ConsecutiveFailures {
-        /// How many
-        count: u32,
-    },
-    /// The half-open probe failed
-    ProbeFailed,
-}
-
-/// Why and when the breaker opened, with the figures of that moment (so the reason given to
-/// routing stays the one that opened it)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Trip {
-    /// When it opened
-    pub at: Timestamp,
-    /// What opened it
-    pub cause: TripCause,
-    /// Failures counted
-    pub failed: u32,
-    /// Successes plus failures counted
-    pub samples: u32,
-    /// The window they were counted over
-    pub window: Millis,
-}
 
 /// The one probe a half-open breaker lets through
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

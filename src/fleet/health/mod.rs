@@ -37,8 +37,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use admission::{Admission, Refusal, RefusedBy, clock};
-pub use breaker::{BreakerState, ProbeLease, Trip, TripCause};
+pub use admission::{Admission, Refusal, RefusedBy, Trip, TripCause, clock};
+pub use breaker::{BreakerState, ProbeLease};
 pub use latency::{Latency, blend};
 pub use outcome::{FailureKind, Outcome};
 pub use window::WindowFigures;
