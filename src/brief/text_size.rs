@@ -23,9 +23,9 @@ pub fn keyframe_prompt_chars(brief: &Brief, shot: &Shot) -> usize {
 }
 
 /// The characters of prompt and text the plan of `brief` carries, from the brief alone: per
-/// shot its keyframe prompt, its motion prompt (once per part it may be split into) and its line (spoken by the dialogue stage, and
-/// captioned by the assembly with the speaker's name); the voiceover (spoken, and captioned) and
-/// the score mood
+/// shot its keyframe prompt, its motion prompt (once per part it may be split into) and its line
+/// (spoken by the dialogue stage, and captioned by the assembly with the speaker's name); the
+/// voiceover (spoken, and captioned) and the score mood
 pub fn plan_text_chars(brief: &Brief) -> usize {
     let shots = brief.shots.iter().map(|shot| {
         let line = shot.dialogue.as_ref().map_or(0, |d| {

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where an in-doubt submit stands; kept on [`StageState::Submitting`](super::StageState::Submitting), whose `deadline` is
-/// the end of the current step
+/// Where an in-doubt submit stands; kept on
+/// [`StageState::Submitting`](super::StageState::Submitting), whose `deadline` is the end of the
+/// current step
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InDoubt {
