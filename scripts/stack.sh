@@ -28,6 +28,22 @@ alive() { # pidfile -> running?
   [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
+port_taken() { # port -> does something already listen on it?
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Refuses to start a service whose port another process holds: the health check would be
+# answered by that process (a stale simulator or assembler of another checkout) and renders
+# would run against it.
+claim_port() { # name port
+  if port_taken "$2"; then
+    say "cannot start the $1: 127.0.0.1:$2 is taken by another process (not this stack's):"
+    { command -v ss >/dev/null && ss -ltnp "sport = :$2" 2>/dev/null; } >&2 || true
+    say "stop it, or choose another port (WORKER_PORT, SIM_PORT, ASSEMBLER_PORT)"
+    exit 1
+  fi
+}
+
 wait_http() { # url seconds
   local url=$1 deadline=$((SECONDS + $2))
   while [ $SECONDS -lt $deadline ]; do
@@ -46,6 +62,10 @@ migrate() {
 }
 
 up() {
+  # Every port is checked before anything starts, so a refusal leaves nothing running.
+  alive "$RUN_DIR/sim.pid" || claim_port simulator "$SIM_PORT"
+  alive "$RUN_DIR/assembler.pid" || claim_port assembler "$ASSEMBLER_PORT"
+  alive "$RUN_DIR/worker.pid" || claim_port worker "$WORKER_PORT"
   if alive "$RUN_DIR/sim.pid"; then
     say "simulator already running (pid $(cat "$RUN_DIR/sim.pid"))"
   else
