@@ -46,14 +46,15 @@ pub mod voice_samples;
 pub use build::{DEFAULT_SIMILAR, brief_prompts, build_context};
 pub use compact::{Compacted, MAX_FULL_RENDERS, MAX_FULL_SHOTS, compact};
 pub use context::{
-    CastLook, ClickThroughStat, MemoryContext, OutcomeStat, RelatedRow, SimilarShot, SimilarShots,
+    CastLook, ClickThroughStat, MemoryContext, OutcomeStat, PacingEvidence, RelatedRow,
+    SimilarShot, SimilarShots,
 };
 pub use edit::{Change, MemoryEdit, RowChange, RowKey, apply_edit, parse_edit};
 pub use embed::{Embedder, NgramEmbedder, Precomputed, cosine, top_k};
 pub use error::MemoryError;
-pub use graph::MemoryGraph;
+pub use graph::{GraphRow, MemoryGraph, RowEmbedding};
 pub use outcomes::{OutcomeReport, OutcomesRecorded, ShotReport, parse_outcomes, record_outcomes};
-pub use pacing_evidence::{PacingEvidence, pacing_evidence, watch_pacing_note};
+pub use pacing_evidence::{pacing_evidence, watch_pacing_note};
 pub use record::{FinishedRender, FinishedShot, RenderRecorded, record_render};
-pub use row_embed::{GraphRow, RowEmbedding, refresh_row_embeddings, row_texts, stale_row_texts};
+pub use row_embed::{refresh_row_embeddings, row_texts, stale_row_texts};
 pub use view::{Audience, CreatorContext, GraphView};

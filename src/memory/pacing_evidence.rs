@@ -19,8 +19,7 @@ use std::collections::HashMap;
 use crate::brief::Brief;
 use crate::brief::ra::{NoteTopic, RaNote};
 use crate::ids::JobId;
-use crate::memory::context::MemoryContext;
-pub use crate::memory::context::PacingEvidence;
+use crate::memory::context::{MemoryContext, PacingEvidence};
 use crate::memory::graph::MemoryGraph;
 use crate::memory::metric::watch_share;
 

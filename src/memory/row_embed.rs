@@ -24,8 +24,7 @@ use std::collections::BTreeMap;
 use crate::ids::JobId;
 use crate::memory::context::RelatedRow;
 use crate::memory::embed::{Embedder, cosine, top_k};
-use crate::memory::graph::{Embedding, MemoryGraph};
-pub use crate::memory::graph::{GraphRow, RowEmbedding};
+use crate::memory::graph::{Embedding, GraphRow, MemoryGraph, RowEmbedding};
 use crate::memory::pacing_evidence::render_durations;
 use crate::memory::row_text::{audience_text, fingerprint_text, format_text, outcome_text};
 

@@ -17,14 +17,14 @@ use serde::Serialize;
 
 use crate::brief::{OutcomeTarget, ShotKind};
 use crate::ids::{CreatorId, JobId, ModelId, ShotId};
+use crate::memory::context::PacingEvidence;
 use crate::memory::context::{CastLook, MemoryContext, RelatedRow, SimilarShots};
+use crate::memory::graph::ChannelPriors;
+use crate::memory::graph::GraphRow;
 use crate::memory::graph::{
     AudienceSignal, FoldedFormat, FoldedOutcome, FormatDna, Look, MemoryGraph, RenderOutcome,
     RenderRow, ShotOutcome, VisualFingerprint, Voice,
 };
-use crate::memory::import::ChannelPriors;
-use crate::memory::pacing_evidence::PacingEvidence;
-use crate::memory::row_embed::GraphRow;
 use crate::memory::voice_cast::Casting;
 
 /// Who reads a graph or a context

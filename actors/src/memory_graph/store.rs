@@ -13,7 +13,7 @@ use studio::memory::graph::{
     AudienceSignal, Embedding, FoldedFormat, FoldedOutcome, FormatDna, FormatPacing, Look,
     RenderOutcome, RenderRow, ShotOutcome, ShotRow, VisualFingerprint, Voice,
 };
-use studio::memory::import::{ChannelPriors, FormatPrior};
+use studio::memory::graph::{ChannelPriors, FormatPrior};
 use studio::memory::{
     GraphRow, MAX_FULL_RENDERS, MAX_FULL_SHOTS, MemoryGraph as Graph, RowChange, RowEmbedding,
     RowKey,

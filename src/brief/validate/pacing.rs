@@ -6,7 +6,7 @@
 //! speaking rate (about 2.5 words per second), and a cut that lands far from the intended length
 //! usually means a shot list that was not timed.
 
-pub use super::screen_time::{WORDS_PER_SECOND, min_duration_s, speaking_time_s};
+use super::screen_time::{min_duration_s, speaking_time_s};
 use crate::brief::ra::{self, PacingWarning};
 use crate::brief::types::{Brief, Energy, Shot};
 use crate::ids::ShotId;

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::analytics::VideoMetrics;
 use super::history::ChannelHistory;
-use super::priors::{ChannelPriors, FormatPrior};
 use super::youtube::{Frame, Video, VideoId};
 use crate::brief::{Energy, Platform};
 use crate::memory::graph::FormatPacing;
+use crate::memory::graph::{ChannelPriors, FormatPrior};
 
 /// Format of imported Shorts when the import names none
 pub const SHORTS_FORMAT: &str = "shorts";

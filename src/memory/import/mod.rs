@@ -38,7 +38,6 @@ pub mod analyze;
 pub mod history;
 pub mod iso8601;
 pub mod merge;
-pub mod priors;
 mod read;
 pub mod schema;
 pub mod youtube;
@@ -47,7 +46,6 @@ pub use analyze::{ChannelImport, Skipped, analyze};
 pub use history::{ChannelHistory, parse_history};
 pub use iso8601::{Iso8601Error, parse_duration};
 pub use merge::{ImportApplied, Kept, apply_import};
-pub use priors::{ChannelPriors, FormatPrior};
 
 use crate::memory::error::MemoryError;
 
