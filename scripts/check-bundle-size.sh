@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 # 992,000: raised by 1 KB when the job's records moved into modules of their own (the raw module
 # 103 B smaller; gzip 1.1 KB larger, as the build sorts functions by name and the moved ones'
-# names changed).
-CEILING_GZ_BYTES=992000
+# names changed). 994,000: by 2 KB for a provider's callback served from the runtime's own
+# request (no `cf` read, headers in one crossing; routes/mod.rs), 6% less CPU per callback.
+CEILING_GZ_BYTES=994000
 # An override for trying the check itself (`BUNDLE_CEILING_GZ_BYTES=1000 scripts/...`).
 ceiling=${BUNDLE_CEILING_GZ_BYTES:-$CEILING_GZ_BYTES}
 wasm=actors/build/index_bg.wasm

@@ -42,10 +42,10 @@ pub use model_registry::ModelRegistry;
 pub use provider_gate::ProviderGate;
 pub use render_job::RenderJob;
 
-use worker::{Context, Env, Request, Response, Result, event};
+use worker::{Context, Env, Response, Result, event, web_sys};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Response> {
     // Every answer, error or not, carries the request's id (`routes::serve`).
     routes::serve(req, &env).await
 }

@@ -20,9 +20,12 @@ use studio::providers::{
     CallbackEvent, HttpRequest, Method as CoreMethod, ProviderKind, VerifyContext, adapter, fal,
 };
 use studio::time::{Millis, Timestamp};
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Method, Response, web_sys};
 
-use super::util::{call_job, job_stub, json_response, parse_job_id, read_body};
+use super::util::{
+    call_job, header_pairs, job_stub, json_response, json_text_response, parse_job_id,
+    read_raw_body,
+};
 use crate::error::OrInternal;
 use crate::{clock, config, outbound};
 
@@ -32,6 +35,8 @@ const MAX_CALLBACK_BODY: usize = 1024 * 1024;
 /// `/v1/callbacks/{provider}` without a job (and without our token): only Sora. Every other
 /// provider gets a per-job URL with our token, and its bare route is refused unread.
 const PROJECT_LEVEL: [ProviderKind; 1] = [ProviderKind::Sora];
+/// The answer to a callback the job took
+const ACCEPTED: &str = r#"{"accepted":true}"#;
 /// How long a fetched fal key set is trusted before it is fetched again
 const JWKS_TTL: Millis = Millis::from_secs(3600);
 
@@ -121,9 +126,10 @@ async fn lookup_task(
     }))
 }
 
-/// Receives one callback
+/// Receives one callback, at `url` (the request's own)
 pub(crate) async fn receive(
-    mut req: Request,
+    req: web_sys::Request,
+    url: String,
     env: &Env,
     provider: &str,
     rest: &[&str],
@@ -133,11 +139,10 @@ pub(crate) async fn receive(
     let now = clock::now();
     let callbacks = config::callbacks(env).map_err(|e| ApiError::Unavailable(e.to_string()))?;
     // The URL as the runtime has it; the token check parses what it needs of it.
-    let url = req.inner().url();
     let route = check_url(&url, kind, !rest.is_empty(), &callbacks.secret, now)?;
     let cfg = config::provider(env, kind).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let headers = req.headers().entries().collect();
-    let body = read_body(&mut req, MAX_CALLBACK_BODY).await?;
+    let headers = header_pairs(&req.headers())?;
+    let body = read_raw_body(req, MAX_CALLBACK_BODY).await?;
     let http = HttpRequest {
         method: CoreMethod::Post,
         url,
@@ -207,7 +212,8 @@ pub(crate) async fn receive(
     let (status, _, text) =
         call_job(job_stub(env, &job)?, Method::Post, "/callback", Some(&body)).await?;
     match status {
-        200 => json_response(&json!({ "accepted": true }), 200),
+        // The same few bytes on every accepted callback: written out, not built and encoded.
+        200 => json_text_response(ACCEPTED.to_owned()),
         404 => Err(ApiError::NotFound(format!("no render {job}"))),
         // The job refused the input as misuse (e.g. an unknown stage): a bad callback, not ours.
         409 | 400 => Err(ApiError::BadRequest {

@@ -6,7 +6,8 @@ use serde_json::Value;
 use studio::api::ApiError;
 use studio::api::body_cap::CappedBody;
 use studio::ids::{CreatorId, JobId};
-use worker::{Env, Method, Request, RequestInit, Response, Stub};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Env, Method, ObjectNamespace, Request, RequestInit, Response, Stub, web_sys};
 
 use crate::error::OrInternal;
 use crate::object_fetch;
@@ -33,6 +34,27 @@ pub(crate) async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>
     while let Some(chunk) = stream.next().await {
         body.push(&chunk.or_internal("reading body")?)?;
     }
+    Ok(body.finish())
+}
+
+/// [`read_body`] of the runtime's own request, which the caller hands over: a body of declared
+/// length is read in one call, a chunked one as a counted stream through workers-rs
+pub(crate) async fn read_raw_body(
+    req: web_sys::Request,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let declared = req.headers().get("content-length").ok().flatten();
+    let mut body = CappedBody::new(limit, declared.as_deref())?;
+    if !body.length_declared() {
+        return read_body(&mut Request::from(req), limit).await;
+    }
+    let promise = req
+        .array_buffer()
+        .map_err(|e| ApiError::Internal(format!("reading body: {e:?}")))?;
+    let buffer = JsFuture::from(promise)
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading body: {e:?}")))?;
+    body.push(&worker::js_sys::Uint8Array::new(&buffer).to_vec())?;
     Ok(body.finish())
 }
 
@@ -124,11 +146,40 @@ async fn indexed_owner(env: &Env, job: &JobId) -> Result<Option<String>, ApiErro
     Ok(row.map(|row| row.creator_id))
 }
 
+thread_local! {
+    /// The job objects' namespace, looked up once per isolate: the binding is the same object
+    /// for every request, and the look-up (a property read and a type check across into JS) was
+    /// a share of a callback's CPU.
+    static JOB_NAMESPACE: std::cell::RefCell<Option<ObjectNamespace>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The job object of a job id
 pub(crate) fn job_stub(env: &Env, job: &JobId) -> Result<Stub, ApiError> {
-    env.durable_object("RENDER_JOB")
-        .and_then(|ns| ns.get_by_name(job.as_str()))
+    let namespace = match JOB_NAMESPACE.with(|cached| cached.borrow().clone()) {
+        Some(namespace) => namespace,
+        None => {
+            let namespace = env
+                .durable_object("RENDER_JOB")
+                .or_internal("job objects")?;
+            JOB_NAMESPACE.with(|cached| *cached.borrow_mut() = Some(namespace.clone()));
+            namespace
+        }
+    };
+    namespace
+        .get_by_name(job.as_str())
         .or_internal("job object")
+}
+
+/// Headers as name and value pairs, read across from JS in one string rather than an
+/// iterator's step per header (which cost a callback more than checking its signature)
+pub(crate) fn header_pairs(headers: &web_sys::Headers) -> Result<Vec<(String, String)>, ApiError> {
+    let pairs = worker::js_sys::Array::from(headers.as_ref());
+    let json = worker::js_sys::JSON::stringify(&pairs)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or_else(|| ApiError::Internal("reading headers".into()))?;
+    serde_json::from_str(&json).map_err(|e| ApiError::Internal(format!("reading headers: {e}")))
 }
 
 /// Calls a job object's internal route
