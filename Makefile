@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make demo` and `make test`. Every target installs what is
 # missing first (pinned versions, idempotent, quick when everything is there).
-.PHONY: tools system worker bundle-profile simulator assembler up down reset demo test lint bench status
+.PHONY: tools system worker bare-object-rs bundle-profile simulator assembler up down reset demo test lint bench status
 SHELL := /bin/bash
 # A build that fails half-way (wasm-opt after worker-build) must not leave a bundle that looks done.
 .DELETE_ON_ERROR:
@@ -20,6 +20,12 @@ worker: actors/build/index.js
 actors/build/index.js: $(RUST_SOURCES) scripts/build-worker.sh package-lock.json
 	@scripts/install-tools.sh
 	@scripts/build-worker.sh
+
+# The bench-only Rust twin of the bare object (bench_bare_object), built like the Worker.
+bare-object-rs: e2e/bare-object-rs/build/index.js
+e2e/bare-object-rs/build/index.js: e2e/bare-object-rs/src/lib.rs e2e/bare-object-rs/Cargo.toml Cargo.lock scripts/build-worker.sh package-lock.json
+	@scripts/install-tools.sh
+	@scripts/build-worker.sh e2e/bare-object-rs
 
 # What is big in the Worker's wasm (twiggy, installed pinned when missing); not part of `test`.
 bundle-profile: worker
@@ -63,7 +69,7 @@ test: tools system worker simulator assembler lint
 
 # Native benchmarks of the core, then end-to-end figures on the real stack (each prints ratios
 # against a baseline measured in the same run).
-bench: tools system worker simulator assembler
+bench: tools system worker bare-object-rs simulator assembler
 	cargo bench -p studio
 	cargo bench -p assembler --bench assembly
 	cargo bench -p assembler --bench long_timeline

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Worker bundle (actors/build) with the pinned tools, never downloading a binary:
 # worker-build would fetch wasm-bindgen, wasm-opt and esbuild from GitHub, so each is named here.
+#   scripts/build-worker.sh [CRATE_DIR]   (default actors; the bench-only e2e/bare-object-rs is
+#                                          built the same way, so both pay the same glue)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
+crate_dir="${1:-actors}"
 
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/@esbuild/linux-x64/bin/esbuild}"
@@ -19,8 +23,11 @@ fi
 # The shipped module with its function names: what `make bundle-profile` reads, and what maps
 # a trap's function index in the Worker's logs back to a name (the shipped module has none).
 NAMED_COPY=target/worker-named.wasm
+if [ "$crate_dir" != actors ]; then
+  NAMED_COPY="target/$(basename "$crate_dir")-named.wasm"
+fi
 
-cd actors
+cd "$crate_dir"
 # worker-build's own wasm-opt step always keeps the name section (--debuginfo) and runs -O, so
 # it is skipped and wasm-opt runs below.
 worker-build --release --no-opt >&2
@@ -43,11 +50,11 @@ features=(--enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-
 # one generic side by side, within gzip's window of each other: 6% less gzipped, the same raw.
 # Names are kept here (--debuginfo) and dropped below, so both copies have the same code and
 # function indices.
-mkdir -p "../$(dirname "$NAMED_COPY")"
-"$WASM_OPT_BIN" "$wasm" -o "../$NAMED_COPY" -Oz -ocimfs=0 "${features[@]}" --debuginfo \
+mkdir -p "$root/$(dirname "$NAMED_COPY")"
+"$WASM_OPT_BIN" "$wasm" -o "$root/$NAMED_COPY" -Oz -ocimfs=0 "${features[@]}" --debuginfo \
   --reorder-functions-by-name --strip-producers >&2
 # Without the name section: about 330 KB less gzipped.
-"$WASM_OPT_BIN" "../$NAMED_COPY" -o "$wasm" --strip-debug "${features[@]}" >&2
+"$WASM_OPT_BIN" "$root/$NAMED_COPY" -o "$wasm" --strip-debug "${features[@]}" >&2
 
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)

@@ -26,4 +26,4 @@ pub mod webhook;
 
 pub use client::Client;
 pub use shared::{shared_stack, shared_stack_with};
-pub use stack::{BareObject, Stack, StackOptions, WorkerRuntime};
+pub use stack::{BareKind, BareObject, Stack, StackOptions, WorkerRuntime};

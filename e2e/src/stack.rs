@@ -592,8 +592,27 @@ impl Drop for Stack {
     }
 }
 
-/// The bench-only bare-object Worker (`e2e/bare-object/`): one SQLite-backed Durable Object
-/// that does one INSERT per request, run on workerd through Miniflare alone, as
+/// Which bench-only bare-object Worker to start
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BareKind {
+    /// `e2e/bare-object/`: JavaScript, the platform's own floor
+    JavaScript,
+    /// `e2e/bare-object-rs/`: the same object in Rust with workers-rs, built like ours
+    /// (`scripts/build-worker.sh e2e/bare-object-rs`, which `make bench` runs)
+    Rust,
+}
+
+impl BareKind {
+    fn config(self) -> &'static str {
+        match self {
+            Self::JavaScript => "e2e/bare-object/wrangler.toml",
+            Self::Rust => "e2e/bare-object-rs/wrangler.toml",
+        }
+    }
+}
+
+/// A bench-only bare-object Worker (`e2e/bare-object/`, or its Rust twin): one SQLite-backed
+/// Durable Object that does one INSERT per request, run on workerd through Miniflare alone, as
 /// `scripts/runtime.mjs` runs ours. The baseline of `bench_bare_object`; never production.
 pub struct BareObject {
     /// `http://127.0.0.1:{port}` of the bare Worker
@@ -611,6 +630,11 @@ impl BareObject {
     /// As [`Self::start`], its state folder made on `medium` (a benchmark compared with the
     /// stack's runs keeps both on the same medium)
     pub fn start_in(medium: StateMedium) -> Result<Self, StackError> {
+        Self::start_kind(BareKind::JavaScript, medium)
+    }
+
+    /// As [`Self::start_in`], the bare Worker of `kind`
+    pub fn start_kind(kind: BareKind, medium: StateMedium) -> Result<Self, StackError> {
         let root = repo_root();
         let mut builder = tempfile::Builder::new();
         builder.prefix("studio-bare-object-");
@@ -628,7 +652,7 @@ impl BareObject {
         // Our runtime script with the bare object's config: the same Miniflare options as ours.
         cmd.arg("scripts/runtime.mjs")
             .args(["--port", &port.to_string()])
-            .args(["--config", "e2e/bare-object/wrangler.toml", "--env", ""])
+            .args(["--config", kind.config(), "--env", ""])
             .arg("--persist-to")
             .arg(temp.path())
             // A profile asked for is of our Worker, and two runtimes cannot share its port.

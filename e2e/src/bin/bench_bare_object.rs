@@ -26,6 +26,11 @@
 //! the bare Worker answering without its object (the runtime's floor), and a GET of a path
 //! our Worker has no route for (404: our Worker's own floor, before any callback check).
 //!
+//! Two more split the gap between the toolchain and our code: the same bare object written in
+//! Rust with workers-rs (`e2e/bare-object-rs/`, built like our Worker: the same workers-rs and
+//! wasm-bindgen, release profile and wasm-opt), and its Worker answering without the object.
+//! What that twin loses to the JavaScript object is glue no code of ours can remove.
+//!
 //! The last column is the CPU time the probe's runtime (Miniflare's node and its workerd) spent
 //! per request during its phases: on a shared machine it moves much less than wall time.
 //!
@@ -38,7 +43,8 @@ use e2e::keyframe_target::{
     BFL_WEBHOOK_SECRET, KeyframeTarget, hold_keyframes, progress_callback, running_keyframe,
 };
 use e2e::render::{create, sample_brief, wait_for_support};
-use e2e::{BareObject, Client, Stack, StackOptions, WorkerRuntime};
+use e2e::stack::StateMedium;
+use e2e::{BareKind, BareObject, Client, Stack, StackOptions, WorkerRuntime};
 
 /// Closed-loop concurrencies measured, each in its own phases
 const CONCURRENCY: [usize; 2] = [1, 8];
@@ -63,15 +69,22 @@ enum Probe {
     /// A GET of a path our Worker has no route for (404): our Worker's own floor (entry into
     /// the Rust code, routing, an error answer), before any callback check
     OursNoRoute,
+    /// The bare object's POST into its Rust twin (`e2e/bare-object-rs/`, workers-rs): the
+    /// floor of any Worker built with our toolchain
+    BareRust,
+    /// The Rust twin's Worker answering without its object
+    BareRustWorkerOnly,
 }
 
 impl Probe {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 7] = [
         Self::Ours,
         Self::Bare,
         Self::OursBadSignature,
         Self::BareWorkerOnly,
         Self::OursNoRoute,
+        Self::BareRust,
+        Self::BareRustWorkerOnly,
     ];
 
     fn label(self) -> &'static str {
@@ -81,6 +94,8 @@ impl Probe {
             Self::OursBadSignature => "ours: callback with a bad signature (401, no object)",
             Self::BareWorkerOnly => "bare Worker without its object (runtime floor)",
             Self::OursNoRoute => "ours: GET of a path without a route (404, our Worker's floor)",
+            Self::BareRust => "bare in Rust (workers-rs): POST into one SQLite object, one INSERT",
+            Self::BareRustWorkerOnly => "bare Worker in Rust without its object (toolchain floor)",
         }
     }
 
@@ -104,6 +119,8 @@ struct Targets {
     bare_worker_only: String,
     /// A path of our Worker without a route
     ours_no_route: String,
+    bare_rust: String,
+    bare_rust_worker_only: String,
 }
 
 impl Targets {
@@ -121,6 +138,8 @@ impl Targets {
             Probe::Bare => &self.bare,
             Probe::BareWorkerOnly => &self.bare_worker_only,
             Probe::OursNoRoute => &self.ours_no_route,
+            Probe::BareRust => &self.bare_rust,
+            Probe::BareRustWorkerOnly => &self.bare_rust_worker_only,
         };
         // The no-route probe is a GET without a body: a POST answered 404 before its body was
         // read broke the kept-alive connection ("error sending request" on the next request
@@ -222,6 +241,42 @@ async fn phase(
 
 /// The callback URL (path and query, on our Worker) of a running BFL keyframe, and its task id;
 /// the support view names the model and task id, the app's view does not
+/// One probe of ours alone at concurrency 1, in rounds of [`REQUESTS`], for at most `seconds`
+async fn profile_ours(
+    targets: &Targets,
+    stack: &Stack,
+    probe: Probe,
+    seconds: u64,
+) -> Result<(String, bool), String> {
+    let mut tally = Tally::default();
+    phase(targets, probe, 8, WARM_UP, || None, &mut tally).await;
+    let mut tally = Tally::default();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(seconds.min(600)) {
+        phase(
+            targets,
+            probe,
+            1,
+            REQUESTS,
+            || stack.worker_cpu_s(),
+            &mut tally,
+        )
+        .await;
+    }
+    if let Some(e) = tally.first_error {
+        return Err(e);
+    }
+    let report = format!(
+        "profile run of {}: {} requests, {:.0}/s, p50 {:.2} ms, runtime CPU {:.2} ms each\n",
+        probe.label(),
+        tally.latencies_ms.len(),
+        tally.per_second(),
+        tally.quantile(0.5),
+        tally.cpu_ms_per_request()
+    );
+    Ok((report, false))
+}
+
 fn ratio_cell(ratio: f64) -> String {
     let verdict = if ratio >= 0.8 { "met" } else { "NOT met" };
     format!("**{ratio:.2}** ({verdict})")
@@ -235,6 +290,8 @@ async fn run() -> Result<(String, bool), String> {
     })
     .map_err(|e| e.to_string())?;
     let bare = BareObject::start().map_err(|e| e.to_string())?;
+    let bare_rust = BareObject::start_kind(BareKind::Rust, StateMedium::Disk)
+        .map_err(|e| format!("{e} (is it built? scripts/build-worker.sh e2e/bare-object-rs)"))?;
     let sim = Client::new(&stack.sim_url, None);
     hold_keyframes(&sim).await?;
     let app = Client::new(&stack.worker_url, Some("sk_test_demo"));
@@ -247,7 +304,23 @@ async fn run() -> Result<(String, bool), String> {
         bare: format!("{}/callback", bare.url),
         bare_worker_only: format!("{}/worker-only", bare.url),
         ours_no_route: format!("{}/no-such-route", stack.worker_url),
+        bare_rust: format!("{}/callback", bare_rust.url),
+        bare_rust_worker_only: format!("{}/worker-only", bare_rust.url),
     };
+    // A profile of one of our probes alone (`scripts/cpu-profile.mjs` attached): warm up, then
+    // send nothing but it for the seconds asked, and stop without a report.
+    // PROFILE_OURS_S=N profiles the signed callback; with PROFILE_NO_ROUTE=1, the 404.
+    if let Some(seconds) = std::env::var("PROFILE_OURS_S")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        let probe = if std::env::var_os("PROFILE_NO_ROUTE").is_some() {
+            Probe::OursNoRoute
+        } else {
+            Probe::Ours
+        };
+        return profile_ours(&targets, &stack, probe, seconds).await;
+    }
     let bench_started = Instant::now();
     for probe in Probe::ALL {
         let mut warm = Tally::default();
@@ -290,6 +363,7 @@ async fn run() -> Result<(String, bool), String> {
                 {
                     let cpu_s = || match probe {
                         Probe::Bare | Probe::BareWorkerOnly => bare.cpu_s(),
+                        Probe::BareRust | Probe::BareRustWorkerOnly => bare_rust.cpu_s(),
                         Probe::Ours | Probe::OursBadSignature | Probe::OursNoRoute => {
                             stack.worker_cpu_s()
                         }
@@ -354,6 +428,8 @@ async fn run() -> Result<(String, bool), String> {
         let (_, _, _, front_cpu) = find(Probe::OursBadSignature);
         let (_, _, _, floor_cpu) = find(Probe::BareWorkerOnly);
         let (_, _, _, no_route_cpu) = find(Probe::OursNoRoute);
+        let (rust_rps, rust_p50, _, rust_cpu) = find(Probe::BareRust);
+        let (_, _, _, rust_floor_cpu) = find(Probe::BareRustWorkerOnly);
         rows.push_str(&format!(
             "| signed callbacks/s into one running job object vs bare SQLite object, concurrency {concurrency} | ours {ours_rps:.0}/s, bare {bare_rps:.0}/s: {} | >= 0.8 | `bench_bare_object`: closed loop, {ROUNDS}x{REQUESTS} requests each, phases alternated, same run |\n",
             ratio_cell(ours_rps / bare_rps),
@@ -371,6 +447,18 @@ async fn run() -> Result<(String, bool), String> {
             ours_cpu - front_cpu,
             bare_cpu - floor_cpu,
             bare_cpu_ratio = bare_cpu / ours_cpu,
+        ));
+        // Not a target either: the same bare object built with our toolchain. What it loses to
+        // the JavaScript one is glue no code of ours can remove; what we lose to it is ours.
+        rows.push_str(&format!(
+            "| the bare object in Rust (workers-rs, built like ours), concurrency {concurrency} | {rust_rps:.0}/s, p50 {rust_p50:.2} ms, CPU {rust_cpu:.2} ms = {rust_floor_cpu:.2} Worker alone + {:.2} object call and INSERT. Against the JavaScript bare object: **{:.2}** throughput, {:.2} p50, {:.2} CPU. Ours against it: **{:.2}** throughput, {:.2} p50, {:.2} CPU | diagnostic | same phases, alternated with the others |\n",
+            rust_cpu - rust_floor_cpu,
+            rust_rps / bare_rps,
+            bare_p50 / rust_p50,
+            bare_cpu / rust_cpu,
+            ours_rps / rust_rps,
+            rust_p50 / ours_p50,
+            rust_cpu / ours_cpu,
         ));
     }
     let table = format!(
